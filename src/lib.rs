@@ -1,0 +1,37 @@
+//! Go's `sync.Pool` internals as standalone lock-free primitives, checked by machine.
+//!
+//! | module | Go original | what it is |
+//! | --- | --- | --- |
+//! | [`dequeue`] | `poolDequeue` | a bounded ring: one owner pushes and pops at the head, any number of stealers pop at the tail |
+//! | [`chain`] | `poolChain` | an unbounded list of doubling rings; drained rings are reclaimed through an epoch |
+//!
+//! Both structures keep the head and tail indices as two 32-bit halves of one `AtomicU64`, so a
+//! single compare-and-swap decides every race between the owner and the stealers. Values are
+//! stored inline; a value pushed is returned exactly once by a pop, or dropped exactly once when
+//! the last handle goes away.
+//!
+//! The private `sync` module is the only place atomics, cells and the reclamation epoch come
+//! from: the `loom` and `shuttle` features swap it for model-checked versions, so the algorithm
+//! checked by the verification suites is the one that ships.
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(all(feature = "loom", feature = "shuttle"))]
+compile_error!("the `loom` and `shuttle` features swap the same `sync` module: enable at most one");
+
+mod error;
+mod ring;
+mod sync;
+
+pub mod chain;
+pub mod dequeue;
+
+pub use error::CapacityError;
+
+/// Runs a documentation example: directly in a normal build, inside `loom::model` or a shuttle
+/// check when those features swap the atomics (the model types only work inside a model).
+#[doc(hidden)]
+pub fn __doc_model<F: Fn() + Send + Sync + 'static>(f: F) {
+    sync::model(f)
+}
