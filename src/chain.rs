@@ -37,7 +37,7 @@ use core::fmt;
 use core::ptr;
 
 use crate::ring::Ring;
-use crate::sync::{Arc, AtomicPtr, Collector, LeakTrack, Ordering};
+use crate::sync::{ArcHandle, AtomicPtr, Collector, LeakTrack, Ordering};
 
 /// The first ring's capacity.
 pub const FIRST_RING_CAPACITY: usize = 8;
@@ -138,7 +138,7 @@ pub fn new<T>() -> (Owner<T>, Stealer<T>) {
 #[doc(hidden)]
 pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
     let head = Node::boxed(FIRST_RING_CAPACITY, start, ptr::null_mut());
-    let shared = Arc::new(Shared {
+    let shared = ArcHandle::new(Shared {
         tail: AtomicPtr::new(head),
         collector: Collector::new(),
     });
@@ -169,7 +169,7 @@ pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
 /// cloned::<poolqueue::chain::Owner<u32>>();
 /// ```
 pub struct Owner<T> {
-    shared: Arc<Shared<T>>,
+    shared: ArcHandle<Shared<T>>,
     /// The newest ring. Only the owner reads or writes this pointer, and the ring it points to
     /// is never retired (invariant 3). A raw pointer, so `Owner` is `!Sync`.
     head: *mut Node<T>,
@@ -195,7 +195,7 @@ unsafe impl<T: Send> Send for Owner<T> {}
 /// shareable::<poolqueue::chain::Stealer<std::rc::Rc<u8>>>();
 /// ```
 pub struct Stealer<T> {
-    shared: Arc<Shared<T>>,
+    shared: ArcHandle<Shared<T>>,
 }
 
 impl<T> Owner<T> {

@@ -27,7 +27,7 @@ use core::marker::PhantomData;
 
 use crate::error::CapacityError;
 use crate::ring::Ring;
-use crate::sync::Arc;
+use crate::sync::ArcHandle;
 
 /// Creates a ring of `capacity` slots and returns its owner and a first stealer.
 ///
@@ -55,7 +55,7 @@ pub fn with_start_index<T>(
     start: u32,
 ) -> Result<(Owner<T>, Stealer<T>), CapacityError> {
     let capacity = CapacityError::check(capacity)?;
-    let ring = Arc::new(Ring::new(capacity, start));
+    let ring = ArcHandle::new(Ring::new(capacity, start));
     let stealer = Stealer { ring: ring.clone() };
     Ok((
         Owner {
@@ -81,7 +81,7 @@ pub fn with_start_index<T>(
 /// cloned::<poolqueue::dequeue::Owner<u32>>(); // nor duplicated
 /// ```
 pub struct Owner<T> {
-    ring: Arc<Ring<T>>,
+    ring: ArcHandle<Ring<T>>,
     /// `Cell` is `Send + !Sync`: the owner can move to another thread but not be shared.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -100,7 +100,7 @@ pub struct Owner<T> {
 /// shareable::<poolqueue::dequeue::Stealer<std::rc::Rc<u8>>>(); // values must be Send
 /// ```
 pub struct Stealer<T> {
-    ring: Arc<Ring<T>>,
+    ring: ArcHandle<Ring<T>>,
 }
 
 impl<T> Owner<T> {

@@ -74,3 +74,42 @@ mod reclaim_epoch;
 mod reclaim_model;
 
 pub(crate) use imp::*;
+
+/// An `Arc` whose last handle moves the value out before dropping it. If a value's `Drop`
+/// panics while the structure is dropped, the `Arc`'s own allocation is already freed: std's
+/// `Arc` would skip freeing it when the inner drop unwinds.
+pub(crate) struct ArcHandle<T>(core::mem::ManuallyDrop<Arc<T>>);
+
+impl<T> ArcHandle<T> {
+    pub(crate) fn new(value: T) -> Self {
+        ArcHandle(core::mem::ManuallyDrop::new(Arc::new(value)))
+    }
+}
+
+impl<T> Clone for ArcHandle<T> {
+    fn clone(&self) -> Self {
+        ArcHandle(core::mem::ManuallyDrop::new(Arc::clone(&self.0)))
+    }
+}
+
+impl<T> core::ops::Deref for ArcHandle<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Drop for ArcHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: the field is taken once, here, and never used again.
+        let arc = unsafe { core::mem::ManuallyDrop::take(&mut self.0) };
+        // `into_inner` is race-free: exactly one of several concurrent last drops gets `Some`.
+        #[cfg(not(feature = "loom"))]
+        drop(Arc::into_inner(arc));
+        // loom's `Arc` has no `into_inner`; its models never panic in drops.
+        #[cfg(feature = "loom")]
+        drop(arc);
+    }
+}
