@@ -35,3 +35,9 @@ pub use error::CapacityError;
 pub fn __doc_model<F: Fn() + Send + Sync + 'static>(f: F) {
     sync::model(f)
 }
+
+/// The README's examples, compiled and run as doctests (normal builds only: they spawn std
+/// threads, which the model features cannot run outside a model).
+#[cfg(all(doctest, not(any(feature = "loom", feature = "shuttle"))))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
