@@ -88,7 +88,10 @@ fn report(name: &str, n: usize, stealers: usize, started: Instant, o: &Outcome) 
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let stealers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(9);
     let mut all_ok = true;
 

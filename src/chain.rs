@@ -75,7 +75,7 @@ impl<T> Node<T> {
             ring: Ring::new(capacity, start),
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
-            _track: LeakTrack::default(),
+            _track: LeakTrack::new(),
         }))
     }
 }

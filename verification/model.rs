@@ -84,8 +84,8 @@ proptest! {
                 prop_assert_eq!(owner.capacity(), capacity);
             }
             // Every token not in the model was dropped exactly once already.
-            for id in 0..ops.len() {
-                let expected = u32::from(!model.contains(&id) && matches!(ops[id], Op::Push));
+            for (id, op) in ops.iter().enumerate() {
+                let expected = u32::from(!model.contains(&id) && matches!(op, Op::Push));
                 prop_assert_eq!(log.drops(id), expected, "token {} before drop", id);
             }
         }

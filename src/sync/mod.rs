@@ -17,8 +17,14 @@ mod imp {
     pub(crate) use super::reclaim_epoch::Collector;
 
     /// Nothing to track outside loom.
-    #[derive(Debug, Default)]
+    #[derive(Debug)]
     pub(crate) struct LeakTrack;
+
+    impl LeakTrack {
+        pub(crate) fn new() -> Self {
+            LeakTrack
+        }
+    }
 
     pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
         f()
@@ -38,8 +44,8 @@ mod imp {
     #[derive(Debug)]
     pub(crate) struct LeakTrack(#[allow(dead_code)] loom::alloc::Track<()>);
 
-    impl Default for LeakTrack {
-        fn default() -> Self {
+    impl LeakTrack {
+        pub(crate) fn new() -> Self {
             LeakTrack(loom::alloc::Track::new(()))
         }
     }
@@ -58,8 +64,14 @@ mod imp {
     pub(crate) use super::reclaim_model::Collector;
 
     /// Shuttle has no leak tracker; drop-counting tests cover leaks there.
-    #[derive(Debug, Default)]
+    #[derive(Debug)]
     pub(crate) struct LeakTrack;
+
+    impl LeakTrack {
+        pub(crate) fn new() -> Self {
+            LeakTrack
+        }
+    }
 
     pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
         shuttle::check_random(f, 100)
