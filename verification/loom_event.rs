@@ -1,1 +1,198 @@
-#![cfg(any())]
+//! Loom models of `EventCount`: no lost wake-up under weak memory.
+//!
+//! The futex is modelled by a loom `Mutex` + `Condvar` per word (`src/sync/futex.rs`), so a
+//! waiter that sleeps while work is available and no later notify comes blocks forever, and loom
+//! reports the execution as a deadlock ("Model deadlocked"). Every model below joins every
+//! thread, so a lost wake-up cannot go unnoticed.
+//!
+//! `LOOM_MAX_PREEMPTIONS` bounds the larger models (default 3 here when unset, see
+//! [`model`]); the two-thread models run exhaustively.
+#![cfg(feature = "loom")]
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use poolqueue::{chain, EventCount, WaitResult};
+
+/// Exhaustive for small models; bounded preemptions (env `LOOM_MAX_PREEMPTIONS`, else 3) for
+/// the ones with three threads and the chain.
+fn bounded(f: impl Fn() + Send + Sync + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// The core Dekker race: a producer sets a flag and notifies while a waiter checks the flag,
+/// takes a ticket, re-checks and sleeps. The waiter must always return.
+#[test]
+fn flag_then_notify_is_never_lost() {
+    loom::model(|| {
+        let event = Arc::new(EventCount::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (event, flag) = (event.clone(), flag.clone());
+            thread::spawn(move || event.wait_until(|| flag.load(Ordering::Acquire).then_some(())))
+        };
+        // Release: the waiter's Acquire load that sees `true` sees everything before it.
+        flag.store(true, Ordering::Release);
+        event.notify_one();
+        assert_eq!(waiter.join().unwrap(), Some(()));
+    });
+}
+
+/// The same race through the ticket API, written out as a worker would.
+#[test]
+fn ticket_protocol_is_never_lost() {
+    loom::model(|| {
+        let event = Arc::new(EventCount::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (event, flag) = (event.clone(), flag.clone());
+            thread::spawn(move || {
+                let mut sleeps = 0;
+                loop {
+                    let ticket = event.prepare_wait();
+                    if flag.load(Ordering::Acquire) {
+                        return sleeps;
+                    }
+                    assert_eq!(ticket.wait(), WaitResult::Notified);
+                    sleeps += 1;
+                }
+            })
+        };
+        flag.store(true, Ordering::Release);
+        event.notify_one();
+        assert!(waiter.join().unwrap() <= 1, "one notify wakes at most once");
+    });
+}
+
+/// A stealer sleeping on an empty chain gets the value the owner pushes with a notify.
+#[test]
+fn chain_push_wakes_a_sleeping_stealer() {
+    loom::model(|| {
+        let event = Arc::new(EventCount::new());
+        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let thief = {
+            let event = event.clone();
+            thread::spawn(move || stealer.pop_tail_wait(&event).map(|b| *b))
+        };
+        owner.push_head_notify(Box::new(7), &event);
+        assert_eq!(thief.join().unwrap(), Some(7));
+        assert!(owner.pop_head().is_none());
+    });
+}
+
+/// Two sleeping stealers, two values, one `notify_one` each: both wake, each value is taken
+/// exactly once (a `notify_one` that wakes "the wrong" sleeper must not strand the other).
+#[test]
+fn two_sleepers_two_pushes_each_value_once() {
+    bounded(|| {
+        let event = Arc::new(EventCount::new());
+        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let (event, stealer) = (event.clone(), stealer.clone());
+                thread::spawn(move || stealer.pop_tail_wait(&event).map(|b| *b))
+            })
+            .collect();
+        owner.push_head_notify(Box::new(1), &event);
+        owner.push_head_notify(Box::new(2), &event);
+        let mut got: Vec<u32> = thieves
+            .into_iter()
+            .map(|t| t.join().unwrap().expect("a stealer returned empty-handed"))
+            .collect();
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
+    });
+}
+
+/// `notify_all` after one publication wakes every sleeper.
+#[test]
+fn notify_all_wakes_every_sleeper() {
+    bounded(|| {
+        let event = Arc::new(EventCount::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (event, flag) = (event.clone(), flag.clone());
+                thread::spawn(move || {
+                    event.wait_until(|| flag.load(Ordering::Acquire).then_some(()))
+                })
+            })
+            .collect();
+        flag.store(true, Ordering::Release);
+        event.notify_all();
+        for w in waiters {
+            assert_eq!(w.join().unwrap(), Some(()));
+        }
+    });
+}
+
+/// `close` wakes every sleeper and makes their waits return `None`.
+#[test]
+fn close_wakes_every_sleeper() {
+    bounded(|| {
+        let event = Arc::new(EventCount::new());
+        let (_owner, stealer) = chain::new::<u32>();
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let (event, stealer) = (event.clone(), stealer.clone());
+                thread::spawn(move || stealer.pop_tail_wait(&event))
+            })
+            .collect();
+        event.close();
+        for t in thieves {
+            assert_eq!(t.join().unwrap(), None);
+        }
+    });
+}
+
+/// Close racing a push: every stealer returns, and the value is either stolen (once) or still
+/// in the chain.
+#[test]
+fn close_racing_a_push_loses_nothing() {
+    bounded(|| {
+        let event = Arc::new(EventCount::new());
+        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let thief = {
+            let event = event.clone();
+            thread::spawn(move || stealer.pop_tail_wait(&event).map(|b| *b))
+        };
+        let closer = {
+            let event = event.clone();
+            thread::spawn(move || event.close())
+        };
+        owner.push_head_notify(Box::new(5), &event);
+        closer.join().unwrap();
+        let stolen = thief.join().unwrap();
+        let left = owner.pop_head().map(|b| *b);
+        let mut got: Vec<u32> = stolen.into_iter().chain(left).collect();
+        got.sort();
+        assert_eq!(got, vec![5]);
+    });
+}
+
+/// In the model a timed wait times out at once when nothing was notified; the value is then
+/// either returned or left in the chain, never lost, and the thread never blocks.
+#[test]
+fn timed_wait_returns_and_loses_nothing() {
+    loom::model(|| {
+        let event = Arc::new(EventCount::new());
+        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let thief = {
+            let event = event.clone();
+            thread::spawn(move || {
+                stealer
+                    .pop_tail_wait_timeout(&event, std::time::Duration::from_secs(1))
+                    .map(|b| *b)
+            })
+        };
+        owner.push_head_notify(Box::new(3), &event);
+        let stolen = thief.join().unwrap();
+        let left = owner.pop_head().map(|b| *b);
+        let got: Vec<u32> = stolen.into_iter().chain(left).collect();
+        assert_eq!(got, vec![3]);
+    });
+}
