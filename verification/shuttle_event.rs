@@ -31,8 +31,7 @@ fn producers_and_sleepers(producers: u32, consumers: u32, per_producer: u32, not
             let (event, stealers, tx) = (event.clone(), stealers.clone(), tx.clone());
             thread::spawn(move || {
                 let mut taken = 0u32;
-                while let Some(v) =
-                    event.wait_until(|| stealers.iter().find_map(|s| s.pop_tail()))
+                while let Some(v) = event.wait_until(|| stealers.iter().find_map(|s| s.pop_tail()))
                 {
                     tx.send(*v).unwrap();
                     taken += 1;
@@ -70,7 +69,9 @@ fn producers_and_sleepers(producers: u32, consumers: u32, per_producer: u32, not
     let mut seen = vec![0u32; total as usize];
     for _ in 0..total {
         // Blocks forever (shuttle: deadlock) if a value is left while every consumer sleeps.
-        let v = rx.recv().expect("all senders gone before every value arrived");
+        let v = rx
+            .recv()
+            .expect("all senders gone before every value arrived");
         seen[v as usize] += 1;
     }
     event.close();

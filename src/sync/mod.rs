@@ -12,7 +12,9 @@
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod imp {
-    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use std::sync::Arc;
 
     pub(crate) use super::cell::UnsafeCell;
@@ -30,7 +32,9 @@ mod imp {
 #[cfg(feature = "loom")]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use loom::sync::Arc;
 
     pub(crate) use super::reclaim_model::Collector;
@@ -53,7 +57,9 @@ mod imp {
 
 #[cfg(feature = "shuttle")]
 mod imp {
-    pub(crate) use shuttle::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+    pub(crate) use shuttle::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use shuttle::sync::Arc;
 
     pub(crate) use super::cell::UnsafeCell;
