@@ -578,7 +578,10 @@ mod tests {
         let event = EventCount::new();
         event.notify_one();
         let waiter = event.prepare_wait();
-        assert_eq!(waiter.wait_timeout(Duration::from_millis(5)), WaitResult::TimedOut);
+        assert_eq!(
+            waiter.wait_timeout(Duration::from_millis(5)),
+            WaitResult::TimedOut
+        );
         assert_eq!(event.waiters.load(Ordering::Relaxed), 0);
     }
 
@@ -602,7 +605,10 @@ mod tests {
     fn timed_wait_times_out_then_close_wakes() {
         let event = Arc::new(EventCount::new());
         let start = Instant::now();
-        assert_eq!(event.wait_until_timeout(Duration::from_millis(20), || None::<()>), None);
+        assert_eq!(
+            event.wait_until_timeout(Duration::from_millis(20), || None::<()>),
+            None
+        );
         assert!(start.elapsed() >= Duration::from_millis(20));
         let sleepers: Vec<_> = (0..3)
             .map(|_| {
