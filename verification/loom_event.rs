@@ -5,8 +5,8 @@
 //! reports the execution as a deadlock ("Model deadlocked"). Every model below joins every
 //! thread, so a lost wake-up cannot go unnoticed.
 //!
-//! `LOOM_MAX_PREEMPTIONS` bounds the larger models (default 3 here when unset, see
-//! [`model`]); the two-thread models run exhaustively.
+//! The two-thread models run exhaustively; the three-thread ones with at most 3 preemptions
+//! (`LOOM_MAX_PREEMPTIONS` overrides both). Each prints the number of executions explored.
 #![cfg(feature = "loom")]
 
 use loom::sync::atomic::{AtomicBool, Ordering};
@@ -14,21 +14,35 @@ use loom::sync::Arc;
 use loom::thread;
 use poolqueue::{chain, EventCount, WaitResult};
 
-/// Exhaustive for small models; bounded preemptions (env `LOOM_MAX_PREEMPTIONS`, else 3) for
-/// the ones with three threads and the chain.
-fn bounded(f: impl Fn() + Send + Sync + 'static) {
+/// Runs `f` under loom, exhaustively (`bound = None`) or with at most `bound` preemptions
+/// (`LOOM_MAX_PREEMPTIONS` overrides either), and prints how many executions were explored.
+fn check(name: &str, bound: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
+        builder.preemption_bound = bound;
     }
-    builder.check(f);
+    let bound = builder.preemption_bound;
+    // A std counter: it adds no modelled synchronization.
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = executions.clone();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    eprintln!(
+        "loom_event::{name}: {} executions (preemption bound {bound:?})",
+        executions.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
+
+/// Three threads and the chain: bounded (the two-thread models are exhaustive).
+const BOUND: Option<usize> = Some(3);
 
 /// The core Dekker race: a producer sets a flag and notifies while a waiter checks the flag,
 /// takes a ticket, re-checks and sleeps. The waiter must always return.
 #[test]
 fn flag_then_notify_is_never_lost() {
-    loom::model(|| {
+    check("flag_then_notify_is_never_lost", None, || {
         let event = Arc::new(EventCount::new());
         let flag = Arc::new(AtomicBool::new(false));
         let waiter = {
@@ -45,7 +59,7 @@ fn flag_then_notify_is_never_lost() {
 /// The same race through the ticket API, written out as a worker would.
 #[test]
 fn ticket_protocol_is_never_lost() {
-    loom::model(|| {
+    check("ticket_protocol_is_never_lost", None, || {
         let event = Arc::new(EventCount::new());
         let flag = Arc::new(AtomicBool::new(false));
         let waiter = {
@@ -71,7 +85,7 @@ fn ticket_protocol_is_never_lost() {
 /// A stealer sleeping on an empty chain gets the value the owner pushes with a notify.
 #[test]
 fn chain_push_wakes_a_sleeping_stealer() {
-    loom::model(|| {
+    check("chain_push_wakes_a_sleeping_stealer", None, || {
         let event = Arc::new(EventCount::new());
         let (mut owner, stealer) = chain::new::<Box<u32>>();
         let thief = {
@@ -88,7 +102,7 @@ fn chain_push_wakes_a_sleeping_stealer() {
 /// exactly once (a `notify_one` that wakes "the wrong" sleeper must not strand the other).
 #[test]
 fn two_sleepers_two_pushes_each_value_once() {
-    bounded(|| {
+    check("two_sleepers_two_pushes_each_value_once", BOUND, || {
         let event = Arc::new(EventCount::new());
         let (mut owner, stealer) = chain::new::<Box<u32>>();
         let thieves: Vec<_> = (0..2)
@@ -111,7 +125,7 @@ fn two_sleepers_two_pushes_each_value_once() {
 /// `notify_all` after one publication wakes every sleeper.
 #[test]
 fn notify_all_wakes_every_sleeper() {
-    bounded(|| {
+    check("notify_all_wakes_every_sleeper", BOUND, || {
         let event = Arc::new(EventCount::new());
         let flag = Arc::new(AtomicBool::new(false));
         let waiters: Vec<_> = (0..2)
@@ -133,7 +147,7 @@ fn notify_all_wakes_every_sleeper() {
 /// `close` wakes every sleeper and makes their waits return `None`.
 #[test]
 fn close_wakes_every_sleeper() {
-    bounded(|| {
+    check("close_wakes_every_sleeper", BOUND, || {
         let event = Arc::new(EventCount::new());
         let (_owner, stealer) = chain::new::<u32>();
         let thieves: Vec<_> = (0..2)
@@ -153,7 +167,7 @@ fn close_wakes_every_sleeper() {
 /// in the chain.
 #[test]
 fn close_racing_a_push_loses_nothing() {
-    bounded(|| {
+    check("close_racing_a_push_loses_nothing", BOUND, || {
         let event = Arc::new(EventCount::new());
         let (mut owner, stealer) = chain::new::<Box<u32>>();
         let thief = {
@@ -178,7 +192,7 @@ fn close_racing_a_push_loses_nothing() {
 /// either returned or left in the chain, never lost, and the thread never blocks.
 #[test]
 fn timed_wait_returns_and_loses_nothing() {
-    loom::model(|| {
+    check("timed_wait_returns_and_loses_nothing", None, || {
         let event = Arc::new(EventCount::new());
         let (mut owner, stealer) = chain::new::<Box<u32>>();
         let thief = {
