@@ -72,6 +72,14 @@
 //! since `atomic-wait` has no timed wait); on other targets it polls the word with sleeps of at
 //! most 1 ms. Under `loom` and `shuttle` the futex is a model `Mutex` + `Condvar` per word, and a
 //! timed wait times out at once when nothing was notified.
+//!
+//! The model mutex makes each wake *happen before* the woken thread's return, an ordering the
+//! real futex does not promise. The code therefore never relies on the wake for ordering: work
+//! is published through the epoch word (Release bump, Acquire re-read), and the lost-wake-up
+//! argument rests on the two fences, which the no-waiter fast path exercises without any mutex.
+//! One consequence for the checks: weakening the Release bump to Relaxed is not caught by the
+//! loom models (the mutex, and loom's fence order following the schedule, supply the missing
+//! edge), so that ordering rests on the argument above.
 
 use core::fmt;
 use std::time::{Duration, Instant};

@@ -91,7 +91,8 @@ mod std_impl {
         let secs = libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX);
         let ts = libc::timespec {
             tv_sec: secs,
-            tv_nsec: timeout.subsec_nanos().into(),
+            // Below 10^9: fits every target's `tv_nsec` type.
+            tv_nsec: timeout.subsec_nanos() as _,
         };
         // SAFETY: `word` is a live, aligned `AtomicU32` for the whole call (the kernel reads it
         // atomically), and `ts` outlives the call. FUTEX_WAIT has no other memory effect. The
