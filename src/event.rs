@@ -77,9 +77,9 @@
 //! real futex does not promise. The code therefore never relies on the wake for ordering: work
 //! is published through the epoch word (Release bump, Acquire re-read), and the lost-wake-up
 //! argument rests on the two fences, which the no-waiter fast path exercises without any mutex.
-//! One consequence for the checks: weakening the Release bump to Relaxed is not caught by the
-//! loom models (the mutex, and loom's fence order following the schedule, supply the missing
-//! edge), so that ordering rests on the argument above.
+//! One limit of the checks: weakening the Release bump to Relaxed is not caught by the loom
+//! models (measured), so that ordering rests on the argument above: without it, a waiter that
+//! sees the bump may re-check without seeing the push and sleep on the bumped ticket.
 
 use core::fmt;
 use std::time::{Duration, Instant};
