@@ -26,8 +26,10 @@ mod sync;
 
 pub mod chain;
 pub mod dequeue;
+pub mod event;
 
 pub use error::CapacityError;
+pub use event::{EventCount, WaitResult, Waiter};
 
 /// Runs a documentation example: directly in a normal build, inside `loom::model` or a shuttle
 /// check when those features swap the atomics (the model types only work inside a model).

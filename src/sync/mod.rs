@@ -6,11 +6,15 @@
 //! | `--features loom` | `loom` (weak memory, exhaustive) | `loom` (race detector) | [`reclaim_model`] |
 //! | `--features shuttle` | `shuttle` (sequentially consistent, random/PCT) | `std` | [`reclaim_model`] |
 //!
-//! The algorithm in `ring`, `dequeue` and `chain` is written once against these names.
+//! The algorithm in `ring`, `dequeue` and `chain` is written once against these names. The
+//! [`futex`] word behind `EventCount` follows the same split: `atomic-wait` (plus a timed
+//! `SYS_futex` on Linux) in normal builds, the model's `Mutex` + `Condvar` under the features.
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod imp {
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use std::sync::Arc;
 
     pub(crate) use super::cell::UnsafeCell;
@@ -34,7 +38,9 @@ mod imp {
 #[cfg(feature = "loom")]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use loom::sync::Arc;
 
     pub(crate) use super::reclaim_model::Collector;
@@ -57,7 +63,9 @@ mod imp {
 
 #[cfg(feature = "shuttle")]
 mod imp {
-    pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+    pub(crate) use shuttle::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
+    };
     pub(crate) use shuttle::sync::Arc;
 
     pub(crate) use super::cell::UnsafeCell;
@@ -80,6 +88,7 @@ mod imp {
 
 #[cfg(not(feature = "loom"))]
 mod cell;
+pub(crate) mod futex;
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod reclaim_epoch;
 #[cfg(any(feature = "loom", feature = "shuttle"))]
