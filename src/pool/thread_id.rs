@@ -1,0 +1,81 @@
+//! Small recycled thread ids: the key every pool uses to find the calling thread's shard.
+//!
+//! A thread takes the smallest free id on its first pool operation and gives it back from a
+//! thread-local destructor when it exits. Ids are unique among live threads, so a shard keyed by
+//! an id has one owner at a time; a later thread that takes a recycled id inherits the shards
+//! (and the values in them) of every pool the previous holder used. The hand-over goes through
+//! the registry's mutex: the exiting thread's unlock happens before the new holder's lock, so
+//! the new owner sees everything the old one wrote to its shards.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::sync::{thread_local, Mutex};
+
+/// The ids handed out so far and the ones given back.
+struct Registry {
+    /// One past the largest id ever handed out.
+    next: usize,
+    /// Ids of exited threads, smallest first, so the id space stays dense.
+    free: BinaryHeap<Reverse<usize>>,
+}
+
+impl Registry {
+    const fn new() -> Self {
+        Registry {
+            next: 0,
+            free: BinaryHeap::new(),
+        }
+    }
+}
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry::new());
+
+// Under the model features the registry must start empty in every execution.
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+crate::sync::lazy_static! {
+    static ref REGISTRY: Mutex<Registry> = Mutex::new(Registry::new());
+}
+
+fn registry() -> impl core::ops::DerefMut<Target = Registry> {
+    // A panic cannot happen while the lock is held (no user code runs under it), but recover
+    // from poisoning anyway: the registry's state is valid after every statement.
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The calling thread's id; given back when the thread exits.
+struct ThreadId(usize);
+
+impl ThreadId {
+    fn acquire() -> Self {
+        let mut registry = registry();
+        let id = match registry.free.pop() {
+            Some(Reverse(id)) => id,
+            None => {
+                registry.next += 1;
+                registry.next - 1
+            }
+        };
+        ThreadId(id)
+    }
+}
+
+impl Drop for ThreadId {
+    fn drop(&mut self) {
+        // The thread is done with every shard it owned: no pool operation can run on it any
+        // more (its id is gone, so later calls from other thread-local destructors take the
+        // shard-less path). Releasing the lock publishes its writes to the next holder.
+        registry().free.push(Reverse(self.0));
+    }
+}
+
+thread_local! {
+    static CURRENT: ThreadId = ThreadId::acquire();
+}
+
+/// The calling thread's id, or `None` once its thread-local storage is being torn down.
+#[inline]
+pub(crate) fn current() -> Option<usize> {
+    CURRENT.try_with(|id| id.0).ok()
+}
