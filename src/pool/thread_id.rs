@@ -32,32 +32,52 @@ impl Registry {
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry::new());
 
-// Under the model features the registry must start empty in every execution.
+// Under the model features the registry must start empty in every execution. Loom drops its
+// statics before the main thread's thread-locals, so each id keeps the registry alive itself.
 #[cfg(any(feature = "loom", feature = "shuttle"))]
 crate::sync::lazy_static! {
-    static ref REGISTRY: Mutex<Registry> = Mutex::new(Registry::new());
+    static ref REGISTRY: std::sync::Arc<Mutex<Registry>> =
+        std::sync::Arc::new(Mutex::new(Registry::new()));
 }
 
-fn registry() -> impl core::ops::DerefMut<Target = Registry> {
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+type RegistryRef = &'static Mutex<Registry>;
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+type RegistryRef = std::sync::Arc<Mutex<Registry>>;
+
+fn registry_ref() -> RegistryRef {
+    #[cfg(not(any(feature = "loom", feature = "shuttle")))]
+    return &REGISTRY;
+    #[cfg(any(feature = "loom", feature = "shuttle"))]
+    return REGISTRY.clone();
+}
+
+fn lock(registry: &Mutex<Registry>) -> impl core::ops::DerefMut<Target = Registry> + '_ {
     // A panic cannot happen while the lock is held (no user code runs under it), but recover
     // from poisoning anyway: the registry's state is valid after every statement.
-    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The calling thread's id; given back when the thread exits.
-struct ThreadId(usize);
+struct ThreadId {
+    id: usize,
+    registry: RegistryRef,
+}
 
 impl ThreadId {
     fn acquire() -> Self {
-        let mut registry = registry();
-        let id = match registry.free.pop() {
-            Some(Reverse(id)) => id,
-            None => {
-                registry.next += 1;
-                registry.next - 1
+        let registry = registry_ref();
+        let id = {
+            let mut ids = lock(&registry);
+            match ids.free.pop() {
+                Some(Reverse(id)) => id,
+                None => {
+                    ids.next += 1;
+                    ids.next - 1
+                }
             }
         };
-        ThreadId(id)
+        ThreadId { id, registry }
     }
 }
 
@@ -66,7 +86,7 @@ impl Drop for ThreadId {
         // The thread is done with every shard it owned: no pool operation can run on it any
         // more (its id is gone, so later calls from other thread-local destructors take the
         // shard-less path). Releasing the lock publishes its writes to the next holder.
-        registry().free.push(Reverse(self.0));
+        lock(&self.registry).free.push(Reverse(self.id));
     }
 }
 
@@ -77,5 +97,5 @@ thread_local! {
 /// The calling thread's id, or `None` once its thread-local storage is being torn down.
 #[inline]
 pub(crate) fn current() -> Option<usize> {
-    CURRENT.try_with(|id| id.0).ok()
+    CURRENT.try_with(|id| id.id).ok()
 }
