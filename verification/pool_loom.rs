@@ -1,4 +1,4 @@
-//! Loom models of `Pool` (exhaustive interleavings, weak memory, bounded preemptions): a steal
+//! Loom models of `Pool` (exhaustive interleavings, weak memory, at most 3 preemptions): a steal
 //! racing the owner, a `release` racing gets and returns, a thread exit handing its shard to a
 //! later thread. Checked: no value has two users, no data race on a shard's owner-only part
 //! (loom's cell checker), every created value dropped exactly once, no leaked ring.
@@ -13,13 +13,13 @@ use loom::thread;
 mod support;
 use support::{tracked_pool, Ledger};
 
-/// Runs `f` under loom (preemption bound 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise) and
+/// Runs `f` under loom (preemption bound 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise) and
 /// returns how many executions it explored.
 fn model(f: impl Fn() + Sync + Send + 'static) -> usize {
     static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
+        builder.preemption_bound = Some(3);
     }
     let start = EXECUTIONS.load(Ordering::SeqCst);
     builder.check(move || {
