@@ -386,8 +386,27 @@ impl<T: Send> Pool<T> {
     pub fn get(&self) -> Pooled<'_, T> {
         Pooled {
             pool: self,
-            value: ManuallyDrop::new(self.take()),
+            value: ManuallyDrop::new(self.take_or_create()),
         }
+    }
+
+    /// Takes an idle value if there is one, without creating (Go's `Get` on a pool without
+    /// `New`): the private slot, the own chain, stealing, then the victim generation.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new);
+    /// assert!(pool.try_get().is_none());
+    /// pool.put(Vec::with_capacity(10));
+    /// assert_eq!(pool.try_get().unwrap().capacity(), 10);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn try_get(&self) -> Option<Pooled<'_, T>> {
+        Some(Pooled {
+            pool: self,
+            value: ManuallyDrop::new(self.take(false)?),
+        })
     }
 
     /// Like [`get`](Self::get), with a guard that owns an `Arc` of the pool instead of
@@ -406,7 +425,7 @@ impl<T: Send> Pool<T> {
     /// ```
     pub fn get_owned(self: &std::sync::Arc<Self>) -> OwnedPooled<T> {
         OwnedPooled {
-            value: ManuallyDrop::new(self.take()),
+            value: ManuallyDrop::new(self.take_or_create()),
             pool: self.clone(),
         }
     }
@@ -552,9 +571,18 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    /// An idle value or a new one.
-    #[inline]
-    fn take(&self) -> T {
+    #[inline(always)]
+    fn take_or_create(&self) -> T {
+        match self.take(true) {
+            Some(value) => value,
+            // `take(true)` creates rather than return `None`.
+            None => unreachable!("take(true) always returns a value"),
+        }
+    }
+
+    /// An idle value, or a new one if `create`.
+    #[inline(always)]
+    fn take(&self, create: bool) -> Option<T> {
         let shard = self.local_shard();
         if let Some(shard) = shard {
             // Relaxed: see `release`.
@@ -568,14 +596,14 @@ impl<T: Send> Pool<T> {
             };
             if let Some(value) = hit {
                 self.count(Some(shard), Event::PrivateHit);
-                return value;
+                return Some(value);
             }
         }
-        self.take_slow(shard)
+        self.take_slow(shard, create)
     }
 
     #[cold]
-    fn take_slow(&self, shard: Option<&Shard<T>>) -> T {
+    fn take_slow(&self, shard: Option<&Shard<T>>, create: bool) -> Option<T> {
         let mut own_id = 0;
         if let Some(shard) = shard {
             self.age_local(shard);
@@ -583,7 +611,7 @@ impl<T: Send> Pool<T> {
             if let Some(value) = unsafe { shard.with_local(|local| local.owner.pop_head()) } {
                 self.idle_sub();
                 self.count(Some(shard), Event::SharedHit);
-                return value;
+                return Some(value);
             }
             own_id = thread_id::current().unwrap_or(0);
         }
@@ -600,7 +628,7 @@ impl<T: Send> Pool<T> {
             if let Some(value) = victim.stealer.pop_tail() {
                 self.idle_sub();
                 self.count(shard, Event::StealHit);
-                return value;
+                return Some(value);
             }
         }
         // The victim generation, last, so that it ages out if it can.
@@ -608,15 +636,18 @@ impl<T: Send> Pool<T> {
             // SAFETY: our own shard; no user code.
             if let Some(value) = unsafe { shard.with_local(|local| local.private_old.take()) } {
                 self.count(Some(shard), Event::VictimHit);
-                return value;
+                return Some(value);
             }
         }
         if let Some(value) = self.victim_stealer.pop_tail() {
             self.count(shard, Event::VictimHit);
-            return value;
+            return Some(value);
+        }
+        if !create {
+            return None;
         }
         self.count(shard, Event::Create);
-        (self.create)()
+        Some((self.create)())
     }
 
     /// Ages the own private slots if a `release` happened since they were last touched.
