@@ -62,7 +62,10 @@ fn measure(name: &str, iterations: u64, mut f: impl FnMut()) -> (f64, f64) {
     for _ in 0..1_000 {
         f(); // warm-up: the pool's shard and buffer
     }
-    let (a0, b0) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a0, b0) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     let start = Instant::now();
     for _ in 0..iterations {
         f();
@@ -89,5 +92,8 @@ fn main() {
         plain_allocs - pooled_allocs,
         pooled_ns / plain_ns
     );
-    assert!(plain_allocs - pooled_allocs >= 1.0, "the buffer allocations did not disappear");
+    assert!(
+        plain_allocs - pooled_allocs >= 1.0,
+        "the buffer allocations did not disappear"
+    );
 }

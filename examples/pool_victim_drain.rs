@@ -31,12 +31,18 @@ fn main() {
     println!("before release:           created = {}", created_now());
     pool.release();
     cycle(&pool);
-    println!("after 1 release:          created = {} (served by the victim generation)", created_now());
+    println!(
+        "after 1 release:          created = {} (served by the victim generation)",
+        created_now()
+    );
     assert_eq!(created_now(), 1);
     pool.release();
     pool.release();
     cycle(&pool);
-    println!("after 2 more releases:    created = {} (victim dropped: a new value)", created_now());
+    println!(
+        "after 2 more releases:    created = {} (victim dropped: a new value)",
+        created_now()
+    );
     assert_eq!(created_now(), 2);
     let s = pool.stats().unwrap();
     println!(

@@ -57,8 +57,14 @@ fn creates_after_warmup(k: usize, release_every: Option<usize>) -> u64 {
 }
 
 fn main() {
-    println!("{THREADS} threads x {HELD} values held at peak = {} values", THREADS * HELD);
-    println!("{:>4} {:>22} {:>30}", "K", "creates (no release)", "creates (release every 200us)");
+    println!(
+        "{THREADS} threads x {HELD} values held at peak = {} values",
+        THREADS * HELD
+    );
+    println!(
+        "{:>4} {:>22} {:>30}",
+        "K", "creates (no release)", "creates (release every 200us)"
+    );
     let mut elbow = None;
     for k in [0, 1, 2, 4, 8, 16, 24, 32, 33, 40, 48, 64, 128] {
         let steady = creates_after_warmup(k, None);

@@ -83,7 +83,11 @@ impl Ledger {
         self.dropped.lock().unwrap().len() as u64
     }
     fn assert_all_dropped(&self) {
-        assert_eq!(self.dropped(), self.created(), "a created value was never dropped");
+        assert_eq!(
+            self.dropped(),
+            self.created(),
+            "a created value was never dropped"
+        );
     }
 }
 
@@ -97,7 +101,11 @@ struct Tracked {
 impl Tracked {
     /// Marks the value as held by one user; fails if another user holds it.
     fn enter(&self) {
-        assert!(!self.in_use.swap(true, Ordering::SeqCst), "value {} handed to two users", self.id);
+        assert!(
+            !self.in_use.swap(true, Ordering::SeqCst),
+            "value {} handed to two users",
+            self.id
+        );
     }
     fn leave(&self) {
         self.in_use.store(false, Ordering::SeqCst);
@@ -106,7 +114,12 @@ impl Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        let fresh = self.ledger.dropped.lock().unwrap_or_else(|p| p.into_inner()).insert(self.id);
+        let fresh = self
+            .ledger
+            .dropped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(self.id);
         assert!(fresh, "value {} dropped twice", self.id);
     }
 }
@@ -276,7 +289,11 @@ fn bug10_values_move_between_threads() {
     let created = ledger.created();
     let stolen: Vec<_> = (0..9).map(|_| pool.get()).collect();
     drop(mine);
-    assert_eq!(ledger.created(), created, "all nine were stolen, none created");
+    assert_eq!(
+        ledger.created(),
+        created,
+        "all nine were stolen, none created"
+    );
     assert_eq!(pool.stats().unwrap().steal_hits, 9);
     drop(stolen);
     drop(pool);
@@ -331,7 +348,10 @@ fn exited_threads_shards_are_inherited_or_stolen() {
             }
         });
         // Threads exit; new threads take the recycled ids (and shards) in the next round.
-        assert!(ledger.created() <= 15 + round * 3, "exited threads' values were reused");
+        assert!(
+            ledger.created() <= 15 + round * 3,
+            "exited threads' values were reused"
+        );
     }
     assert_eq!(ledger.dropped(), 0);
     drop(pool);
@@ -367,7 +387,10 @@ fn concurrent_gets_puts_and_releases_drop_everything_once() {
         }
     });
     let stats = pool.stats().unwrap();
-    assert_eq!(stats.gets(), stats.puts + stats.rejected + stats.evicted + stats.detached);
+    assert_eq!(
+        stats.gets(),
+        stats.puts + stats.rejected + stats.evicted + stats.detached
+    );
     drop(pool);
     ledger.assert_all_dropped();
 }
@@ -376,11 +399,14 @@ fn concurrent_gets_puts_and_releases_drop_everything_once() {
 fn panicking_reset_drops_the_value_once() {
     let ledger = Arc::new(Ledger::default());
     let maker = ledger.clone();
-    let pool = Pool::with_reset(move || maker.make(), |t| {
-        if t.uses > 0 {
-            panic!("reset failed");
-        }
-    });
+    let pool = Pool::with_reset(
+        move || maker.make(),
+        |t| {
+            if t.uses > 0 {
+                panic!("reset failed");
+            }
+        },
+    );
     let mut v = pool.get();
     v.uses = 1;
     let panicked = catch_unwind(AssertUnwindSafe(|| drop(v)));
@@ -454,7 +480,11 @@ fn owned_guards_cross_threads() {
     });
     handle.join().unwrap();
     assert_eq!(pool.get().len(), 0);
-    assert_eq!(pool.stats().unwrap().steal_hits, 0, "a private value cannot be stolen");
+    assert_eq!(
+        pool.stats().unwrap().steal_hits,
+        0,
+        "a private value cannot be stolen"
+    );
 }
 
 #[test]

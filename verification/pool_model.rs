@@ -111,7 +111,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     drop(held);
     drop(pool);
     let l = ledger.lock().unwrap();
-    prop_assert_eq!(l.dropped.len() as u64, l.next, "pool drop left values behind");
+    prop_assert_eq!(
+        l.dropped.len() as u64,
+        l.next,
+        "pool drop left values behind"
+    );
     Ok(())
 }
 

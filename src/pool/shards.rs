@@ -199,16 +199,14 @@ impl<T> Shards<T> {
             let fresh = Box::into_raw(fresh).cast::<AtomicPtr<Shard<T>>>();
             // AcqRel on success: Release publishes the initialized bucket to `get`; Acquire on
             // failure reads the winner's bucket, published the same way.
-            match head.compare_exchange(
-                ptr::null_mut(),
-                fresh,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match head.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => slots = fresh,
                 Err(winner) => {
                     // SAFETY: `fresh` is the box built above, never shared.
-                    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, 1 << bucket)) });
+                    drop(unsafe {
+                        Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, 1 << bucket))
+                    });
                     slots = winner;
                 }
             }
@@ -254,7 +252,8 @@ impl<T> Drop for Shards<T> {
                 }
             }
             // SAFETY: the bucket box built in `insert` with `2^bucket` entries, freed once.
-            buckets.push(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(slots, 1 << bucket)) });
+            buckets
+                .push(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(slots, 1 << bucket)) });
         }
         drop(buckets);
         drop(shards);

@@ -52,10 +52,12 @@ fn registry_ref() -> RegistryRef {
     return REGISTRY.clone();
 }
 
-fn lock(registry: &Mutex<Registry>) -> impl core::ops::DerefMut<Target = Registry> + '_ {
+fn lock(registry: &RegistryRef) -> impl core::ops::DerefMut<Target = Registry> + '_ {
     // A panic cannot happen while the lock is held (no user code runs under it), but recover
     // from poisoning anyway: the registry's state is valid after every statement.
-    registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    registry
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The calling thread's id; given back when the thread exits.

@@ -31,7 +31,11 @@ impl Ledger {
     }
 
     pub fn assert_all_dropped(&self) {
-        assert_eq!(self.dropped(), self.created(), "a created value was never dropped");
+        assert_eq!(
+            self.dropped(),
+            self.created(),
+            "a created value was never dropped"
+        );
     }
 }
 
@@ -57,7 +61,11 @@ impl Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        assert!(!self.in_use.load(Ordering::SeqCst), "value {} dropped while in use", self.id);
+        assert!(
+            !self.in_use.load(Ordering::SeqCst),
+            "value {} dropped while in use",
+            self.id
+        );
         let fresh = self
             .ledger
             .dropped
