@@ -157,8 +157,9 @@
 //! objects that are expensive to build or large; measure with [`Pool::with_counters`].
 
 use core::fmt;
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ops::{Deref, DerefMut};
+use core::ptr;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
 
 use crate::chain;
@@ -384,10 +385,11 @@ impl<T: Send> Pool<T> {
     /// ```
     #[inline]
     pub fn get(&self) -> Pooled<'_, T> {
-        Pooled {
-            pool: self,
-            value: ManuallyDrop::new(self.take_or_create()),
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            value.write(self.take_or_create());
         }
+        Pooled { pool: self, value }
     }
 
     /// Takes an idle value if there is one, without creating (Go's `Get` on a pool without
@@ -403,10 +405,11 @@ impl<T: Send> Pool<T> {
     /// ```
     #[inline]
     pub fn try_get(&self) -> Option<Pooled<'_, T>> {
-        Some(Pooled {
-            pool: self,
-            value: ManuallyDrop::new(self.take(false)?),
-        })
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            value.write(self.take(false)?);
+        }
+        Some(Pooled { pool: self, value })
     }
 
     /// Like [`get`](Self::get), with a guard that owns an `Arc` of the pool instead of
@@ -571,6 +574,25 @@ impl<T: Send> Pool<T> {
         }
     }
 
+    /// The fast path of `get`: moves the private value, if any, to `dst`.
+    #[inline(always)]
+    fn take_private_into(&self, dst: *mut T) -> bool {
+        let Some(shard) = self.local_shard() else {
+            return false;
+        };
+        // Relaxed: see `release`.
+        let now = self.generation.load(Ordering::Relaxed);
+        // SAFETY: our own shard; a bytewise move runs no user code; `dst` is the caller's
+        // uninitialized, writable slot.
+        let hit = unsafe {
+            shard.with_local(|local| local.generation == now && local.private.take_into(dst))
+        };
+        if hit {
+            self.count(Some(shard), Event::PrivateHit);
+        }
+        hit
+    }
+
     #[inline(always)]
     fn take_or_create(&self) -> T {
         match self.take(true) {
@@ -674,42 +696,73 @@ impl<T: Send> Pool<T> {
 
     /// Resets `value` and keeps it, or drops it.
     #[inline]
-    fn give_back(&self, mut value: T) {
-        // User code first, while no part of the pool is borrowed: it may panic (then `value`
-        // is dropped by the unwinding) or use the pool itself.
+    fn give_back(&self, value: T) {
+        let mut value = ManuallyDrop::new(value);
+        // SAFETY: `value` is a valid `T`, never used or dropped here again.
+        unsafe { self.give_back_from(&mut *value) }
+    }
+
+    /// Resets the value at `value` and keeps it, or drops it. The fast path moves it straight
+    /// from the caller's memory (a guard) into the private slot.
+    ///
+    /// # Safety
+    /// `value` points to a valid `T` that the caller gives up: it never reads or drops it again.
+    #[inline(always)]
+    unsafe fn give_back_from(&self, value: *mut T) {
+        /// Drops the value if a user hook unwinds, so it is dropped exactly once.
+        struct DropOnUnwind<T>(*mut T);
+        impl<T> Drop for DropOnUnwind<T> {
+            fn drop(&mut self) {
+                // SAFETY: only reached by unwinding out of a hook, before the value was moved.
+                unsafe { ptr::drop_in_place(self.0) }
+            }
+        }
+        let unwind = DropOnUnwind(value);
+        // User code first, while no part of the pool is borrowed: it may panic (then the value
+        // is dropped) or use the pool itself.
+        // SAFETY: the caller hands over a valid value; no other reference to it exists.
+        let value_ref = unsafe { &mut *value };
         match &self.reset {
-            ResetHook::Trait(reset) => reset(&mut value),
-            ResetHook::Custom(reset) => reset(&mut value),
+            ResetHook::Trait(reset) => reset(value_ref),
+            ResetHook::Custom(reset) => reset(value_ref),
         }
         let shard = self.local_shard();
         if let Some(keep) = &self.retain {
-            if !keep(&value) {
+            if !keep(value_ref) {
+                core::mem::forget(unwind);
                 self.count(shard, Event::Rejected);
+                // SAFETY: the value is ours and dropped once, here.
+                unsafe { ptr::drop_in_place(value) };
                 return;
             }
         }
+        core::mem::forget(unwind);
         let Some(shard) = shard else {
             // This thread's thread-local storage is gone, so it owns no shard to push to.
             self.count(None, Event::Evicted);
+            // SAFETY: the value is ours and dropped once, here.
+            unsafe { ptr::drop_in_place(value) };
             return;
         };
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
-        // SAFETY: our own shard; moving a value into an empty slot runs no user code.
-        let value = unsafe {
+        // SAFETY: our own shard; moving a value into an empty slot runs no user code. The value
+        // is moved exactly once: into the slot, or out by `read` for the slow path.
+        let stored = unsafe {
             shard.with_local(|local| {
-                if local.generation == now && local.private.is_none() {
-                    local.private = Some(value);
-                    None
+                if local.generation == now && local.private.is_empty() {
+                    local.private.fill_from(value);
+                    true
                 } else {
-                    Some(value)
+                    false
                 }
             })
         };
-        if let Some(value) = value {
-            self.give_back_slow(shard, value);
-        } else {
+        if stored {
             self.count(Some(shard), Event::Put);
+        } else {
+            // SAFETY: not moved into the slot, so still ours: moved out once, here.
+            self.give_back_slow(shard, unsafe { ptr::read(value) });
         }
     }
 
@@ -718,12 +771,15 @@ impl<T: Send> Pool<T> {
         self.age_local(shard);
         // SAFETY: our own shard; no user code.
         let value = unsafe {
-            shard.with_local(|local| match local.private {
-                None => {
-                    local.private = Some(value);
+            shard.with_local(|local| {
+                if local.private.is_empty() {
+                    let value = ManuallyDrop::new(value);
+                    // SAFETY: the slot is empty; `value` is forgotten, so moved once.
+                    local.private.fill_from(&*value);
                     None
+                } else {
+                    Some(value)
                 }
-                Some(_) => Some(value),
             })
         };
         let Some(value) = value else {
@@ -821,7 +877,9 @@ impl PoolStats {
 /// ```
 pub struct Pooled<'a, T: Send> {
     pool: &'a Pool<T>,
-    value: ManuallyDrop<T>,
+    /// Always initialized while the guard lives; `MaybeUninit` so that the fast paths move it
+    /// bytewise and the guard never drops it by itself.
+    value: MaybeUninit<T>,
 }
 
 impl<T: Send> Pooled<'_, T> {
@@ -837,10 +895,11 @@ impl<T: Send> Pooled<'_, T> {
     /// # });
     /// ```
     pub fn detach(this: Self) -> T {
-        let mut this = ManuallyDrop::new(this);
+        let this = ManuallyDrop::new(this);
         this.pool.count(this.pool.local_shard(), Event::Detached);
-        // SAFETY: `this` is never used or dropped again, so the value is taken exactly once.
-        unsafe { ManuallyDrop::take(&mut this.value) }
+        // SAFETY: the value is initialized while the guard lives; `this` is never used or
+        // dropped again, so the value is taken exactly once.
+        unsafe { this.value.as_ptr().read() }
     }
 }
 
@@ -848,23 +907,25 @@ impl<T: Send> Deref for Pooled<'_, T> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
-        &self.value
+        // SAFETY: initialized while the guard lives.
+        unsafe { self.value.assume_init_ref() }
     }
 }
 
 impl<T: Send> DerefMut for Pooled<'_, T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
+        // SAFETY: initialized while the guard lives.
+        unsafe { self.value.assume_init_mut() }
     }
 }
 
 impl<T: Send> Drop for Pooled<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: `drop` runs once and `detach` forgets the guard, so the value is taken once.
-        let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        self.pool.give_back(value);
+        // SAFETY: initialized while the guard lives; `drop` runs once and `detach` forgets the
+        // guard, so the value is handed over once (`MaybeUninit` never drops it by itself).
+        unsafe { self.pool.give_back_from(self.value.as_mut_ptr()) }
     }
 }
 
@@ -929,8 +990,7 @@ impl<T: Send> DerefMut for OwnedPooled<T> {
 impl<T: Send> Drop for OwnedPooled<T> {
     fn drop(&mut self) {
         // SAFETY: as in `Pooled::drop`.
-        let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        self.pool.give_back(value);
+        unsafe { self.pool.give_back_from(&mut *self.value) }
     }
 }
 

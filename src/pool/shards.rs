@@ -10,6 +10,7 @@
 //!    buckets are never freed while the pool is shared, so a `&Shard` lives as long as `&Pool`.
 //! 3. Any thread may use a shard's `stealer` and read its counters.
 
+use core::mem::MaybeUninit;
 use core::ptr;
 
 use crate::chain;
@@ -40,10 +41,79 @@ pub(crate) enum Event {
 
 pub(crate) const EVENTS: usize = Event::Detached as usize + 1;
 
+/// A slot for one value. Unlike `Option<T>`, taking the value leaves its bytes alone (only the
+/// flag changes), so a value moved in and out whole is never partly overwritten in between: for
+/// multi-word values this avoids store-to-load forwarding stalls on the fast path.
+pub(crate) struct PrivateSlot<T> {
+    full: bool,
+    value: MaybeUninit<T>,
+}
+
+impl<T> PrivateSlot<T> {
+    const fn new() -> Self {
+        PrivateSlot {
+            full: false,
+            value: MaybeUninit::uninit(),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.full
+    }
+
+    #[inline(always)]
+    pub(crate) fn take(&mut self) -> Option<T> {
+        if !self.full {
+            return None;
+        }
+        self.full = false;
+        // SAFETY: `full` said the value is initialized; clearing it first means it is read once.
+        Some(unsafe { self.value.as_ptr().read() })
+    }
+
+    /// Moves the value, if any, to `dst` (a bytewise copy, shaped like the one in `fill_from`,
+    /// so the loads match the stores that wrote the slot).
+    ///
+    /// # Safety
+    /// `dst` is valid for writing a `T`, and whatever it holds is not dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn take_into(&mut self, dst: *mut T) -> bool {
+        if !self.full {
+            return false;
+        }
+        self.full = false;
+        // SAFETY: `full` said the value is initialized; clearing it first means it is moved
+        // out once; `dst` is writable by the caller's contract.
+        unsafe { ptr::copy_nonoverlapping(self.value.as_ptr(), dst, 1) };
+        true
+    }
+
+    /// Moves the value at `src` into the empty slot.
+    ///
+    /// # Safety
+    /// The slot is empty, and `src` is a valid `T` that the caller gives up (never drops or
+    /// reads again).
+    #[inline(always)]
+    pub(crate) unsafe fn fill_from(&mut self, src: *const T) {
+        debug_assert!(!self.full);
+        // SAFETY: by the caller's contract `src` is a valid value handed over; the slot is
+        // empty, so nothing is overwritten.
+        unsafe { ptr::copy_nonoverlapping(src, self.value.as_mut_ptr(), 1) };
+        self.full = true;
+    }
+}
+
+impl<T> Drop for PrivateSlot<T> {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
 /// What only the owning thread touches.
 pub(crate) struct Local<T> {
     /// One value, reachable only by this thread: the fast path, no atomic read-modify-write.
-    pub(crate) private: Option<T>,
+    pub(crate) private: PrivateSlot<T>,
     /// The private value of the previous generation (the victim generation of the slot).
     pub(crate) private_old: Option<T>,
     /// The pool generation `private` belongs to.
@@ -85,7 +155,7 @@ impl<T> Shard<T> {
         let (owner, stealer) = chain::new();
         Shard {
             local: UnsafeCell::new(Local {
-                private: None,
+                private: PrivateSlot::new(),
                 private_old: None,
                 generation,
                 owner,

@@ -7,6 +7,7 @@
 //! the registry's mutex: the exiting thread's unlock happens before the new holder's lock, so
 //! the new owner sees everything the old one wrote to its shards.
 
+use core::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -79,6 +80,8 @@ impl ThreadId {
                 }
             }
         };
+        debug_assert!(id < GONE);
+        CACHED.with(|cached| cached.set(id));
         ThreadId { id, registry }
     }
 }
@@ -88,16 +91,48 @@ impl Drop for ThreadId {
         // The thread is done with every shard it owned: no pool operation can run on it any
         // more (its id is gone, so later calls from other thread-local destructors take the
         // shard-less path). Releasing the lock publishes its writes to the next holder.
+        let _ = CACHED.try_with(|cached| cached.set(GONE));
         lock(&self.registry).free.push(Reverse(self.id));
     }
 }
 
+/// `CACHED` before the thread's first pool operation.
+const UNSET: usize = usize::MAX;
+/// `CACHED` once the thread's id has been given back.
+const GONE: usize = usize::MAX - 1;
+
 thread_local! {
-    static CURRENT: ThreadId = ThreadId::acquire();
+    /// Owns the id and gives it back from its destructor.
+    static OWNER: ThreadId = ThreadId::acquire();
+}
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+thread_local! {
+    /// A copy of the id with no destructor: reading it is a plain thread-local load.
+    static CACHED: Cell<usize> = const { Cell::new(UNSET) };
+}
+
+// The models' `thread_local!` takes no `const` initializer.
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+thread_local! {
+    static CACHED: Cell<usize> = Cell::new(UNSET);
 }
 
 /// The calling thread's id, or `None` once its thread-local storage is being torn down.
-#[inline]
+#[inline(always)]
 pub(crate) fn current() -> Option<usize> {
-    CURRENT.try_with(|id| id.id).ok()
+    let id = CACHED.try_with(Cell::get).unwrap_or(GONE);
+    if id < GONE {
+        Some(id)
+    } else {
+        current_slow(id)
+    }
+}
+
+#[cold]
+fn current_slow(cached: usize) -> Option<usize> {
+    if cached == GONE {
+        return None;
+    }
+    OWNER.try_with(|owner| owner.id).ok()
 }
