@@ -1,5 +1,5 @@
 //! A pool of reusable objects (Go's `sync.Pool`) on per-thread shards and the crate's
-//! [`chain`](crate::chain).
+//! [`chain`].
 //!
 //! ```
 //! # poolqueue::__doc_model(|| {
@@ -23,7 +23,7 @@
 //! Every thread that uses a pool gets its own shard of it, found through a small recycled
 //! thread id. A shard has a *private* slot that only its thread touches (the fast path: a
 //! thread-local read, two loads and a plain write, no atomic read-modify-write) and a
-//! [`chain`](crate::chain) for overflow, whose head only that thread pushes and pops and whose tail any
+//! [`chain`] for overflow, whose head only that thread pushes and pops and whose tail any
 //! thread may steal from.
 //!
 //! - [`Pool::get`] tries, in order: the private slot, the own chain's head, the other shards'
