@@ -9,13 +9,16 @@
 //! The algorithm in `ring`, `dequeue` and `chain` is written once against these names. The
 //! [`futex`] word behind `EventCount` follows the same split: `atomic-wait` (plus a timed
 //! `SYS_futex` on Linux) in normal builds, the model's `Mutex` + `Condvar` under the features.
+//! `Mutex`, `thread_local!` (and, under the model features, `lazy_static!` for statics that
+//! must start fresh in every execution) come from the same place, for the pool's thread ids.
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod imp {
     pub(crate) use std::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
     };
-    pub(crate) use std::sync::Arc;
+    pub(crate) use std::sync::{Arc, Mutex};
+    pub(crate) use std::thread_local;
 
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_epoch::Collector;
@@ -41,7 +44,8 @@ mod imp {
     pub(crate) use loom::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
     };
-    pub(crate) use loom::sync::Arc;
+    pub(crate) use loom::sync::{Arc, Mutex};
+    pub(crate) use loom::{lazy_static, thread_local};
 
     pub(crate) use super::reclaim_model::Collector;
 
@@ -66,7 +70,8 @@ mod imp {
     pub(crate) use shuttle::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
     };
-    pub(crate) use shuttle::sync::Arc;
+    pub(crate) use shuttle::sync::{Arc, Mutex};
+    pub(crate) use shuttle::{lazy_static, thread_local};
 
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_model::Collector;
