@@ -1,0 +1,222 @@
+//! What the shuttle suites share: iteration knobs, the scheduler portfolio, values that count their
+//! drops, per-execution bookkeeping of identities, and the `POOLQUEUE-STAT` summary line.
+//!
+//! Knobs (environment):
+//! - `POOLQUEUE_SHUTTLE_ITERS`: executions per scheduler per test (default in each suite).
+//! - `POOLQUEUE_SHUTTLE_SEED`: fixes the schedulers' seeds (default: fresh seeds every run).
+//! - `POOLQUEUE_SHUTTLE_REPLAY`: a schedule printed by a failing run; the `replay` test of the
+//!   same suite re-runs exactly that execution (`-- --ignored replay --nocapture`).
+
+#![allow(dead_code)] // each suite uses a different part
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
+use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::{Config, Runner};
+
+/// Executions per scheduler: `POOLQUEUE_SHUTTLE_ITERS` or `default`.
+pub fn iterations(default: usize) -> usize {
+    match std::env::var("POOLQUEUE_SHUTTLE_ITERS") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("POOLQUEUE_SHUTTLE_ITERS={v:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+fn seed() -> Option<u64> {
+    std::env::var("POOLQUEUE_SHUTTLE_SEED")
+        .ok()
+        .map(|v| v.trim().parse().expect("POOLQUEUE_SHUTTLE_SEED is a number"))
+}
+
+fn config() -> Config {
+    let mut config = Config::new();
+    // Shuttle runs every ordering as SeqCst and says so once per run; the suites know.
+    config.silence_warnings = true;
+    config
+}
+
+/// Counters one test accumulates over its executions (std atomics: shuttle runs every simulated
+/// thread on one OS thread, and the counters sit outside the model).
+#[derive(Default)]
+pub struct Stats {
+    pub histories: AtomicU64,
+    pub calls: AtomicU64,
+    pub states: AtomicU64,
+    pub values: AtomicU64,
+    pub full: AtomicU64,
+    pub grew: AtomicU64,
+    pub retired: AtomicU64,
+}
+
+impl Stats {
+    pub fn checked(&self, c: Checked) {
+        self.histories.fetch_add(1, Ordering::Relaxed);
+        self.calls.fetch_add(c.calls as u64, Ordering::Relaxed);
+        self.states.fetch_add(c.states as u64, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Runs `scenario` under one scheduler and returns the number of executions.
+pub fn run<S: Scheduler + 'static>(scheduler: S, scenario: fn(&Stats), stats: &'static Stats) -> usize {
+    Runner::new(scheduler, config()).run(move || scenario(stats))
+}
+
+/// Runs `scenario` under PCT with the given depth, `iters` executions, then prints its summary.
+pub fn pct(
+    name: &str,
+    properties: &str,
+    depth: usize,
+    iters: usize,
+    scenario: fn(&Stats),
+) -> &'static Stats {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let scheduler = match seed() {
+        Some(s) => PctScheduler::new_from_seed(s, depth, iters),
+        None => PctScheduler::new(depth, iters),
+    };
+    let executions = run(scheduler, scenario, stats);
+    report(name, &format!("pct{depth}"), properties, executions, stats);
+    stats
+}
+
+/// Runs `scenario` under the uniformly random scheduler, `iters` executions.
+pub fn random(name: &str, properties: &str, iters: usize, scenario: fn(&Stats)) -> &'static Stats {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let scheduler = match seed() {
+        Some(s) => RandomScheduler::new_from_seed(s, iters),
+        None => RandomScheduler::new(iters),
+    };
+    let executions = run(scheduler, scenario, stats);
+    report(name, "random", properties, executions, stats);
+    stats
+}
+
+/// Replays the schedule in `POOLQUEUE_SHUTTLE_REPLAY` against `scenario`.
+pub fn replay(scenario: fn(&Stats)) {
+    let schedule = std::env::var("POOLQUEUE_SHUTTLE_REPLAY").expect(
+        "set POOLQUEUE_SHUTTLE_REPLAY to the schedule string a failing run printed \
+         (the text between the quotes after \"failing schedule:\")",
+    );
+    let stats: &'static Stats = Box::leak(Box::default());
+    shuttle::replay(move || scenario(stats), schedule.trim().trim_matches('"').trim());
+    println!("replayed: the schedule passes");
+}
+
+fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stats: &Stats) {
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    assert_eq!(
+        get(&stats.histories),
+        executions as u64,
+        "every execution checks one history"
+    );
+    println!(
+        "POOLQUEUE-STAT checker=shuttle property={properties} test={name} scheduler={scheduler} \
+         executions={executions} histories={} calls={} states={} values={} full={} grew={} \
+         retired={}",
+        get(&stats.histories),
+        get(&stats.calls),
+        get(&stats.states),
+        get(&stats.values),
+        get(&stats.full),
+        get(&stats.grew),
+        get(&stats.retired),
+    );
+}
+
+/// Drop counts per value identity, shared by the values of one execution.
+#[derive(Default)]
+pub struct Drops(Mutex<HashMap<u64, u32>>);
+
+impl Drops {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Every identity in `ids` was dropped exactly once, and nothing else was dropped.
+    pub fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
+        let drops = self.0.lock().unwrap();
+        let mut expected = 0;
+        for id in ids {
+            expected += 1;
+            match drops.get(&id) {
+                Some(1) => {}
+                Some(n) => panic!("value {id} dropped {n} times"),
+                None => panic!("value {id} leaked (never dropped)"),
+            }
+        }
+        assert_eq!(drops.len(), expected, "values dropped that were never created");
+    }
+}
+
+/// A value with an identity in a `Box` (so Miri and allocators see a real allocation per value)
+/// that records its drop.
+pub struct Item {
+    id: Box<u64>,
+    drops: Arc<Drops>,
+}
+
+impl Item {
+    pub fn new(id: u64, drops: &Arc<Drops>) -> Self {
+        Item {
+            id: Box::new(id),
+            drops: drops.clone(),
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        *self.id
+    }
+}
+
+impl Drop for Item {
+    fn drop(&mut self) {
+        *self.drops.0.lock().unwrap().entry(*self.id).or_default() += 1;
+    }
+}
+
+/// A fresh history clock for one execution.
+pub fn clock() -> Arc<lincheck::StepClock> {
+    Arc::new(lincheck::StepClock::new())
+}
+
+/// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
+/// duplicate) and nothing else was popped.
+pub fn assert_exactly_once(pushed: &[u64], popped: &[u64]) {
+    let mut popped_sorted = popped.to_vec();
+    popped_sorted.sort_unstable();
+    for w in popped_sorted.windows(2) {
+        assert_ne!(w[0], w[1], "P2: value {} popped twice", w[0]);
+    }
+    let mut pushed_sorted = pushed.to_vec();
+    pushed_sorted.sort_unstable();
+    for id in &pushed_sorted {
+        assert!(
+            popped_sorted.binary_search(id).is_ok(),
+            "P1: value {id} was pushed and never popped"
+        );
+    }
+    for id in &popped_sorted {
+        assert!(
+            pushed_sorted.binary_search(id).is_ok(),
+            "P2: value {id} was popped but never pushed (or was handed back as full)"
+        );
+    }
+}
+
+/// Checks linearizability (P3) and records the figures; panics with the history on a violation.
+pub fn assert_linearizable(spec: Spec, history: &[Call], stats: &Stats) {
+    match lincheck::check(spec, history) {
+        Ok(checked) => stats.checked(checked),
+        Err(violation) => panic!("P3: {violation}"),
+    }
+}
