@@ -135,8 +135,9 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.values, next_id);
 
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    harness::assert_exactly_once(&pushed, &popped_ids);
-    harness::assert_linearizable(Spec::Unbounded, &history, stats);
+    let verdict = harness::exactly_once(&pushed, &popped_ids)
+        .and_then(|()| harness::linearizable(Spec::Unbounded, &history, stats));
+    let (mut owner, stealer, popped) = harness::fail_on(verdict, (owner, stealer, popped));
 
     // Leave values in several rings for the drop of the last handle.
     let leftover = rng.gen_range(0..=20u64);

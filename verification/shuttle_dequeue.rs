@@ -129,8 +129,10 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.values, next_id);
 
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    harness::assert_exactly_once(&pushed, &popped_ids);
-    harness::assert_linearizable(Spec::Bounded { capacity }, &history, stats);
+    let verdict = harness::exactly_once(&pushed, &popped_ids)
+        .and_then(|()| harness::linearizable(Spec::Bounded { capacity }, &history, stats));
+    let (mut owner, stealer, popped, handed_back) =
+        harness::fail_on(verdict, (owner, stealer, popped, handed_back));
 
     // Values still in the ring when the last handle goes are dropped there, once.
     let leftover = rng.gen_range(0..=capacity);

@@ -196,32 +196,49 @@ pub fn clock() -> Arc<lincheck::StepClock> {
 
 /// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
 /// duplicate) and nothing else was popped.
-pub fn assert_exactly_once(pushed: &[u64], popped: &[u64]) {
+pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
     let mut popped_sorted = popped.to_vec();
     popped_sorted.sort_unstable();
     for w in popped_sorted.windows(2) {
-        assert_ne!(w[0], w[1], "P2: value {} popped twice", w[0]);
+        if w[0] == w[1] {
+            return Err(format!("P2: value {} popped twice", w[0]));
+        }
     }
     let mut pushed_sorted = pushed.to_vec();
     pushed_sorted.sort_unstable();
     for id in &pushed_sorted {
-        assert!(
-            popped_sorted.binary_search(id).is_ok(),
-            "P1: value {id} was pushed and never popped"
-        );
+        if popped_sorted.binary_search(id).is_err() {
+            return Err(format!("P1: value {id} was pushed and never popped"));
+        }
     }
     for id in &popped_sorted {
-        assert!(
-            pushed_sorted.binary_search(id).is_ok(),
-            "P2: value {id} was popped but never pushed (or was handed back as full)"
-        );
+        if pushed_sorted.binary_search(id).is_err() {
+            return Err(format!(
+                "P2: value {id} was popped but never pushed (or was handed back as full)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks linearizability (P3) and records the figures.
+pub fn linearizable(spec: Spec, history: &[Call], stats: &Stats) -> Result<(), String> {
+    match lincheck::check(spec, history) {
+        Ok(checked) => {
+            stats.checked(checked);
+            Ok(())
+        }
+        Err(violation) => Err(format!("P3: {violation}")),
     }
 }
 
-/// Checks linearizability (P3) and records the figures; panics with the history on a violation.
-pub fn assert_linearizable(spec: Spec, history: &[Call], stats: &Stats) {
-    match lincheck::check(spec, history) {
-        Ok(checked) => stats.checked(checked),
-        Err(violation) => panic!("P3: {violation}"),
+/// Panics with `failure` (if any) after forgetting `values`: when a value came out twice, its
+/// two copies share one allocation, and dropping both while unwinding would abort the process
+/// before the failure and its schedule are printed.
+pub fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
+    if let Err(message) = failure {
+        std::mem::forget(values);
+        panic!("{message}");
     }
+    values
 }
