@@ -16,10 +16,13 @@
 
 #[path = "support/shuttle_harness.rs"]
 mod harness;
+#[path = "support/values.rs"]
+mod values;
 
 use std::sync::atomic::Ordering;
 
-use harness::{Drops, Item, Stats};
+use harness::Stats;
+use values::{Drops, Item};
 use poolqueue::__verify::lincheck::{Log, Op, Ret, Spec};
 use poolqueue::chain;
 use shuttle::rand::{thread_rng, Rng};
@@ -135,9 +138,9 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.values, next_id);
 
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    let verdict = harness::exactly_once(&pushed, &popped_ids)
+    let verdict = values::exactly_once(&pushed, &popped_ids)
         .and_then(|()| harness::linearizable(Spec::Unbounded, &history, stats));
-    let (mut owner, stealer, popped) = harness::fail_on(verdict, (owner, stealer, popped));
+    let (mut owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
 
     // Leave values in several rings for the drop of the last handle.
     let leftover = rng.gen_range(0..=20u64);

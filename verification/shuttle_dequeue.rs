@@ -18,8 +18,11 @@
 
 #[path = "support/shuttle_harness.rs"]
 mod harness;
+#[path = "support/values.rs"]
+mod values;
 
-use harness::{Drops, Item, Stats};
+use harness::Stats;
+use values::{Drops, Item};
 use poolqueue::__verify::lincheck::{Log, Op, Ret, Spec};
 use poolqueue::dequeue;
 use shuttle::rand::{thread_rng, Rng};
@@ -129,10 +132,10 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.values, next_id);
 
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    let verdict = harness::exactly_once(&pushed, &popped_ids)
+    let verdict = values::exactly_once(&pushed, &popped_ids)
         .and_then(|()| harness::linearizable(Spec::Bounded { capacity }, &history, stats));
     let (mut owner, stealer, popped, handed_back) =
-        harness::fail_on(verdict, (owner, stealer, popped, handed_back));
+        values::fail_on(verdict, (owner, stealer, popped, handed_back));
 
     // Values still in the ring when the last handle goes are dropped there, once.
     let leftover = rng.gen_range(0..=capacity);

@@ -1,5 +1,5 @@
-//! What the shuttle suites share: iteration knobs, the scheduler portfolio, values that count their
-//! drops, per-execution bookkeeping of identities, and the `POOLQUEUE-STAT` summary line.
+//! What the shuttle suites share: iteration knobs, the schedulers, the `POOLQUEUE-STAT` summary
+//! line (values and identity checks are in `values.rs`).
 //!
 //! Knobs (environment):
 //! - `POOLQUEUE_SHUTTLE_ITERS`: executions per scheduler per test (default in each suite).
@@ -9,9 +9,8 @@
 
 #![allow(dead_code)] // each suite uses a different part
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
 use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
@@ -138,87 +137,9 @@ fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stat
     );
 }
 
-/// Drop counts per value identity, shared by the values of one execution.
-#[derive(Default)]
-pub struct Drops(Mutex<HashMap<u64, u32>>);
-
-impl Drops {
-    pub fn new() -> Arc<Self> {
-        Arc::default()
-    }
-
-    /// Every identity in `ids` was dropped exactly once, and nothing else was dropped.
-    pub fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
-        let drops = self.0.lock().unwrap();
-        let mut expected = 0;
-        for id in ids {
-            expected += 1;
-            match drops.get(&id) {
-                Some(1) => {}
-                Some(n) => panic!("value {id} dropped {n} times"),
-                None => panic!("value {id} leaked (never dropped)"),
-            }
-        }
-        assert_eq!(drops.len(), expected, "values dropped that were never created");
-    }
-}
-
-/// A value with an identity in a `Box` (so Miri and allocators see a real allocation per value)
-/// that records its drop.
-pub struct Item {
-    id: Box<u64>,
-    drops: Arc<Drops>,
-}
-
-impl Item {
-    pub fn new(id: u64, drops: &Arc<Drops>) -> Self {
-        Item {
-            id: Box::new(id),
-            drops: drops.clone(),
-        }
-    }
-
-    pub fn id(&self) -> u64 {
-        *self.id
-    }
-}
-
-impl Drop for Item {
-    fn drop(&mut self) {
-        *self.drops.0.lock().unwrap().entry(*self.id).or_default() += 1;
-    }
-}
-
 /// A fresh history clock for one execution.
 pub fn clock() -> Arc<lincheck::StepClock> {
     Arc::new(lincheck::StepClock::new())
-}
-
-/// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
-/// duplicate) and nothing else was popped.
-pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
-    let mut popped_sorted = popped.to_vec();
-    popped_sorted.sort_unstable();
-    for w in popped_sorted.windows(2) {
-        if w[0] == w[1] {
-            return Err(format!("P2: value {} popped twice", w[0]));
-        }
-    }
-    let mut pushed_sorted = pushed.to_vec();
-    pushed_sorted.sort_unstable();
-    for id in &pushed_sorted {
-        if popped_sorted.binary_search(id).is_err() {
-            return Err(format!("P1: value {id} was pushed and never popped"));
-        }
-    }
-    for id in &popped_sorted {
-        if pushed_sorted.binary_search(id).is_err() {
-            return Err(format!(
-                "P2: value {id} was popped but never pushed (or was handed back as full)"
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Checks linearizability (P3) and records the figures.
@@ -230,15 +151,4 @@ pub fn linearizable(spec: Spec, history: &[Call], stats: &Stats) -> Result<(), S
         }
         Err(violation) => Err(format!("P3: {violation}")),
     }
-}
-
-/// Panics with `failure` (if any) after forgetting `values`: when a value came out twice, its
-/// two copies share one allocation, and dropping both while unwinding would abort the process
-/// before the failure and its schedule are printed.
-pub fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
-    if let Err(message) = failure {
-        std::mem::forget(values);
-        panic!("{message}");
-    }
-    values
 }
