@@ -2,7 +2,8 @@
 //! together by a barrier, run small random programs on a fresh ring or chain (indices starting
 //! just below 2^32), each call stamped with the monotonic clock before it starts and after it
 //! returns. Every burst's history, drain included, must be linearizable (P3); every value pushed
-//! comes out exactly once by identity (P1, P2) and every value is dropped exactly once (P5).
+//! comes out exactly once by identity (P1, P2) and every value is dropped exactly once (P5); after
+//! a chain is dropped and the epoch collector has run, none of its rings is still allocated (P5).
 //!
 //! Real hardware and the real crossbeam-epoch path, but no control over the schedule: this
 //! complements the shuttle campaign, it does not replace it. `POOLQUEUE_STRESS_BURSTS` sets the
@@ -135,6 +136,8 @@ struct Totals {
     values: u64,
     /// Calls whose interval overlaps a call of another thread.
     overlapping: u64,
+    /// Chains whose every ring was seen freed after the drop.
+    rings_freed: u64,
 }
 
 fn overlapping(history: &[Call]) -> u64 {
@@ -276,8 +279,13 @@ fn campaign(name: &str, seed: u64, mut one: impl FnMut(&mut Rng, &mut Totals) ->
     assert_eq!(totals.histories, n as u64);
     println!(
         "POOLQUEUE-STAT checker=threads property=P1,P2,P3,P5 test={name} bursts={n} histories={} \
-         calls={} overlapping={} states={} values={}",
-        totals.histories, totals.calls, totals.overlapping, totals.states, totals.values
+         calls={} overlapping={} states={} values={} rings_freed={}",
+        totals.histories,
+        totals.calls,
+        totals.overlapping,
+        totals.states,
+        totals.values,
+        totals.rings_freed
     );
 }
 
@@ -309,6 +317,13 @@ fn chain_bursts_are_linearizable() {
         let (owner, stealer) = chain::with_start_index::<Item>(start);
         let created = burst(owner, stealer, Spec::Unbounded, rng, &drops, totals)?;
         drops.assert_each_dropped_once(0..created);
+        // P5 for ring memory on the real epoch path: once the chain is gone and the collector
+        // has run, no ring is left (only this test creates rings in this process).
+        let live = poolqueue::__verify::collect_retired(0);
+        if live != 0 {
+            return Err(format!("P5: {live} rings still allocated after the chain was dropped"));
+        }
+        totals.rings_freed += 1;
         Ok(())
     });
 }
