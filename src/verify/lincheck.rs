@@ -40,11 +40,14 @@
 //!
 //! # Recording histories without adding synchronization
 //!
-//! Stamps must not create the ordering they observe. Under shuttle and loom every simulated thread
-//! runs on one OS thread, so a plain std counter ([`StepClock`]) gives the true execution order and
-//! is invisible to the model. On real threads, [`WallClock`] reads the monotonic clock: a stamp
-//! taken after one call returned that is smaller than a stamp taken before another call started
-//! proves real-time order, and reading the clock synchronizes nothing.
+//! Stamps must not create the ordering they observe. Under shuttle every simulated thread runs on
+//! one OS thread and every atomic is sequentially consistent, so a plain std counter
+//! ([`StepClock`]) gives the true execution order and is invisible to the model. On real threads,
+//! [`WallClock`] reads the monotonic clock: a stamp taken after one call returned that is smaller
+//! than a stamp taken before another call started proves real-time order, and reading the clock
+//! synchronizes nothing. Under a weak-memory model (loom, Miri) there is no real time: a relaxed
+//! load may return a stale value however late it runs, so "precedes" must mean "happens before",
+//! which [`HbClock`] records (see its caveat).
 //!
 //! ```
 //! use poolqueue::__verify::lincheck::{check, Call, Op, Ret, Spec};
@@ -146,6 +149,41 @@ impl Clock for StepClock {
         // Relaxed: the simulated threads share one OS thread, so program order on that thread is
         // the execution order; the counter only numbers the steps.
         self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A shared counter bumped with acquire-release read-modify-writes, for checkers of the C11
+/// memory model itself (loom, Miri), where "real time" is not defined and a relaxed load may
+/// legally return an old value long after a newer store. Linearizability there orders a call
+/// before another only if its response *happens before* the other's invocation, and this clock
+/// gives exactly that: a stamp smaller than another was taken by a read-modify-write that the
+/// later one reads from (through the counter's release sequence), so it synchronizes with it.
+///
+/// The price: every stamp synchronizes with every earlier stamp, so the threads are less
+/// unsynchronized than in production, and an ordering bug that needs them fully unsynchronized
+/// can hide. Use [`StepClock`] under shuttle (sequentially consistent, nothing to hide) and
+/// [`WallClock`] on hardware.
+#[derive(Debug)]
+pub struct HbClock(crate::sync::AtomicU64);
+
+impl HbClock {
+    /// A counter starting at 0 (under the `loom` feature, create it inside the model).
+    pub fn new() -> Self {
+        HbClock(crate::sync::AtomicU64::new(0))
+    }
+}
+
+impl Default for HbClock {
+    fn default() -> Self {
+        HbClock::new()
+    }
+}
+
+impl Clock for HbClock {
+    fn now(&self) -> u64 {
+        // AcqRel: each stamp reads from the previous one (read-modify-writes extend the release
+        // sequence), so a call stamped earlier happens before a call stamped later.
+        self.0.fetch_add(1, crate::sync::Ordering::AcqRel)
     }
 }
 
