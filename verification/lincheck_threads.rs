@@ -315,8 +315,12 @@ fn dequeue_bursts_are_linearizable() {
     });
 }
 
+/// Tests that create rings hold this, so the process-wide live-ring count is theirs alone.
+static RINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn chain_bursts_are_linearizable() {
+    let _rings = RINGS.lock().unwrap_or_else(|e| e.into_inner());
     campaign("chain", seed(), |rng, totals| {
         let start = u32::MAX - rng.below(16) as u32;
         let drops = Drops::new();
@@ -332,4 +336,35 @@ fn chain_bursts_are_linearizable() {
         totals.rings_freed += 1;
         Ok(())
     });
+}
+
+/// Plain `Box`es left inside when the last handle goes: Miri's leak and double-free checks are
+/// the assertion here (the bursts above count drops with their own values).
+#[test]
+fn dequeue_boxes_left_inside_are_freed() {
+    let (mut owner, stealer) = dequeue::with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
+    for i in 0..4 {
+        owner.push_head(Box::new(i)).unwrap();
+    }
+    assert_eq!(stealer.pop_tail().as_deref(), Some(&0));
+    drop((owner, stealer));
+}
+
+/// As above for a chain of several rings; the rings themselves must be freed too.
+#[test]
+fn chain_boxes_left_inside_are_freed() {
+    let _rings = RINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let before = poolqueue::__verify::collect_retired(0);
+    let (mut owner, stealer) = chain::with_start_index::<Box<u64>>(u32::MAX - 2);
+    for i in 0..30 {
+        owner.push_head(Box::new(i));
+    }
+    assert_eq!(owner.ring_capacities(), vec![8, 16, 32]);
+    for i in 0..10 {
+        assert_eq!(stealer.pop_tail().as_deref(), Some(&i));
+    }
+    assert_eq!(owner.pop_head().as_deref(), Some(&29));
+    assert_eq!(owner.ring_capacities(), vec![16, 32], "the drained first ring was unlinked");
+    drop((owner, stealer));
+    assert_eq!(poolqueue::__verify::collect_retired(before), before, "a ring was never freed");
 }
