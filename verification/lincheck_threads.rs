@@ -162,10 +162,11 @@ fn burst<O: OwnerSide, S: StealerSide>(
 ) -> Result<u64, String> {
     let small = cfg!(miri);
     let stealers = 2 + rng.below(2) as usize;
-    let owner_calls = if small { 8 } else { 16 + rng.below(24) as usize };
+    // Under Miri a dozen pushes or more, so a chain still outgrows its first ring.
+    let owner_calls = if small { 20 } else { 16 + rng.below(24) as usize };
     let owner_program: Vec<bool> = (0..owner_calls).map(|_| rng.below(10) < 6).collect();
     let steal_calls: Vec<usize> = (0..stealers)
-        .map(|_| if small { 4 } else { 6 + rng.below(12) as usize })
+        .map(|_| if small { 6 } else { 6 + rng.below(12) as usize })
         .collect();
     // On hardware, real time (the monotonic clock). Under Miri, which emulates the C11 model's
     // weak memory, a relaxed load may legally read a stale word after another thread's call has
@@ -207,7 +208,10 @@ fn burst<O: OwnerSide, S: StealerSide>(
             .collect();
         let mut log = Log::new(clock, 0);
         gate.wait();
-        for &is_push in &owner_program {
+        for (i, &is_push) in owner_program.iter().enumerate() {
+            // Under Miri: fill past the first ring early, so the stealers can drain and retire
+            // it while the owner still runs.
+            let is_push = is_push || (small && i < 10);
             pause(rng);
             if is_push {
                 let id = next_id;
