@@ -84,7 +84,10 @@ fn cargo(args: &[&str], env: &[(&str, String)]) -> Cmd {
     Cmd {
         program: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
         args: args.iter().map(|s| s.to_string()).collect(),
-        env: env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     }
 }
 
@@ -95,7 +98,10 @@ fn nightly(args: &[&str], env: &[(&str, String)]) -> Cmd {
     Cmd {
         program: "cargo".into(),
         args: all,
-        env: env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     }
 }
 
@@ -111,12 +117,18 @@ fn has_miri() -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err("no nightly toolchain with the miri component (rustup +nightly component add miri)".into())
+        Err(
+            "no nightly toolchain with the miri component (rustup +nightly component add miri)"
+                .into(),
+        )
     }
 }
 
 fn has_fuzz() -> Result<(), String> {
-    if !PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml").exists() {
+    if !PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/Cargo.toml")
+        .exists()
+    {
         return Err("no fuzz/ crate in this tree".into());
     }
     let out = Command::new("cargo")
@@ -170,7 +182,14 @@ fn lanes() -> Vec<Lane> {
                     Mode::Long => "100000",
                 };
                 vec![cargo(
-                    &["test", "--release", "--features", "shuttle", "--", "--nocapture"],
+                    &[
+                        "test",
+                        "--release",
+                        "--features",
+                        "shuttle",
+                        "--",
+                        "--nocapture",
+                    ],
                     &[("POOLQUEUE_SHUTTLE_ITERS", iters.into())],
                 )]
             },
@@ -183,7 +202,14 @@ fn lanes() -> Vec<Lane> {
             available: always,
             commands: |_| {
                 vec![cargo(
-                    &["test", "--release", "--features", "loom", "--", "--nocapture"],
+                    &[
+                        "test",
+                        "--release",
+                        "--features",
+                        "loom",
+                        "--",
+                        "--nocapture",
+                    ],
                     &[],
                 )]
             },
@@ -354,7 +380,11 @@ fn parse_line(line: &str, out: &mut Outcome) {
     }
     // libFuzzer: "Done 123456 runs in 20 second(s)"
     if let Some(rest) = line.trim_start().strip_prefix("Done ") {
-        if let Some(n) = rest.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(n) = rest
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             out.fuzz_runs += n;
         }
     }
@@ -380,7 +410,13 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
         command.process_group(0);
     }
     let env: Vec<String> = cmd.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
-    let _ = writeln!(log, "$ {}{} {}", env.concat(), cmd.program, cmd.args.join(" "));
+    let _ = writeln!(
+        log,
+        "$ {}{} {}",
+        env.concat(),
+        cmd.program,
+        cmd.args.join(" ")
+    );
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -390,8 +426,14 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
     };
     let (tx, rx) = mpsc::channel::<String>();
     let readers: Vec<_> = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -509,24 +551,37 @@ fn options() -> Options {
 
 fn main() {
     let opts = options();
-    MODE_LONG.store(opts.mode == Mode::Long, std::sync::atomic::Ordering::Relaxed);
+    MODE_LONG.store(
+        opts.mode == Mode::Long,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let all = lanes();
     let selected: Vec<&Lane> = all
         .iter()
-        .filter(|l| opts.only.as_ref().is_none_or(|o| o.iter().any(|n| n == l.name)))
+        .filter(|l| {
+            opts.only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == l.name))
+        })
         .collect();
     if opts.list {
         for l in &selected {
             println!("{:<8} {}", l.name, l.what);
             for c in (l.commands)(opts.mode) {
                 let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
-                println!("         $ {}{} {}", env.concat(), c.program, c.args.join(" "));
+                println!(
+                    "         $ {}{} {}",
+                    env.concat(),
+                    c.program,
+                    c.args.join(" ")
+                );
             }
         }
         return;
     }
-    let log_dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-        .join("verify-logs");
+    let log_dir =
+        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+            .join("verify-logs");
     std::fs::create_dir_all(&log_dir).expect("create the log directory");
     let started = Instant::now();
     let total_weight: u32 = selected.iter().map(|l| l.weight).sum();
@@ -570,7 +625,10 @@ fn main() {
         }
         remaining_weight -= lane.weight;
         out.seconds = t0.elapsed().as_secs_f64();
-        eprintln!("[verify] lane {}: {} in {:.0} s", lane.name, out.verdict, out.seconds);
+        eprintln!(
+            "[verify] lane {}: {} in {:.0} s",
+            lane.name, out.verdict, out.seconds
+        );
         outcomes.push((*lane, out));
     }
     print_report(&outcomes, opts.mode, started.elapsed());
@@ -584,11 +642,18 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     println!();
     println!(
         "poolqueue verification report ({} mode, {:.0} s)",
-        if mode == Mode::Long { "long" } else { "default" },
+        if mode == Mode::Long {
+            "long"
+        } else {
+            "default"
+        },
         elapsed.as_secs_f64()
     );
     println!();
-    println!("{:<9} {:<10} {:>7} {:>7} {:>8}  verdict", "lane", "time", "passed", "failed", "ignored");
+    println!(
+        "{:<9} {:<10} {:>7} {:>7} {:>8}  verdict",
+        "lane", "time", "passed", "failed", "ignored"
+    );
     for (lane, o) in outcomes {
         println!(
             "{:<9} {:<10} {:>7} {:>7} {:>8}  {}",
@@ -601,7 +666,10 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         );
     }
     println!();
-    println!("{:<28} {:<18} {:<9} explored", "property", "checker (lane)", "verdict");
+    println!(
+        "{:<28} {:<18} {:<9} explored",
+        "property", "checker (lane)", "verdict"
+    );
     for (id, name) in PROPERTIES {
         let mut rows: Vec<(String, String, String)> = Vec::new();
         for (lane, o) in outcomes {
@@ -609,7 +677,8 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 if prop != id {
                     continue;
                 }
-                let mut explored: Vec<String> = sums.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let mut explored: Vec<String> =
+                    sums.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 if let Some(labels) = o.labels.get(&(checker.clone(), prop.clone())) {
                     explored.push(format!("[{}]", labels.join(" ")));
                 }
@@ -631,7 +700,10 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         }
         let title = format!("{id} {name}");
         if rows.is_empty() {
-            println!("{title:<28} {:<18} {:<9} nothing in the selected lanes", "-", "-");
+            println!(
+                "{title:<28} {:<18} {:<9} nothing in the selected lanes",
+                "-", "-"
+            );
         }
         for (i, (who, verdict, explored)) in rows.iter().enumerate() {
             let t = if i == 0 { title.as_str() } else { "" };

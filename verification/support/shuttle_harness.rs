@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
 use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
-use shuttle::{Config, Runner};
+use shuttle::{Config, MaxSteps, Runner};
+
+/// Scheduling steps one execution may take (see `config`).
+pub const MAX_STEPS: usize = 100_000;
 
 /// Executions per scheduler: `POOLQUEUE_SHUTTLE_ITERS` or `default`.
 pub fn iterations(default: usize) -> usize {
@@ -28,15 +31,21 @@ pub fn iterations(default: usize) -> usize {
 }
 
 fn seed() -> Option<u64> {
-    std::env::var("POOLQUEUE_SHUTTLE_SEED")
-        .ok()
-        .map(|v| v.trim().parse().expect("POOLQUEUE_SHUTTLE_SEED is a number"))
+    std::env::var("POOLQUEUE_SHUTTLE_SEED").ok().map(|v| {
+        v.trim()
+            .parse()
+            .expect("POOLQUEUE_SHUTTLE_SEED is a number")
+    })
 }
 
 fn config() -> Config {
     let mut config = Config::new();
     // Shuttle runs every ordering as SeqCst and says so once per run; the suites know.
     config.silence_warnings = true;
+    // P6 (progress): an execution of a few hundred calls takes a few thousand scheduling steps;
+    // one that runs past this bound is a livelock (a pop spinning on a ring that never fills,
+    // a lost wake-up), and shuttle fails it with its schedule.
+    config.max_steps = MaxSteps::FailAfter(MAX_STEPS);
     config
 }
 
@@ -66,7 +75,11 @@ impl Stats {
 }
 
 /// Runs `scenario` under one scheduler and returns the number of executions.
-pub fn run<S: Scheduler + 'static>(scheduler: S, scenario: fn(&Stats), stats: &'static Stats) -> usize {
+pub fn run<S: Scheduler + 'static>(
+    scheduler: S,
+    scenario: fn(&Stats),
+    stats: &'static Stats,
+) -> usize {
     Runner::new(scheduler, config()).run(move || scenario(stats))
 }
 
@@ -125,7 +138,7 @@ fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stat
     );
     println!(
         "POOLQUEUE-STAT checker=shuttle property={properties} test={name} scheduler={scheduler} \
-         executions={executions} histories={} calls={} states={} values={} full={} grew={} \
+         step_bound={MAX_STEPS}/execution executions={executions} histories={} calls={} states={} values={} full={} grew={} \
          retired={}",
         get(&stats.histories),
         get(&stats.calls),
