@@ -39,6 +39,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// Measures listed first in the "explored" column, in this order.
+const FIRST: [&str; 6] = [
+    "executions",
+    "bursts",
+    "histories",
+    "calls",
+    "runs",
+    "values",
+];
+
 const PROPERTIES: [(&str, &str); 6] = [
     ("P1", "no loss"),
     ("P2", "no duplicate"),
@@ -292,8 +302,10 @@ struct Outcome {
     failures: Vec<String>,
     /// (checker, property) -> field -> sum
     stats: BTreeMap<(String, String), BTreeMap<String, u64>>,
-    /// (checker, property) -> names seen in text fields
-    labels: BTreeMap<(String, String), Vec<String>>,
+    /// (checker, property) -> text field -> values seen
+    labels: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
+    /// Whether any `POOLQUEUE-STAT` line was seen.
+    any_stat: bool,
     /// libFuzzer: total runs.
     fuzz_runs: u64,
     log: PathBuf,
@@ -334,7 +346,7 @@ fn parse_line(line: &str, out: &mut Outcome) {
                 "property" => props = v.split(',').map(str::to_string).collect(),
                 _ => match v.parse::<u64>() {
                     Ok(n) => nums.push((k.to_string(), n)),
-                    Err(_) => texts.push(format!("{k}={v}")),
+                    Err(_) => texts.push((k.to_string(), v.to_string())),
                 },
             }
         }
@@ -345,12 +357,14 @@ fn parse_line(line: &str, out: &mut Outcome) {
                 *sums.entry(k.clone()).or_default() += n;
             }
             let labels = out.labels.entry(key).or_default();
-            for t in &texts {
-                if !labels.contains(t) {
-                    labels.push(t.clone());
+            for (k, v) in &texts {
+                let seen = labels.entry(k.clone()).or_default();
+                if !seen.contains(v) {
+                    seen.push(v.clone());
                 }
             }
         }
+        out.any_stat = true;
     }
     // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
     if let Some(rest) = line.trim_start().strip_prefix("test result: ") {
@@ -677,10 +691,19 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 if prop != id {
                     continue;
                 }
+                // The usual measures first, then the rest alphabetically.
+                let mut keys: Vec<&String> = sums.keys().collect();
+                keys.sort_by_key(|k| {
+                    (FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()), *k)
+                });
                 let mut explored: Vec<String> =
-                    sums.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    keys.iter().map(|k| format!("{k}={}", sums[*k])).collect();
                 if let Some(labels) = o.labels.get(&(checker.clone(), prop.clone())) {
-                    explored.push(format!("[{}]", labels.join(" ")));
+                    let l: Vec<String> = labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.join(",")))
+                        .collect();
+                    explored.push(format!("[{}]", l.join(" ")));
                 }
                 let who = if checker == lane.name {
                     checker.clone()
@@ -711,6 +734,17 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         }
     }
     println!();
+    for (lane, o) in outcomes {
+        if !o.any_stat && lane.covers.is_empty() && !matches!(o.verdict, Verdict::Skipped(_)) {
+            println!(
+                "note: lane {} ran {} tests ({}) but printed no POOLQUEUE-STAT lines, so none of \
+                 its work is attributed to a property above",
+                lane.name,
+                o.passed,
+                short(&o.verdict)
+            );
+        }
+    }
     for (lane, o) in outcomes {
         if !matches!(o.verdict, Verdict::Skipped(_)) {
             println!("log of {}: {}", lane.name, o.log.display());
