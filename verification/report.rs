@@ -178,7 +178,7 @@ fn lanes() -> Vec<Lane> {
             covers: &[],
             weight: 2,
             available: always,
-            commands: |_| vec![cargo(&["test", "--", "--nocapture"], &[])],
+            commands: |_| vec![cargo(&["test", "--no-fail-fast", "--", "--nocapture"], &[])],
         },
         Lane {
             name: "shuttle",
@@ -194,6 +194,7 @@ fn lanes() -> Vec<Lane> {
                 vec![cargo(
                     &[
                         "test",
+                        "--no-fail-fast",
                         "--release",
                         "--features",
                         "shuttle",
@@ -214,6 +215,7 @@ fn lanes() -> Vec<Lane> {
                 vec![cargo(
                     &[
                         "test",
+                        "--no-fail-fast",
                         "--release",
                         "--features",
                         "loom",
@@ -232,7 +234,15 @@ fn lanes() -> Vec<Lane> {
             available: has_miri,
             commands: |mode| {
                 vec![nightly(
-                    &["miri", "test", "--", "--skip", "chain", "--nocapture"],
+                    &[
+                        "miri",
+                        "test",
+                        "--no-fail-fast",
+                        "--",
+                        "--skip",
+                        "chain",
+                        "--nocapture",
+                    ],
                     &[("MIRIFLAGS", miri_flags(mode, ""))],
                 )]
             },
@@ -245,7 +255,14 @@ fn lanes() -> Vec<Lane> {
             available: has_miri,
             commands: |mode| {
                 vec![nightly(
-                    &["miri", "test", "--", "chain", "--nocapture"],
+                    &[
+                        "miri",
+                        "test",
+                        "--no-fail-fast",
+                        "--",
+                        "chain",
+                        "--nocapture",
+                    ],
                     &[(
                         "MIRIFLAGS",
                         miri_flags(mode, "-Zmiri-tree-borrows -Zmiri-ignore-leaks"),
@@ -306,6 +323,8 @@ struct Outcome {
     labels: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
     /// Whether any `POOLQUEUE-STAT` line was seen.
     any_stat: bool,
+    /// Failure messages that name a property (`P3: ...` at the start of a line) -> first lines.
+    violations: BTreeMap<String, Vec<String>>,
     /// libFuzzer: total runs.
     fuzz_runs: u64,
     log: PathBuf,
@@ -365,6 +384,14 @@ fn parse_line(line: &str, out: &mut Outcome) {
             }
         }
         out.any_stat = true;
+    }
+    // A failing check names its property: "P3: NotLinearizable ..." (panic message lines).
+    let t = line.trim_start();
+    if t.len() > 3 && t.starts_with('P') && t.as_bytes()[1].is_ascii_digit() && &t[2..4] == ": " {
+        let v = out.violations.entry(t[..2].to_string()).or_default();
+        if v.len() < 3 {
+            v.push(t.chars().take(110).collect());
+        }
     }
     // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
     if let Some(rest) = line.trim_start().strip_prefix("test result: ") {
@@ -488,7 +515,7 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
     match status {
         Some(s) if s.success() => true,
         Some(s) => {
-            out.verdict = Verdict::Fail(format!("exit {s}"));
+            out.verdict = Verdict::Fail(s.to_string());
             false
         }
         None => {
@@ -681,8 +708,8 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     }
     println!();
     println!(
-        "{:<28} {:<18} {:<9} explored",
-        "property", "checker (lane)", "verdict"
+        "{:<34} {:<18} {:<9} explored",
+        "property: verdict", "checker (lane)", "verdict"
     );
     for (id, name) in PROPERTIES {
         let mut rows: Vec<(String, String, String)> = Vec::new();
@@ -710,7 +737,11 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 } else {
                     format!("{checker} ({})", lane.name)
                 };
-                rows.push((who, short(&o.verdict), explored.join(" ")));
+                // A stat line is printed only after its campaign's checks passed.
+                rows.push((who, "pass".into(), explored.join(" ")));
+            }
+            if let Some(msgs) = o.violations.get(id) {
+                rows.push((lane.name.to_string(), "FAIL".into(), msgs.join(" | ")));
             }
             if lane.covers.contains(&id) {
                 let explored = match &o.verdict {
@@ -721,20 +752,43 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 rows.push((lane.name.to_string(), short(&o.verdict), explored));
             }
         }
-        let title = format!("{id} {name}");
+        let overall = if rows.iter().any(|r| r.1 == "FAIL") {
+            "FAIL"
+        } else if rows.iter().any(|r| r.1 == "TIMEOUT") {
+            "TIMEOUT"
+        } else if rows.iter().any(|r| r.1 == "pass") {
+            "pass"
+        } else {
+            "-"
+        };
+        let title = format!("{id} {name}: {overall}");
         if rows.is_empty() {
             println!(
-                "{title:<28} {:<18} {:<9} nothing in the selected lanes",
+                "{title:<34} {:<18} {:<9} nothing in the selected lanes",
                 "-", "-"
             );
         }
         for (i, (who, verdict, explored)) in rows.iter().enumerate() {
             let t = if i == 0 { title.as_str() } else { "" };
-            println!("{t:<28} {who:<18} {verdict:<9} {explored}");
+            println!("{t:<34} {who:<18} {verdict:<9} {explored}");
         }
     }
     println!();
     for (lane, o) in outcomes {
+        if let Verdict::Fail(why) = &o.verdict {
+            if o.violations.is_empty() {
+                println!(
+                    "note: lane {} failed ({why}) without naming a property",
+                    lane.name
+                );
+            }
+        }
+        if matches!(o.verdict, Verdict::Timeout) {
+            println!(
+                "note: lane {} ran out of its time share; raise --budget",
+                lane.name
+            );
+        }
         if !o.any_stat && lane.covers.is_empty() && !matches!(o.verdict, Verdict::Skipped(_)) {
             println!(
                 "note: lane {} ran {} tests ({}) but printed no POOLQUEUE-STAT lines, so none of \
