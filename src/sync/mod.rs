@@ -81,7 +81,9 @@ mod imp {
 
     /// Shuttle has no leak tracker; drop-counting tests cover leaks there.
     #[derive(Debug, Default)]
-    pub(crate) struct LeakTrack;
+    pub(crate) struct LeakTrack {
+        _untracked: (),
+    }
 
     pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
         shuttle::check_random(f, 100)
