@@ -1,5 +1,5 @@
 //! Linearizability on real threads: short bursts in which an owner and 2–3 stealers, released
-//! together by a barrier, run small random programs on a fresh ring or chain (indices starting
+//! together by a start gate, run small random programs on a fresh ring or chain (indices starting
 //! just below 2^32), each call stamped with the monotonic clock before it starts and after it
 //! returns. Every burst's history, drain included, must be linearizable (P3); every value pushed
 //! comes out exactly once by identity (P1, P2) and every value is dropped exactly once (P5); after
@@ -7,7 +7,9 @@
 //!
 //! Real hardware and the real crossbeam-epoch path, but no control over the schedule: this
 //! complements the shuttle campaign, it does not replace it. `POOLQUEUE_STRESS_BURSTS` sets the
-//! number of bursts per structure (default 400; 3 under Miri).
+//! number of bursts per structure (default 400, 20,000 with `POOLQUEUE_LONG`; under Miri 3, or 12
+//! with `POOLQUEUE_LONG`, forwarded with `-Zmiri-env-forward`). The start gate is a spin, not a
+//! blocking barrier, so the threads' calls overlap.
 #![cfg(not(any(feature = "loom", feature = "shuttle")))]
 
 #[path = "support/values.rs"]
@@ -21,12 +23,15 @@ use poolqueue::{chain, dequeue};
 use values::{Drops, Item};
 
 fn bursts() -> usize {
+    let long = std::env::var_os("POOLQUEUE_LONG").is_some();
     match std::env::var("POOLQUEUE_STRESS_BURSTS") {
         Ok(v) => v
             .trim()
             .parse()
             .expect("POOLQUEUE_STRESS_BURSTS is a number"),
+        Err(_) if cfg!(miri) && long => 12,
         Err(_) if cfg!(miri) => 3,
+        Err(_) if long => 20_000,
         Err(_) => 400,
     }
 }

@@ -296,7 +296,11 @@ fn lanes() -> Vec<Lane> {
 /// Miri flags: the caller's `MIRIFLAGS`, the lane's, and in long mode several seeds.
 fn miri_flags(mode: Mode, lane: &str) -> String {
     let mut flags = std::env::var("MIRIFLAGS").unwrap_or_default();
-    for f in [lane, "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS"] {
+    for f in [
+        lane,
+        "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS",
+        "-Zmiri-env-forward=POOLQUEUE_LONG",
+    ] {
         if !f.is_empty() {
             flags.push(' ');
             flags.push_str(f);

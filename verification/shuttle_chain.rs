@@ -201,6 +201,12 @@ fn chain_random() {
     assert_reached(stats);
 }
 
+/// The scenario is deterministic given its schedule, so printed schedules replay.
+#[test]
+fn chain_schedules_replay_deterministically() {
+    harness::determinism("chain", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+}
+
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]

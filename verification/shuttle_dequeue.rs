@@ -183,6 +183,12 @@ fn dequeue_random() {
     );
 }
 
+/// The scenario is deterministic given its schedule, so printed schedules replay.
+#[test]
+fn dequeue_schedules_replay_deterministically() {
+    harness::determinism("dequeue", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+}
+
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
-use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::scheduler::{
+    PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
+};
 use shuttle::{Config, MaxSteps, Runner};
 
 /// Scheduling steps one execution may take (see `config`).
@@ -111,6 +113,26 @@ pub fn random(name: &str, properties: &str, iters: usize, scenario: fn(&Stats)) 
     let executions = run(scheduler, scenario, stats);
     report(name, "random", properties, executions, stats);
     stats
+}
+
+/// Runs every random schedule twice and fails if the second run diverges: the scenario must be
+/// a function of the schedule alone, or a printed schedule would not replay. `iters` executions.
+pub fn determinism(name: &str, iters: usize, scenario: fn(&Stats)) {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let inner = match seed() {
+        Some(s) => RandomScheduler::new_from_seed(s, iters),
+        None => RandomScheduler::new(iters),
+    };
+    let executions = run(
+        UncontrolledNondeterminismCheckScheduler::new(inner),
+        scenario,
+        stats,
+    );
+    assert!(executions > 0);
+    println!(
+        "POOLQUEUE-STAT checker=shuttle property=replay test={name} scheduler=determinism \
+         executions={executions}"
+    );
 }
 
 /// Replays the schedule in `POOLQUEUE_SHUTTLE_REPLAY` against `scenario`.
