@@ -361,7 +361,16 @@ impl<T> Stealer<T> {
                 return Some(value);
             }
             if next.is_null() {
-                return None;
+                // `current` was empty at the pop. It was the newest ring when `next` was read,
+                // but the owner may have linked newer rings since, holding values: reporting
+                // "empty" is only true if it still has no successor now (then it had none at
+                // the pop, and the chain was empty then). Otherwise go round again: the
+                // successor is now known *before* the next pop, as invariant 1 requires.
+                // Acquire: as above.
+                if current.next.load(Ordering::Acquire).is_null() {
+                    return None;
+                }
+                continue;
             }
             // `current` is empty for good. The winner of this CAS unlinks it. AcqRel on
             // success: Release publishes `next` to stealers that load `tail`; Acquire orders

@@ -30,6 +30,10 @@ pub mod dequeue;
 pub mod event;
 pub mod pool;
 
+#[doc(hidden)]
+#[path = "verify/mod.rs"]
+pub mod __verify;
+
 pub use error::CapacityError;
 pub use event::{EventCount, WaitResult, Waiter};
 pub use pool::{OwnedPooled, Pool, PoolStats, Pooled, Reset};
