@@ -361,7 +361,14 @@ impl<T> Stealer<T> {
                 return Some(value);
             }
             if next.is_null() {
-                return None;
+                // Acquire: as above. `next` is set once, so null now means no newer ring
+                // existed when the pop found `current` empty: the chain was empty then. If the
+                // owner grew meanwhile, values may sit in the new ring (or in `current`,
+                // refilled before the growth): look at `current` again with its successor known.
+                if current.next.load(Ordering::Acquire).is_null() {
+                    return None;
+                }
+                continue;
             }
             // `current` is empty for good. The winner of this CAS unlinks it. AcqRel on
             // success: Release publishes `next` to stealers that load `tail`; Acquire orders
