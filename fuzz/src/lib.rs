@@ -5,7 +5,7 @@
 //!
 //! | bytes | meaning |
 //! | --- | --- |
-//! | `cfg` | bits 0-1: ring capacity `2 << (b % 3)` (2, 4 or 8; the chain's first ring is 8), bits 2-3: stealers `1 + (b >> 2 & 3) % 3`, bit 4: drain after the join (else drop the structure with its contents) |
+//! | `cfg` | bits 0-1: ring capacity `2 << ((b & 3) % 3)` (2, 4 or 8; the chain's first ring is 8), bits 2-3: stealers `1 + ((b >> 2) & 3) % 3`, bit 4: drain after the join (else drop the structure with its contents) |
 //! | `start` | indices start at `u32::MAX - (b & 15)`: every run crosses the 2^32 wrap within 16 pushes |
 //! | `n` | the owner's program length, `n % 41` |
 //! | `n` bytes | owner ops, `b % 4`: 0, 1 push; 2 `pop_head`; 3 `pop_tail` (through its own stealer) |
@@ -92,14 +92,14 @@ impl Program {
                 _ => OwnerOp::PopTail,
             })
             .collect();
-        let k = 1 + usize::from(cfg >> 2 & 3) % MAX_STEALERS;
+        let k = 1 + usize::from((cfg >> 2) & 3) % MAX_STEALERS;
         let stealers = (0..k)
             .map(|_| usize::from(next()) % (MAX_STEALER_OPS + 1))
             .collect();
         let used = (3 + n + k).min(data.len());
         Program {
             target,
-            capacity: 2 << (cfg & 3) % 3,
+            capacity: 2 << ((cfg & 3) % 3),
             start,
             drain: cfg & 0x10 != 0,
             owner,
@@ -511,7 +511,9 @@ pub mod lincheck {
     impl Search {
         fn dfs(&mut self, pos: &mut Vec<usize>, depth: usize) -> bool {
             let pending = |t: usize, pos: &Vec<usize>| self.per[t].get(pos[t]).copied();
-            let frontier: Vec<Event> = (0..self.per.len()).filter_map(|t| pending(t, pos)).collect();
+            let frontier: Vec<Event> = (0..self.per.len())
+                .filter_map(|t| pending(t, pos))
+                .collect();
             if frontier.is_empty() {
                 return true;
             }
