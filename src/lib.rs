@@ -27,6 +27,10 @@ mod sync;
 pub mod chain;
 pub mod dequeue;
 
+#[doc(hidden)]
+#[path = "verify/mod.rs"]
+pub mod __verify;
+
 pub use error::CapacityError;
 
 /// Runs a documentation example: directly in a normal build, inside `loom::model` or a shuttle

@@ -16,9 +16,29 @@ mod imp {
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_epoch::Collector;
 
-    /// Nothing to track outside loom.
-    #[derive(Debug, Default)]
+    /// Outside loom: counts the live tracked allocations (chain rings), so tests can check that
+    /// every retired ring is eventually freed (`__verify::live_rings`). One relaxed
+    /// read-modify-write per ring allocated or freed; nothing on the per-operation paths.
+    #[derive(Debug)]
     pub(crate) struct LeakTrack;
+
+    /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
+    /// threads that changed it were joined (the join orders the updates before the read).
+    pub(crate) static LIVE_TRACKED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    impl Default for LeakTrack {
+        fn default() -> Self {
+            LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
+            LeakTrack
+        }
+    }
+
+    impl Drop for LeakTrack {
+        fn drop(&mut self) {
+            LIVE_TRACKED.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 
     pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
         f()

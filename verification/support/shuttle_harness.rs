@@ -1,0 +1,154 @@
+//! What the shuttle suites share: iteration knobs, the schedulers, the `POOLQUEUE-STAT` summary
+//! line (values and identity checks are in `values.rs`).
+//!
+//! Knobs (environment):
+//! - `POOLQUEUE_SHUTTLE_ITERS`: executions per scheduler per test (default in each suite).
+//! - `POOLQUEUE_SHUTTLE_SEED`: fixes the schedulers' seeds (default: fresh seeds every run).
+//! - `POOLQUEUE_SHUTTLE_REPLAY`: a schedule printed by a failing run; the `replay` test of the
+//!   same suite re-runs exactly that execution (`-- --ignored replay --nocapture`).
+
+#![allow(dead_code)] // each suite uses a different part
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
+use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::{Config, Runner};
+
+/// Executions per scheduler: `POOLQUEUE_SHUTTLE_ITERS` or `default`.
+pub fn iterations(default: usize) -> usize {
+    match std::env::var("POOLQUEUE_SHUTTLE_ITERS") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("POOLQUEUE_SHUTTLE_ITERS={v:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+fn seed() -> Option<u64> {
+    std::env::var("POOLQUEUE_SHUTTLE_SEED")
+        .ok()
+        .map(|v| v.trim().parse().expect("POOLQUEUE_SHUTTLE_SEED is a number"))
+}
+
+fn config() -> Config {
+    let mut config = Config::new();
+    // Shuttle runs every ordering as SeqCst and says so once per run; the suites know.
+    config.silence_warnings = true;
+    config
+}
+
+/// Counters one test accumulates over its executions (std atomics: shuttle runs every simulated
+/// thread on one OS thread, and the counters sit outside the model).
+#[derive(Default)]
+pub struct Stats {
+    pub histories: AtomicU64,
+    pub calls: AtomicU64,
+    pub states: AtomicU64,
+    pub values: AtomicU64,
+    pub full: AtomicU64,
+    pub grew: AtomicU64,
+    pub retired: AtomicU64,
+}
+
+impl Stats {
+    pub fn checked(&self, c: Checked) {
+        self.histories.fetch_add(1, Ordering::Relaxed);
+        self.calls.fetch_add(c.calls as u64, Ordering::Relaxed);
+        self.states.fetch_add(c.states as u64, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Runs `scenario` under one scheduler and returns the number of executions.
+pub fn run<S: Scheduler + 'static>(scheduler: S, scenario: fn(&Stats), stats: &'static Stats) -> usize {
+    Runner::new(scheduler, config()).run(move || scenario(stats))
+}
+
+/// Runs `scenario` under PCT with the given depth, `iters` executions, then prints its summary.
+pub fn pct(
+    name: &str,
+    properties: &str,
+    depth: usize,
+    iters: usize,
+    scenario: fn(&Stats),
+) -> &'static Stats {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let scheduler = match seed() {
+        Some(s) => PctScheduler::new_from_seed(s, depth, iters),
+        None => PctScheduler::new(depth, iters),
+    };
+    let executions = run(scheduler, scenario, stats);
+    report(name, &format!("pct{depth}"), properties, executions, stats);
+    stats
+}
+
+/// Runs `scenario` under the uniformly random scheduler, `iters` executions.
+pub fn random(name: &str, properties: &str, iters: usize, scenario: fn(&Stats)) -> &'static Stats {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let scheduler = match seed() {
+        Some(s) => RandomScheduler::new_from_seed(s, iters),
+        None => RandomScheduler::new(iters),
+    };
+    let executions = run(scheduler, scenario, stats);
+    report(name, "random", properties, executions, stats);
+    stats
+}
+
+/// Replays the schedule in `POOLQUEUE_SHUTTLE_REPLAY` against `scenario`.
+pub fn replay(scenario: fn(&Stats)) {
+    let schedule = std::env::var("POOLQUEUE_SHUTTLE_REPLAY").expect(
+        "set POOLQUEUE_SHUTTLE_REPLAY to the schedule string a failing run printed \
+         (the text between the quotes after \"failing schedule:\")",
+    );
+    let stats: &'static Stats = Box::leak(Box::default());
+    // Shuttle wraps long schedules over several lines: accept the text as printed.
+    let schedule: String = schedule
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"')
+        .collect();
+    shuttle::replay(move || scenario(stats), &schedule);
+    println!("replayed: the schedule passes");
+}
+
+fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stats: &Stats) {
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    assert_eq!(
+        get(&stats.histories),
+        executions as u64,
+        "every execution checks one history"
+    );
+    println!(
+        "POOLQUEUE-STAT checker=shuttle property={properties} test={name} scheduler={scheduler} \
+         executions={executions} histories={} calls={} states={} values={} full={} grew={} \
+         retired={}",
+        get(&stats.histories),
+        get(&stats.calls),
+        get(&stats.states),
+        get(&stats.values),
+        get(&stats.full),
+        get(&stats.grew),
+        get(&stats.retired),
+    );
+}
+
+/// A fresh history clock for one execution.
+pub fn clock() -> Arc<lincheck::StepClock> {
+    Arc::new(lincheck::StepClock::new())
+}
+
+/// Checks linearizability (P3) and records the figures.
+pub fn linearizable(spec: Spec, history: &[Call], stats: &Stats) -> Result<(), String> {
+    match lincheck::check(spec, history) {
+        Ok(checked) => {
+            stats.checked(checked);
+            Ok(())
+        }
+        Err(violation) => Err(format!("P3: {violation}")),
+    }
+}
