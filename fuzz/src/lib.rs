@@ -19,15 +19,15 @@
 //! Checks, all as panics inside the execution: P1 no loss and P2 no duplicate (each value carries
 //! a heap-allocated identity; every pushed value is popped or dropped by the structure exactly
 //! once, every handed-back value is the one offered), the drain comes out newest first, and P3:
-//! the recorded history (invocation and response stamped from a plain `std` counter, which adds no
-//! modelled synchronization: every shuttle thread runs on the caller's OS thread) is
-//! linearizable against the sequential deque ([`lincheck`]).
+//! the recorded history (invocation and response stamped by a [`StepClock`], a plain `std`
+//! counter that adds no modelled synchronization: every shuttle thread runs on the caller's OS
+//! thread) is linearizable against the sequential deque, checked by the crate's own history
+//! checker (`poolqueue::__verify::lincheck`, the one the shuttle and real-thread suites use).
 
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering as StdOrdering};
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
+use poolqueue::__verify::lincheck::{self, Failure, Log, Op, Ret, Spec, StepClock};
 use poolqueue::{chain, dequeue};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
@@ -169,30 +169,6 @@ impl Scheduler for ByteScheduler {
     }
 }
 
-/// One completed operation of the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Event {
-    /// 0 is the owner, `1..` the stealers.
-    pub thread: usize,
-    /// What was called and what it returned.
-    pub op: Op,
-    /// Stamp taken just before the call.
-    pub invoke: u64,
-    /// Stamp taken just after the return.
-    pub respond: u64,
-}
-
-/// An operation with its result; values are identities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// `push_head(id)`: accepted (`true`) or handed back as full.
-    Push(u32, bool),
-    /// `pop_head()` and its result.
-    PopHead(Option<u32>),
-    /// `pop_tail()` and its result.
-    PopTail(Option<u32>),
-}
-
 /// A value with an identity and a heap allocation (so a duplicate is also a double free that
 /// the address sanitizer reports); its drop is counted.
 pub struct Val {
@@ -219,7 +195,6 @@ struct Tracker {
     popped: StdMutex<Vec<u8>>,
     /// Times each identity was dropped.
     dropped: StdMutex<Vec<u8>>,
-    clock: AtomicU64,
 }
 
 impl Tracker {
@@ -227,20 +202,16 @@ impl Tracker {
         Tracker {
             popped: StdMutex::new(vec![0; ids]),
             dropped: StdMutex::new(vec![0; ids]),
-            clock: AtomicU64::new(0),
         }
     }
 
-    fn stamp(&self) -> u64 {
-        // Relaxed: every shuttle thread runs on this one OS thread; the counter only orders
-        // the events of the execution and must not synchronize anything.
-        self.clock.fetch_add(1, StdOrdering::Relaxed)
-    }
-
-    /// Books a popped value. A second pop of the same identity is a duplicate: it is reported
-    /// and the aliasing copy is leaked, so the report is not lost in a double free.
-    fn popped(&self, v: Option<Val>, thread: usize, held: &mut Vec<Val>) -> Option<u32> {
-        let v = v?;
+    /// Books a popped value and returns the pop's result for the history. A second pop of the
+    /// same identity is a duplicate: it is reported and the aliasing copy is leaked, so the
+    /// report is not lost in a double free.
+    fn popped(&self, v: Option<Val>, thread: usize, held: &mut Vec<Val>) -> Ret {
+        let Some(v) = v else {
+            return Ret::Empty;
+        };
         let id = v.id;
         let n = {
             let mut popped = self.popped.lock().unwrap();
@@ -252,7 +223,7 @@ impl Tracker {
             panic!("P2 duplicate: value {id} popped twice (second by thread {thread})");
         }
         held.push(v);
-        Some(id)
+        Ret::Popped(u64::from(id))
     }
 }
 
@@ -334,6 +305,7 @@ pub fn run_program(p: Program) {
 fn execute<S: Subject>(p: &Program) {
     let pushes = p.owner.iter().filter(|o| **o == OwnerOp::Push).count();
     let tracker = StdArc::new(Tracker::new(pushes));
+    let clock = StdArc::new(StepClock::new());
     let (mut owner, stealer) = S::make(p);
 
     let threads: Vec<_> = p
@@ -343,33 +315,25 @@ fn execute<S: Subject>(p: &Program) {
         .map(|(i, &count)| {
             let s = stealer.clone();
             let tracker = tracker.clone();
+            let mut log = Log::new(clock.clone(), i + 1);
             shuttle::thread::spawn(move || {
                 let mut held = Vec::new();
-                let mut events = Vec::new();
                 for _ in 0..count {
-                    let invoke = tracker.stamp();
-                    let v = S::pop_tail(&s);
-                    let respond = tracker.stamp();
-                    let got = tracker.popped(v, i + 1, &mut held);
-                    events.push(Event {
-                        thread: i + 1,
-                        op: Op::PopTail(got),
-                        invoke,
-                        respond,
+                    log.call(Op::PopTail, || {
+                        tracker.popped(S::pop_tail(&s), i + 1, &mut held)
                     });
                 }
-                (events, held)
+                (log.into_calls(), held)
             })
         })
         .collect();
 
     let mut held = Vec::new();
-    let mut events = Vec::new();
+    let mut log = Log::new(clock.clone(), 0);
     let mut accepted = vec![false; pushes];
     let mut next_id = 0u32;
     for op in &p.owner {
-        let invoke = tracker.stamp();
-        let op = match op {
+        match op {
             OwnerOp::Push => {
                 let id = next_id;
                 next_id += 1;
@@ -378,43 +342,57 @@ fn execute<S: Subject>(p: &Program) {
                     _heap: Box::new(id),
                     tracker: tracker.clone(),
                 };
-                match S::push(&mut owner, v) {
-                    Ok(()) => {
-                        accepted[id as usize] = true;
-                        Op::Push(id, true)
+                let ret = log.call(Op::PushHead(u64::from(id)), || {
+                    match S::push(&mut owner, v) {
+                        Ok(()) => Ret::Pushed,
+                        Err(back) => {
+                            assert_eq!(back.id, id, "push_head handed back a different value");
+                            Ret::Full
+                        }
                     }
-                    Err(back) => {
-                        assert_eq!(back.id, id, "push_head handed back a different value");
-                        Op::Push(id, false)
-                    }
-                }
+                });
+                accepted[id as usize] = ret == Ret::Pushed;
             }
-            OwnerOp::PopHead => Op::PopHead(tracker.popped(S::pop_head(&mut owner), 0, &mut held)),
-            OwnerOp::PopTail => Op::PopTail(tracker.popped(S::pop_tail(&stealer), 0, &mut held)),
-        };
-        let respond = tracker.stamp();
-        events.push(Event {
-            thread: 0,
-            op,
-            invoke,
-            respond,
-        });
+            OwnerOp::PopHead => {
+                log.call(Op::PopHead, || {
+                    tracker.popped(S::pop_head(&mut owner), 0, &mut held)
+                });
+            }
+            OwnerOp::PopTail => {
+                log.call(Op::PopTail, || {
+                    tracker.popped(S::pop_tail(&stealer), 0, &mut held)
+                });
+            }
+        }
     }
+    let mut history = log.into_calls();
     for t in threads {
-        let (ev, h) = t.join().expect("stealer thread panicked");
-        events.extend(ev);
+        let (calls, h) = t.join().expect("stealer thread panicked");
+        history.extend(calls);
         held.extend(h);
     }
 
     // P3 first: its report names the operations, which explains a P1/P2 failure too.
-    let capacity = (p.target == Target::Ring).then_some(p.capacity);
-    if let Err(e) = lincheck::check(&events, capacity) {
-        panic!("P3 not linearizable: {e}\nprogram: {p:?}");
+    let spec = match p.target {
+        Target::Ring => Spec::Bounded {
+            capacity: p.capacity,
+        },
+        Target::Chain => Spec::Unbounded,
+    };
+    if let Err(v) = lincheck::check(spec, &history) {
+        // A search limit proves nothing either way, but these histories have at most 64
+        // calls: reaching it would be a checker problem worth a report too.
+        let what = match v.failure {
+            Failure::NotLinearizable => "P3 not linearizable",
+            Failure::Malformed => "malformed history",
+            Failure::SearchLimit => "linearizability search limit reached",
+        };
+        panic!("{what}: {v}\nprogram: {p:?}");
     }
 
     if p.drain {
         let mut last = None;
-        while let Some(id) = tracker.popped(S::pop_head(&mut owner), 0, &mut held) {
+        while let Ret::Popped(id) = tracker.popped(S::pop_head(&mut owner), 0, &mut held) {
             assert!(
                 last.is_none_or(|l| id < l),
                 "drain not newest first: {id} after {last:?}"
@@ -449,152 +427,5 @@ fn execute<S: Subject>(p: &Program) {
     let dropped = tracker.dropped.lock().unwrap();
     if let Some(id) = dropped.iter().position(|&d| d != 1) {
         panic!("value {id} dropped {} times in total", dropped[id]);
-    }
-}
-
-/// Linearizability of a recorded history against the sequential deque.
-///
-/// The sequential spec: `push_head` appends at the head and may hand the value back only when
-/// the deque is full (ring: `capacity` values) or while a `pop_tail` that already took a value is
-/// still in its call (it may not have handed the slot back yet); `pop_head` takes the newest,
-/// `pop_tail` the oldest, and `None` only when empty. The chain is unbounded: a push is never
-/// handed back.
-///
-/// Search (Wing and Gong, with Lowe's memo): linearize one pending operation whose invocation
-/// precedes every pending response, apply it to the model, backtrack on a mismatch. Each
-/// thread's operations are sequential, so the set of linearized operations is a prefix per
-/// thread and determines the model's state (identities are pushed in increasing order, so the
-/// deque is the sorted set of pushed-and-not-popped identities); a failed set is remembered.
-pub mod lincheck {
-    use super::*;
-
-    /// `Ok` if the history has a linearization, else a description of the deepest dead end.
-    pub fn check(events: &[Event], capacity: Option<usize>) -> Result<(), String> {
-        let threads = events.iter().map(|e| e.thread).max().map_or(0, |m| m + 1);
-        let mut per: Vec<Vec<Event>> = vec![Vec::new(); threads];
-        for e in events {
-            per[e.thread].push(*e);
-        }
-        for t in &mut per {
-            t.sort_by_key(|e| e.invoke);
-        }
-        let mut search = Search {
-            per,
-            capacity,
-            state: VecDeque::new(),
-            failed: HashSet::new(),
-            deepest: (0, String::new()),
-        };
-        let mut pos = vec![0; threads];
-        if search.dfs(&mut pos, 0) {
-            Ok(())
-        } else {
-            Err(search.deepest.1)
-        }
-    }
-
-    struct Search {
-        per: Vec<Vec<Event>>,
-        capacity: Option<usize>,
-        state: VecDeque<u32>,
-        failed: HashSet<Vec<usize>>,
-        deepest: (usize, String),
-    }
-
-    enum Undo {
-        None,
-        PopBack,
-        PushBack(u32),
-        PushFront(u32),
-    }
-
-    impl Search {
-        fn dfs(&mut self, pos: &mut Vec<usize>, depth: usize) -> bool {
-            let pending = |t: usize, pos: &Vec<usize>| self.per[t].get(pos[t]).copied();
-            let frontier: Vec<Event> = (0..self.per.len())
-                .filter_map(|t| pending(t, pos))
-                .collect();
-            if frontier.is_empty() {
-                return true;
-            }
-            if self.failed.contains(pos) {
-                return false;
-            }
-            let min_respond = frontier.iter().map(|e| e.respond).min().unwrap();
-            for e in frontier.iter().filter(|e| e.invoke < min_respond) {
-                if let Some(undo) = self.apply(e, pos) {
-                    pos[e.thread] += 1;
-                    if self.dfs(pos, depth + 1) {
-                        return true;
-                    }
-                    pos[e.thread] -= 1;
-                    self.undo(undo);
-                }
-            }
-            if depth >= self.deepest.0 {
-                self.deepest = (
-                    depth,
-                    format!(
-                        "after {depth} operations the model holds {:?} (oldest first) and none of \
-                         {:?} can come next",
-                        self.state,
-                        frontier
-                            .iter()
-                            .filter(|e| e.invoke < min_respond)
-                            .collect::<Vec<_>>()
-                    ),
-                );
-            }
-            self.failed.insert(pos.clone());
-            false
-        }
-
-        /// Whether a `pop_tail` that returned a value and is already linearized overlaps `e`.
-        fn tail_pop_in_flight(&self, e: &Event, pos: &[usize]) -> bool {
-            self.per.iter().enumerate().any(|(t, evs)| {
-                t != e.thread
-                    && evs[..pos[t]]
-                        .iter()
-                        .any(|d| matches!(d.op, Op::PopTail(Some(_))) && d.respond > e.invoke)
-            })
-        }
-
-        fn apply(&mut self, e: &Event, pos: &[usize]) -> Option<Undo> {
-            let busy = matches!(e.op, Op::Push(_, false))
-                && self.capacity.is_some()
-                && self.tail_pop_in_flight(e, pos);
-            let s = &mut self.state;
-            match e.op {
-                Op::Push(id, true) => {
-                    if self.capacity.is_some_and(|c| s.len() >= c) {
-                        return None;
-                    }
-                    s.push_back(id);
-                    Some(Undo::PopBack)
-                }
-                Op::Push(_, false) => {
-                    let full = self.capacity.is_some_and(|c| s.len() >= c);
-                    (full || busy).then_some(Undo::None)
-                }
-                Op::PopHead(Some(id)) => {
-                    (s.back() == Some(&id)).then(|| Undo::PushBack(s.pop_back().unwrap()))
-                }
-                Op::PopTail(Some(id)) => {
-                    (s.front() == Some(&id)).then(|| Undo::PushFront(s.pop_front().unwrap()))
-                }
-                Op::PopHead(None) | Op::PopTail(None) => s.is_empty().then_some(Undo::None),
-            }
-        }
-
-        fn undo(&mut self, u: Undo) {
-            match u {
-                Undo::None => {}
-                Undo::PopBack => {
-                    self.state.pop_back();
-                }
-                Undo::PushBack(id) => self.state.push_back(id),
-                Undo::PushFront(id) => self.state.push_front(id),
-            }
-        }
     }
 }
