@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | [`dequeue`] | `poolDequeue` | a bounded ring: one owner pushes and pops at the head, any number of stealers pop at the tail |
 //! | [`chain`] | `poolChain` | an unbounded list of doubling rings; drained rings are reclaimed through an epoch |
+//! | [`pool`] | `sync.Pool` | [`Pool`]: per-thread shards (a private slot and a chain), stealing, a victim generation |
 //!
 //! Both structures keep the head and tail indices as two 32-bit halves of one `AtomicU64`, so a
 //! single compare-and-swap decides every race between the owner and the stealers. Values are
@@ -26,12 +27,14 @@ mod sync;
 
 pub mod chain;
 pub mod dequeue;
+pub mod pool;
 
 #[doc(hidden)]
 #[path = "verify/mod.rs"]
 pub mod __verify;
 
 pub use error::CapacityError;
+pub use pool::{OwnedPooled, Pool, PoolStats, Pooled, Reset};
 
 /// Runs a documentation example: directly in a normal build, inside `loom::model` or a shuttle
 /// check when those features swap the atomics (the model types only work inside a model).

@@ -6,12 +6,16 @@
 //! | `--features loom` | `loom` (weak memory, exhaustive) | `loom` (race detector) | [`reclaim_model`] |
 //! | `--features shuttle` | `shuttle` (sequentially consistent, random/PCT) | `std` | [`reclaim_model`] |
 //!
+//! `Mutex`, `thread_local!` (and, under the model features, `lazy_static!` for statics that
+//! must start fresh in every execution) come from the same place, for the pool's thread ids.
+//!
 //! The algorithm in `ring`, `dequeue` and `chain` is written once against these names.
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod imp {
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-    pub(crate) use std::sync::Arc;
+    pub(crate) use std::sync::{Arc, Mutex};
+    pub(crate) use std::thread_local;
 
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_epoch::Collector;
@@ -49,7 +53,8 @@ mod imp {
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-    pub(crate) use loom::sync::Arc;
+    pub(crate) use loom::sync::{Arc, Mutex};
+    pub(crate) use loom::{lazy_static, thread_local};
 
     pub(crate) use super::reclaim_model::Collector;
 
@@ -72,7 +77,8 @@ mod imp {
 #[cfg(feature = "shuttle")]
 mod imp {
     pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-    pub(crate) use shuttle::sync::Arc;
+    pub(crate) use shuttle::sync::{Arc, Mutex};
+    pub(crate) use shuttle::{lazy_static, thread_local};
 
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_model::Collector;

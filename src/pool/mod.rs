@@ -1,0 +1,1001 @@
+//! A pool of reusable objects (Go's `sync.Pool`) on per-thread shards and the crate's
+//! [`chain`].
+//!
+//! ```
+//! # poolqueue::__doc_model(|| {
+//! use poolqueue::{Pool, Pooled};
+//!
+//! let pool = Pool::new(|| Vec::<u8>::with_capacity(4096));
+//! {
+//!     let mut buf = pool.get(); // a guard: `&mut Vec<u8>` through `DerefMut`
+//!     buf.extend_from_slice(b"hello");
+//! } // dropped: cleared (`Vec`'s reset) and kept for the next `get`
+//! let buf = pool.get();
+//! assert!(buf.is_empty() && buf.capacity() >= 4096); // the same allocation, reset
+//! let mine: Vec<u8> = Pooled::detach(buf); // keep it: it never returns
+//! pool.put(mine); // or give a value back by hand
+//! pool.release(); // one "collection": idle values become the victim generation
+//! # });
+//! ```
+//!
+//! # How it works
+//!
+//! Every thread that uses a pool gets its own shard of it, found through a small recycled
+//! thread id. A shard has a *private* slot that only its thread touches (the fast path: a
+//! thread-local read, two loads and a plain write, no atomic read-modify-write) and a
+//! [`chain`] for overflow, whose head only that thread pushes and pops and whose tail any
+//! thread may steal from.
+//!
+//! - [`Pool::get`] tries, in order: the private slot, the own chain's head, the other shards'
+//!   tails (stealing), the victim generation, and finally the `create` function.
+//! - Returning a value (dropping the [`Pooled`] guard, or [`Pool::put`]) runs the reset hook,
+//!   then the optional [`retain`](Pool::retain) filter and [`max_idle`](Pool::max_idle) bound,
+//!   then stores it in the private slot, or pushes it on the own chain when the slot is taken.
+//! - [`Pool::release`] plays the role of Go's garbage collection: the victim generation is
+//!   dropped and the current contents become the new victim generation, so an idle value
+//!   survives exactly one `release`. The chains are moved into the victim at once; a thread's
+//!   private slot (one value) ages by generation number and its dead value is dropped on that
+//!   thread's next use of the pool (immediately for the thread calling `release`), or when the
+//!   pool drops.
+//! - When a thread exits, its shards stay in their pools: their chains can still be stolen
+//!   from, and the next thread to take the recycled id inherits them, never two threads at once.
+//!
+//! A value is handed to one user at a time: the guard owns it, and the pool holds only values
+//! nobody holds. Every value the pool creates or receives is, in the end, handed out again,
+//! detached, or dropped exactly once (by a rejection, an eviction, a `release`, or the pool's
+//! own drop), also when a reset hook or a `Drop` panics.
+//!
+//! # Go's pool pitfalls, and what this crate does instead
+//!
+//! Ten classic misuses of `sync.Pool`, and what happens to each here. Most no longer compile;
+//! the rest are harmless by construction. `verification/pool_api.rs` holds the runtime halves.
+//!
+//! **1. Forgetting to reset.** There is no constructor without a reset: [`Pool::new`] needs
+//! `T: `[`Reset`] (implemented for the standard collections), [`Pool::with_reset`] takes the
+//! hook. It runs on every return, so a value is always reset before its next user sees it.
+//!
+//! ```compile_fail,E0277
+//! struct Greeting(String); // no `Reset`: the pool cannot know how to clean it
+//! let pool = poolqueue::Pool::new(|| Greeting(String::new()));
+//! ```
+//!
+//! **2. Returning a slice that aliases pooled memory.** A borrow of the guard cannot outlive
+//! it; copy the bytes out, or [`Pooled::detach`] the buffer and keep it.
+//!
+//! ```compile_fail,E0515
+//! fn render<'p>(pool: &'p poolqueue::Pool<Vec<u8>>, items: &[&str]) -> &'p [u8] {
+//!     let mut buf = pool.get();
+//!     for item in items {
+//!         buf.extend_from_slice(item.as_bytes());
+//!     }
+//!     &buf[..] // the guard returns the buffer when it drops here
+//! }
+//! ```
+//!
+//! **3. Putting the same value twice.** [`Pool::put`] takes the value by move, and a guard
+//! returns its value once, from its `Drop`.
+//!
+//! ```compile_fail,E0382
+//! let pool = poolqueue::Pool::new(|| Vec::<i32>::with_capacity(1024));
+//! let buf = poolqueue::Pooled::detach(pool.get());
+//! pool.put(buf);
+//! pool.put(buf); // moved above
+//! ```
+//!
+//! **4. Holding a reference past the return.** Returning is dropping the guard (or moving the
+//! value into `put`), which the borrow checker refuses while a reference is alive. A struct
+//! that keeps a pooled value holds the guard (`Pooled<'p, T>`) and returns it when it drops.
+//!
+//! ```compile_fail,E0505
+//! let pool = poolqueue::Pool::new(|| Vec::<u8>::new());
+//! let buf = pool.get();
+//! let view: &Vec<u8> = &buf;
+//! drop(buf); // returns the buffer while `view` still reads it
+//! println!("{}", view.len());
+//! ```
+//!
+//! **5. Pooling state that is not isolated.** The guard gives `&mut T`: one user at a time. The
+//! reset hook clears per-use state (a map of a previous call) before anyone else sees it, and
+//! `T: Send` keeps shared handles such as `Rc` out of the pool altogether.
+//!
+//! ```compile_fail,E0277
+//! use std::{cell::RefCell, collections::HashMap, rc::Rc};
+//! let cache = Rc::new(RefCell::new(HashMap::<String, i32>::new()));
+//! let shared = cache.clone();
+//! let pool = poolqueue::Pool::with_reset(move || shared.clone(), |m| m.borrow_mut().clear());
+//! ```
+//!
+//! **6. Keeping references to pooled values in a collection.** Each borrow ends with its
+//! guard; collect the guards themselves (they return when the collection drops) or detach.
+//!
+//! ```compile_fail,E0597
+//! use std::io::Write;
+//! let pool = poolqueue::Pool::new(|| Vec::<u8>::new());
+//! let mut results: Vec<&Vec<u8>> = Vec::new();
+//! for i in 0..10 {
+//!     let mut buf = pool.get();
+//!     write!(buf, "item {i}").unwrap();
+//!     results.push(&buf); // `buf` returns to the pool at the end of this iteration
+//! }
+//! # drop(results);
+//! ```
+//!
+//! **7. Pooling a tiny value.** Harmless: values are stored inline (no boxing, no allocation
+//! per operation in steady state), and the fast path costs a few nanoseconds. It is still
+//! wasted work: a value that is cheap to make is better made fresh (`benches/pool.rs`).
+//!
+//! **8. Using the pool as a cache.** There is no key: `get` hands out *some* idle value, always
+//! reset, and [`Pool::release`] drops idle values after one generation. Whatever was stored in
+//! a value is gone before anyone can look it up; use a map or an LRU for caching.
+//!
+//! ```
+//! # poolqueue::__doc_model(|| {
+//! let pool = poolqueue::Pool::new(|| String::new());
+//! pool.put("answer=42".to_string());
+//! assert_eq!(*pool.get(), ""); // reset on the way in: nothing to look up
+//! # });
+//! ```
+//!
+//! **9. Putting nil.** `put` takes a `T`, not an `Option<T>` or an untyped value, and a `get`
+//! never returns nothing: it creates a value when the pool is empty.
+//!
+//! ```compile_fail,E0308
+//! let pool = poolqueue::Pool::with_reset(|| Box::new(0_i32), |b| **b = 0);
+//! pool.put(None);
+//! ```
+//!
+//! **10. Expecting thread affinity.** A pool promises no affinity: a value put on one thread may
+//! be stolen by another, and after a `release` or a thread exit it may come from anywhere.
+//! Per-thread state belongs in `thread_local!`. What the pool does promise is exclusivity:
+//! between `get` and the guard's drop no other thread can reach the value, so a counter kept
+//! in a pooled value is never incremented by two users at once.
+//!
+//! # When not to use a pool
+//!
+//! For values that are cheap to create (see 7), for values that must survive (see 8), and for
+//! values shared between users. A pool only amortizes allocations of short-lived scratch
+//! objects that are expensive to build or large; measure with [`Pool::with_counters`].
+
+use core::fmt;
+use core::mem::{ManuallyDrop, MaybeUninit};
+use core::ops::{Deref, DerefMut};
+use core::ptr;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
+
+use crate::chain;
+use crate::sync::{AtomicU64, Mutex, Ordering};
+
+mod shards;
+mod thread_id;
+
+use shards::{Event, Shard, Shards, EVENTS};
+
+/// How a pooled value goes back to the state its `create` function hands out, keeping its
+/// allocations. [`Pool::new`] requires it; [`Pool::with_reset`] takes any hook instead.
+///
+/// ```
+/// use poolqueue::Reset;
+///
+/// struct Scratch {
+///     lines: Vec<String>,
+///     total: usize,
+/// }
+///
+/// impl Reset for Scratch {
+///     fn reset(&mut self) {
+///         self.lines.clear();
+///         self.total = 0;
+///     }
+/// }
+/// # poolqueue::__doc_model(|| {
+/// let pool = poolqueue::Pool::new(|| Scratch { lines: Vec::new(), total: 0 });
+/// pool.get().total = 3;
+/// assert_eq!(pool.get().total, 0);
+/// # });
+/// ```
+pub trait Reset {
+    /// Clears the value for its next user.
+    fn reset(&mut self);
+}
+
+macro_rules! reset_by_clear {
+    ($($ty:ident < $($param:ident),* >),* $(,)?) => {$(
+        impl<$($param),*> Reset for $ty<$($param),*> {
+            #[inline]
+            fn reset(&mut self) {
+                self.clear();
+            }
+        }
+    )*};
+}
+
+reset_by_clear!(Vec<T>, VecDeque<T>, BTreeMap<K, V>, BTreeSet<T>, HashMap<K, V, S>, HashSet<T, S>);
+
+impl<T: Ord> Reset for BinaryHeap<T> {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+}
+
+impl Reset for String {
+    #[inline]
+    fn reset(&mut self) {
+        self.clear();
+    }
+}
+
+impl<T: Reset + ?Sized> Reset for Box<T> {
+    #[inline]
+    fn reset(&mut self) {
+        (**self).reset();
+    }
+}
+
+type CreateFn<T> = Box<dyn Fn() -> T + Send + Sync>;
+/// A `fn` pointer for [`Reset`] types (no `'static` bound on `T` needed), a closure otherwise.
+enum ResetHook<T> {
+    Trait(fn(&mut T)),
+    Custom(Box<dyn Fn(&mut T) + Send + Sync>),
+}
+type RetainFn<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+
+/// A pool of reusable values of type `T`; see the [module documentation](self).
+///
+/// `Pool<T>` is `Send + Sync` when `T: Send`. Share it by reference (scoped threads, a
+/// `static`) or in an `Arc` (then [`get_owned`](Pool::get_owned) gives `'static` guards).
+pub struct Pool<T> {
+    shards: Shards<T>,
+    /// Bumped by `release`; private slots compare it with their own to age.
+    generation: AtomicU64,
+    /// The victim generation. Only `release` pushes, under this mutex (one producer at a
+    /// time); `get` steals through `victim_stealer`.
+    victim: Mutex<chain::Owner<T>>,
+    victim_stealer: chain::Stealer<T>,
+    create: CreateFn<T>,
+    reset: ResetHook<T>,
+    retain: Option<RetainFn<T>>,
+    /// Bound on values in the shards' chains; `usize::MAX` when unbounded (then `idle` is not
+    /// maintained).
+    max_idle: usize,
+    idle: AtomicU64,
+    counting: bool,
+    /// Events on threads without a shard, and the drops of `release`.
+    counters: [AtomicU64; EVENTS],
+}
+
+// SAFETY: the pool moves `T`s between threads (hence `T: Send`). Its shards' owner-only parts
+// are touched by one thread at a time (see `shards`, invariant 1); everything else is atomics,
+// a mutex, the chains (which are `Send + Sync` for `T: Send`) and `Send + Sync` closures.
+unsafe impl<T: Send> Send for Pool<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Pool<T> {}
+
+impl<T: Send + Reset> Pool<T> {
+    /// A pool that makes values with `create` and cleans them with [`Reset::reset`].
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(|| String::with_capacity(64));
+    /// pool.get().push_str("scratch");
+    /// assert_eq!(*pool.get(), "");
+    /// # });
+    /// ```
+    pub fn new(create: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        let mut pool = Self::with_reset(create, |_| {});
+        pool.reset = ResetHook::Trait(T::reset);
+        pool
+    }
+}
+
+impl<T: Send> Pool<T> {
+    /// A pool that makes values with `create` and runs `reset` on each value that comes back,
+    /// before anyone can get it again.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::with_reset(|| [0_u8; 64], |block| block.fill(0));
+    /// pool.get()[0] = 7;
+    /// assert_eq!(pool.get()[0], 0);
+    /// # });
+    /// ```
+    pub fn with_reset(
+        create: impl Fn() -> T + Send + Sync + 'static,
+        reset: impl Fn(&mut T) + Send + Sync + 'static,
+    ) -> Self {
+        let (victim, victim_stealer) = chain::new();
+        Pool {
+            shards: Shards::new(),
+            generation: AtomicU64::new(0),
+            victim: Mutex::new(victim),
+            victim_stealer,
+            create: Box::new(create),
+            reset: ResetHook::Custom(Box::new(reset)),
+            retain: None,
+            max_idle: usize::MAX,
+            idle: AtomicU64::new(0),
+            counting: false,
+            counters: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    /// Keeps only the returned values for which `keep` (run after the reset) says `true`; the
+    /// others are dropped. Typical use: drop buffers that grew too large.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(|| Vec::<u8>::with_capacity(16))
+    ///     .retain(|v| v.capacity() <= 1024)
+    ///     .with_counters();
+    /// pool.get().resize(4096, 0); // grew: dropped on return
+    /// assert_eq!(pool.get().capacity(), 16);
+    /// assert_eq!(pool.stats().unwrap().rejected, 1);
+    /// # });
+    /// ```
+    pub fn retain(mut self, keep: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
+        self.retain = Some(Box::new(keep));
+        self
+    }
+
+    /// Bounds the values kept in the shards' chains to `max`: a value returned beyond it is
+    /// dropped (its `Drop` is the eviction hook). On top of the bound, each thread keeps at
+    /// most one value in its private slot and one of the victim generation, and the victim
+    /// generation holds what the last `release` found. A bounded pool pays one atomic
+    /// add per chain push and pop; the private fast path is unaffected.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new).max_idle(2).with_counters();
+    /// let held: Vec<_> = (0..5).map(|_| pool.get()).collect();
+    /// drop(held); // one to the private slot, two to the chain, two evicted
+    /// assert_eq!(pool.stats().unwrap().evicted, 2);
+    /// # });
+    /// ```
+    pub fn max_idle(mut self, max: usize) -> Self {
+        self.max_idle = max;
+        self
+    }
+
+    /// Turns on the counters read by [`stats`](Self::stats). The owner thread of a shard bumps
+    /// its counters with a plain load and store, so they cost about a nanosecond per operation.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(String::new).with_counters();
+    /// drop(pool.get());
+    /// drop(pool.get());
+    /// let stats = pool.stats().unwrap();
+    /// assert_eq!((stats.gets(), stats.creates, stats.private_hits), (2, 1, 1));
+    /// # });
+    /// ```
+    pub fn with_counters(mut self) -> Self {
+        self.counting = true;
+        self
+    }
+
+    /// Takes an idle value, or creates one, behind a guard that returns it on drop.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u32>::new);
+    /// let mut v = pool.get();
+    /// v.push(1);
+    /// assert_eq!(v.len(), 1);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn get(&self) -> Pooled<'_, T> {
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            value.write(self.take_or_create());
+        }
+        Pooled { pool: self, value }
+    }
+
+    /// Takes an idle value if there is one, without creating (Go's `Get` on a pool without
+    /// `New`): the private slot, the own chain, stealing, then the victim generation.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new);
+    /// assert!(pool.try_get().is_none());
+    /// pool.put(Vec::with_capacity(10));
+    /// assert_eq!(pool.try_get().unwrap().capacity(), 10);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn try_get(&self) -> Option<Pooled<'_, T>> {
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            value.write(self.take(false)?);
+        }
+        Some(Pooled { pool: self, value })
+    }
+
+    /// Like [`get`](Self::get), with a guard that owns an `Arc` of the pool instead of
+    /// borrowing it: it can be moved into a spawned thread or stored in a struct without a
+    /// lifetime. It costs an `Arc` clone and drop per use.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use std::sync::Arc;
+    /// let pool = Arc::new(poolqueue::Pool::new(String::new));
+    /// let mut s = pool.get_owned();
+    /// s.push_str("moved");
+    /// let owned: String = poolqueue::OwnedPooled::detach(s);
+    /// assert_eq!(owned, "moved");
+    /// # });
+    /// ```
+    pub fn get_owned(self: &std::sync::Arc<Self>) -> OwnedPooled<T> {
+        OwnedPooled {
+            value: ManuallyDrop::new(self.take_or_create()),
+            pool: self.clone(),
+        }
+    }
+
+    /// Gives `value` to the pool: it is reset, filtered by [`retain`](Self::retain) and the
+    /// [`max_idle`](Self::max_idle) bound, and kept for a later [`get`](Self::get).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(|| Vec::<u8>::with_capacity(8));
+    /// pool.put(Vec::with_capacity(1000));
+    /// assert_eq!(pool.get().capacity(), 1000);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn put(&self, value: T) {
+        self.give_back(value);
+    }
+
+    /// One "collection", like a Go garbage-collection cycle: the values of the victim
+    /// generation are dropped and the idle values become the new victim generation. `get`
+    /// takes victims only when nothing else is idle, so an idle value survives exactly one
+    /// `release`. Values returned concurrently with a `release` may land on either side of it.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(|| Vec::<u8>::with_capacity(8));
+    /// pool.put(Vec::with_capacity(100));
+    /// pool.release(); // survives one release, as a victim
+    /// assert_eq!(pool.get().capacity(), 100);
+    /// pool.release();
+    /// pool.release(); // ... but not two
+    /// assert_eq!(pool.get().capacity(), 8);
+    /// # });
+    /// ```
+    pub fn release(&self) {
+        let mut dead = Vec::new();
+        {
+            let mut victim = self.victim.lock().unwrap_or_else(|p| p.into_inner());
+            // Only this thread pushes to the victim (under the lock), so the drain ends.
+            while let Some(value) = self.victim_stealer.pop_tail() {
+                dead.push(value);
+            }
+            // Relaxed: a number, not a publication. A `get` ordered after this `release` (by
+            // any synchronization) reads this value or a later one (coherence); a concurrent
+            // one may read either, which is the documented race.
+            self.generation.fetch_add(1, Ordering::Relaxed);
+            for shard in self.shards.iter() {
+                // Bounded by the length seen now, so an owner pushing meanwhile cannot keep
+                // `release` running; what it pushes stays in the new generation.
+                for _ in 0..shard.stealer.len() {
+                    match shard.stealer.pop_tail() {
+                        Some(value) => {
+                            self.idle_sub();
+                            victim.push_head(value);
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        // The calling thread ages its own private slots now rather than on its next use.
+        if let Some(shard) = self.local_shard() {
+            // Relaxed: as above; this thread's own `fetch_add` is the newest it can see.
+            let now = self.generation.load(Ordering::Relaxed);
+            // SAFETY: the caller holds the shard's id; `age` runs no user code.
+            let aged = unsafe { shard.with_local(|local| local.age(now)) };
+            dead.extend(aged.into_iter().flatten());
+        }
+        if self.counting {
+            // Relaxed: a statistic.
+            self.counters[Event::Released as usize].fetch_add(dead.len() as u64, Ordering::Relaxed);
+        }
+        drop(dead); // outside the lock: a `Drop` may use the pool again
+    }
+
+    /// The counters, if [`with_counters`](Self::with_counters) turned them on. Each figure is
+    /// exact once the threads that used the pool are synchronized with the caller (joined).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(String::new);
+    /// assert!(pool.stats().is_none());
+    /// # });
+    /// ```
+    pub fn stats(&self) -> Option<PoolStats> {
+        if !self.counting {
+            return None;
+        }
+        let mut sum = [0_u64; EVENTS];
+        for (i, total) in sum.iter_mut().enumerate() {
+            // Relaxed: a statistic.
+            *total = self.counters[i].load(Ordering::Relaxed);
+        }
+        for shard in self.shards.iter() {
+            for (i, total) in sum.iter_mut().enumerate() {
+                *total += shard.counter(EVENT_ORDER[i]);
+            }
+        }
+        let at = |event: Event| sum[event as usize];
+        Some(PoolStats {
+            private_hits: at(Event::PrivateHit),
+            shared_hits: at(Event::SharedHit),
+            steal_hits: at(Event::StealHit),
+            victim_hits: at(Event::VictimHit),
+            creates: at(Event::Create),
+            puts: at(Event::Put),
+            rejected: at(Event::Rejected),
+            evicted: at(Event::Evicted),
+            released: at(Event::Released),
+            detached: at(Event::Detached),
+        })
+    }
+
+    /// The calling thread's shard, created on first use; `None` while the thread's
+    /// thread-local storage is torn down.
+    #[inline(always)]
+    fn local_shard(&self) -> Option<&Shard<T>> {
+        let id = thread_id::current()?;
+        self.shards.get_or_insert(id, &self.generation)
+    }
+
+    #[inline(always)]
+    fn count(&self, shard: Option<&Shard<T>>, event: Event) {
+        if !self.counting {
+            return;
+        }
+        match shard {
+            // SAFETY: every `Some(shard)` passed here is the calling thread's own.
+            Some(shard) => unsafe { shard.count(event) },
+            // Relaxed: a statistic.
+            None => {
+                self.counters[event as usize].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn idle_sub(&self) {
+        if self.max_idle != usize::MAX {
+            // Relaxed: `idle` only bounds a count; no data is published through it.
+            self.idle.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The fast path of `get`: moves the private value, if any, to `dst`.
+    #[inline(always)]
+    fn take_private_into(&self, dst: *mut T) -> bool {
+        let Some(shard) = self.local_shard() else {
+            return false;
+        };
+        // Relaxed: see `release`.
+        let now = self.generation.load(Ordering::Relaxed);
+        // SAFETY: our own shard; a bytewise move runs no user code; `dst` is the caller's
+        // uninitialized, writable slot.
+        let hit = unsafe {
+            shard.with_local(|local| local.generation == now && local.private.take_into(dst))
+        };
+        if hit {
+            self.count(Some(shard), Event::PrivateHit);
+        }
+        hit
+    }
+
+    #[inline(always)]
+    fn take_or_create(&self) -> T {
+        match self.take(true) {
+            Some(value) => value,
+            // `take(true)` creates rather than return `None`.
+            None => unreachable!("take(true) always returns a value"),
+        }
+    }
+
+    /// An idle value, or a new one if `create`.
+    #[inline(always)]
+    fn take(&self, create: bool) -> Option<T> {
+        let shard = self.local_shard();
+        if let Some(shard) = shard {
+            // Relaxed: see `release`.
+            let now = self.generation.load(Ordering::Relaxed);
+            // SAFETY: our own shard; `take` on an `Option` runs no user code.
+            let hit = unsafe {
+                shard.with_local(|local| match local.generation == now {
+                    true => local.private.take(),
+                    false => None,
+                })
+            };
+            if let Some(value) = hit {
+                self.count(Some(shard), Event::PrivateHit);
+                return Some(value);
+            }
+        }
+        self.take_slow(shard, create)
+    }
+
+    #[cold]
+    fn take_slow(&self, shard: Option<&Shard<T>>, create: bool) -> Option<T> {
+        let mut own_id = 0;
+        if let Some(shard) = shard {
+            self.age_local(shard);
+            // SAFETY: our own shard; `pop_head` runs no user code.
+            if let Some(value) = unsafe { shard.with_local(|local| local.owner.pop_head()) } {
+                self.idle_sub();
+                self.count(Some(shard), Event::SharedHit);
+                return Some(value);
+            }
+            own_id = thread_id::current().unwrap_or(0);
+        }
+        // Steal: every other shard's tail, starting after our own (spreads the thieves).
+        let end = self.shards.end();
+        for step in 1..=end {
+            let id = (own_id + step) % end;
+            let Some(victim) = self.shards.get(id) else {
+                continue;
+            };
+            if shard.is_some_and(|own| core::ptr::eq(own, victim)) {
+                continue;
+            }
+            if let Some(value) = victim.stealer.pop_tail() {
+                self.idle_sub();
+                self.count(shard, Event::StealHit);
+                return Some(value);
+            }
+        }
+        // The victim generation, last, so that it ages out if it can.
+        if let Some(shard) = shard {
+            // SAFETY: our own shard; no user code.
+            if let Some(value) = unsafe { shard.with_local(|local| local.private_old.take()) } {
+                self.count(Some(shard), Event::VictimHit);
+                return Some(value);
+            }
+        }
+        if let Some(value) = self.victim_stealer.pop_tail() {
+            self.count(shard, Event::VictimHit);
+            return Some(value);
+        }
+        if !create {
+            return None;
+        }
+        self.count(shard, Event::Create);
+        Some((self.create)())
+    }
+
+    /// Ages the own private slots if a `release` happened since they were last touched.
+    #[inline]
+    fn age_local(&self, shard: &Shard<T>) {
+        // Relaxed: see `release`.
+        let now = self.generation.load(Ordering::Relaxed);
+        // SAFETY: our own shard; `age` runs no user code (it returns the dead values).
+        let dead = unsafe {
+            shard.with_local(|local| match local.generation == now {
+                true => [None, None],
+                false => local.age(now),
+            })
+        };
+        if dead.iter().any(Option::is_some) {
+            if self.counting {
+                for _ in dead.iter().flatten() {
+                    self.count(Some(shard), Event::Released);
+                }
+            }
+            drop(dead); // user `Drop`s run outside the shard access
+        }
+    }
+
+    /// Resets `value` and keeps it, or drops it.
+    #[inline]
+    fn give_back(&self, value: T) {
+        let mut value = ManuallyDrop::new(value);
+        // SAFETY: `value` is a valid `T`, never used or dropped here again.
+        unsafe { self.give_back_from(&mut *value) }
+    }
+
+    /// Resets the value at `value` and keeps it, or drops it. The fast path moves it straight
+    /// from the caller's memory (a guard) into the private slot.
+    ///
+    /// # Safety
+    /// `value` points to a valid `T` that the caller gives up: it never reads or drops it again.
+    #[inline(always)]
+    unsafe fn give_back_from(&self, value: *mut T) {
+        /// Drops the value if a user hook unwinds, so it is dropped exactly once.
+        struct DropOnUnwind<T>(*mut T);
+        impl<T> Drop for DropOnUnwind<T> {
+            fn drop(&mut self) {
+                // SAFETY: only reached by unwinding out of a hook, before the value was moved.
+                unsafe { ptr::drop_in_place(self.0) }
+            }
+        }
+        let unwind = DropOnUnwind(value);
+        // User code first, while no part of the pool is borrowed: it may panic (then the value
+        // is dropped) or use the pool itself.
+        // SAFETY: the caller hands over a valid value; no other reference to it exists.
+        let value_ref = unsafe { &mut *value };
+        match &self.reset {
+            ResetHook::Trait(reset) => reset(value_ref),
+            ResetHook::Custom(reset) => reset(value_ref),
+        }
+        let shard = self.local_shard();
+        if let Some(keep) = &self.retain {
+            if !keep(value_ref) {
+                core::mem::forget(unwind);
+                self.count(shard, Event::Rejected);
+                // SAFETY: the value is ours and dropped once, here.
+                unsafe { ptr::drop_in_place(value) };
+                return;
+            }
+        }
+        core::mem::forget(unwind);
+        let Some(shard) = shard else {
+            // This thread's thread-local storage is gone, so it owns no shard to push to.
+            self.count(None, Event::Evicted);
+            // SAFETY: the value is ours and dropped once, here.
+            unsafe { ptr::drop_in_place(value) };
+            return;
+        };
+        // Relaxed: see `release`.
+        let now = self.generation.load(Ordering::Relaxed);
+        // SAFETY: our own shard; moving a value into an empty slot runs no user code. The value
+        // is moved exactly once: into the slot, or out by `read` for the slow path.
+        let stored = unsafe {
+            shard.with_local(|local| {
+                if local.generation == now && local.private.is_empty() {
+                    local.private.fill_from(value);
+                    true
+                } else {
+                    false
+                }
+            })
+        };
+        if stored {
+            self.count(Some(shard), Event::Put);
+        } else {
+            // SAFETY: not moved into the slot, so still ours: moved out once, here.
+            self.give_back_slow(shard, unsafe { ptr::read(value) });
+        }
+    }
+
+    #[cold]
+    fn give_back_slow(&self, shard: &Shard<T>, value: T) {
+        self.age_local(shard);
+        // SAFETY: our own shard; no user code.
+        let value = unsafe {
+            shard.with_local(|local| {
+                if local.private.is_empty() {
+                    let value = ManuallyDrop::new(value);
+                    // SAFETY: the slot is empty; `value` is forgotten, so moved once.
+                    local.private.fill_from(&*value);
+                    None
+                } else {
+                    Some(value)
+                }
+            })
+        };
+        let Some(value) = value else {
+            self.count(Some(shard), Event::Put);
+            return;
+        };
+        if self.max_idle != usize::MAX {
+            // Relaxed: `idle` counts, it publishes nothing. Incremented before the push and
+            // decremented after a pop, it never undercounts, so the bound is exact.
+            if self.idle.fetch_add(1, Ordering::Relaxed) >= self.max_idle as u64 {
+                self.idle.fetch_sub(1, Ordering::Relaxed);
+                self.count(Some(shard), Event::Evicted);
+                drop(value);
+                return;
+            }
+        }
+        // SAFETY: our own shard; `push_head` runs no user code.
+        unsafe { shard.with_local(|local| local.owner.push_head(value)) };
+        self.count(Some(shard), Event::Put);
+    }
+}
+
+/// `Event` by index, for summing counter arrays.
+const EVENT_ORDER: [Event; EVENTS] = [
+    Event::PrivateHit,
+    Event::SharedHit,
+    Event::StealHit,
+    Event::VictimHit,
+    Event::Create,
+    Event::Put,
+    Event::Rejected,
+    Event::Evicted,
+    Event::Released,
+    Event::Detached,
+];
+
+impl<T> fmt::Debug for Pool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            // Relaxed: for display.
+            .field("generation", &self.generation.load(Ordering::Relaxed))
+            .field("counting", &self.counting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Pool::stats`] reports. Every `get` is one of the five hit or create kinds; every
+/// value returned is kept (`puts`), rejected, or evicted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Gets served by the calling thread's private slot (the fast path).
+    pub private_hits: u64,
+    /// Gets served by the calling thread's own chain.
+    pub shared_hits: u64,
+    /// Gets served by stealing from another thread's chain.
+    pub steal_hits: u64,
+    /// Gets served by the victim generation.
+    pub victim_hits: u64,
+    /// Gets that called the `create` function.
+    pub creates: u64,
+    /// Values returned and kept.
+    pub puts: u64,
+    /// Values returned and dropped because `retain` said no.
+    pub rejected: u64,
+    /// Values returned and dropped because of the `max_idle` bound (or, rarely, because the
+    /// returning thread's thread-local storage was already torn down).
+    pub evicted: u64,
+    /// Idle values dropped by `release` (the victim generation).
+    pub released: u64,
+    /// Values detached from their guards.
+    pub detached: u64,
+}
+
+impl PoolStats {
+    /// All gets: hits of every kind plus creates.
+    ///
+    /// ```
+    /// let stats = poolqueue::PoolStats::default();
+    /// assert_eq!(stats.gets(), 0);
+    /// ```
+    pub fn gets(&self) -> u64 {
+        self.private_hits + self.shared_hits + self.steal_hits + self.victim_hits + self.creates
+    }
+}
+
+/// A value taken from a [`Pool`]; reset and returned when dropped.
+///
+/// ```
+/// # poolqueue::__doc_model(|| {
+/// let pool = poolqueue::Pool::new(Vec::<u8>::new);
+/// let mut guard: poolqueue::Pooled<'_, Vec<u8>> = pool.get();
+/// guard.push(1);
+/// # });
+/// ```
+pub struct Pooled<'a, T: Send> {
+    pool: &'a Pool<T>,
+    /// Always initialized while the guard lives; `MaybeUninit` so that the fast paths move it
+    /// bytewise and the guard never drops it by itself.
+    value: MaybeUninit<T>,
+}
+
+impl<T: Send> Pooled<'_, T> {
+    /// Takes the value out for good: it is not returned to the pool.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new);
+    /// let mut guard = pool.get();
+    /// guard.push(1);
+    /// let kept: Vec<u8> = poolqueue::Pooled::detach(guard);
+    /// assert_eq!(kept, [1]);
+    /// # });
+    /// ```
+    pub fn detach(this: Self) -> T {
+        let this = ManuallyDrop::new(this);
+        this.pool.count(this.pool.local_shard(), Event::Detached);
+        // SAFETY: the value is initialized while the guard lives; `this` is never used or
+        // dropped again, so the value is taken exactly once.
+        unsafe { this.value.as_ptr().read() }
+    }
+}
+
+impl<T: Send> Deref for Pooled<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: initialized while the guard lives.
+        unsafe { self.value.assume_init_ref() }
+    }
+}
+
+impl<T: Send> DerefMut for Pooled<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: initialized while the guard lives.
+        unsafe { self.value.assume_init_mut() }
+    }
+}
+
+impl<T: Send> Drop for Pooled<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: initialized while the guard lives; `drop` runs once and `detach` forgets the
+        // guard, so the value is handed over once (`MaybeUninit` never drops it by itself).
+        unsafe { self.pool.give_back_from(self.value.as_mut_ptr()) }
+    }
+}
+
+impl<T: Send + fmt::Debug> fmt::Debug for Pooled<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A value taken from an `Arc<Pool>` by [`Pool::get_owned`]; reset and returned when dropped.
+///
+/// ```
+/// # poolqueue::__doc_model(|| {
+/// let pool = std::sync::Arc::new(poolqueue::Pool::new(Vec::<u8>::new));
+/// let guard: poolqueue::OwnedPooled<Vec<u8>> = pool.get_owned();
+/// drop(pool); // the guard keeps the pool alive
+/// drop(guard);
+/// # });
+/// ```
+pub struct OwnedPooled<T: Send> {
+    pool: std::sync::Arc<Pool<T>>,
+    value: ManuallyDrop<T>,
+}
+
+impl<T: Send> OwnedPooled<T> {
+    /// Takes the value out for good: it is not returned to the pool.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = std::sync::Arc::new(poolqueue::Pool::new(String::new));
+    /// let s: String = poolqueue::OwnedPooled::detach(pool.get_owned());
+    /// assert!(s.is_empty());
+    /// # });
+    /// ```
+    pub fn detach(this: Self) -> T {
+        let mut this = ManuallyDrop::new(this);
+        this.pool.count(this.pool.local_shard(), Event::Detached);
+        // SAFETY: `this` is never used or dropped again, so the value and the `Arc` are each
+        // taken exactly once.
+        let value = unsafe { ManuallyDrop::take(&mut this.value) };
+        // SAFETY: as above; the `Arc` goes last, as the pool may drop with it.
+        drop(unsafe { core::ptr::read(&this.pool) });
+        value
+    }
+}
+
+impl<T: Send> Deref for OwnedPooled<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: Send> DerefMut for OwnedPooled<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: Send> Drop for OwnedPooled<T> {
+    fn drop(&mut self) {
+        // SAFETY: as in `Pooled::drop`.
+        unsafe { self.pool.give_back_from(&mut *self.value) }
+    }
+}
+
+impl<T: Send + fmt::Debug> fmt::Debug for OwnedPooled<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
