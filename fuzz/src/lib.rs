@@ -1,5 +1,6 @@
-//! Decoding and execution harness shared by the fuzz targets (`popTail`, `chain`) and by the
-//! corpus replay test (`verification/fuzz_replay.rs`, `cargo test --features shuttle`).
+//! Decoding and execution harness shared by the fuzz targets (`popTail`, `chain`, and `pool`,
+//! whose harness is in [`pool`]) and by the corpus replay test (`verification/fuzz_replay.rs`,
+//! run by `cargo test --features shuttle`).
 //!
 //! One input is one concurrent test case:
 //!
@@ -25,11 +26,16 @@
 //! checker (`poolqueue::__verify::lincheck`, the one the shuttle and real-thread suites use).
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 use poolqueue::__verify::lincheck::{self, Failure, Log, Op, Ret, Spec, StepClock};
+
 use poolqueue::{chain, dequeue};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+
+#[path = "pool.rs"]
+pub mod pool;
 
 /// The longest owner program.
 pub const MAX_OWNER_OPS: usize = 40;
@@ -169,17 +175,38 @@ impl Scheduler for ByteScheduler {
     }
 }
 
-/// A value with an identity and a heap allocation (so a duplicate is also a double free that
-/// the address sanitizer reports); its drop is counted.
+/// A value with an identity and a heap allocation; its drop is counted. A bitwise duplicate
+/// made by a broken structure is reported by its second drop, which frees nothing (so the
+/// report is not lost in a double free).
 pub struct Val {
     id: u32,
-    _heap: Box<u32>,
-    tracker: StdArc<Tracker>,
+    heap: ManuallyDrop<Box<u32>>,
+    tracker: ManuallyDrop<StdArc<Tracker>>,
+}
+
+impl Val {
+    fn new(id: u32, tracker: &StdArc<Tracker>) -> Val {
+        Val {
+            id,
+            heap: ManuallyDrop::new(Box::new(id)),
+            tracker: ManuallyDrop::new(tracker.clone()),
+        }
+    }
 }
 
 impl Drop for Val {
     fn drop(&mut self) {
-        self.tracker.dropped.lock().unwrap()[self.id as usize] += 1;
+        let drops = {
+            let mut dropped = self.tracker.dropped.lock().unwrap();
+            dropped[self.id as usize] += 1;
+            dropped[self.id as usize]
+        };
+        assert!(drops == 1, "P2: value {} dropped twice", self.id);
+        // SAFETY: the first drop of this identity: the fields are dropped once, here.
+        unsafe {
+            ManuallyDrop::drop(&mut self.heap);
+            ManuallyDrop::drop(&mut self.tracker);
+        }
     }
 }
 
@@ -337,11 +364,7 @@ fn execute<S: Subject>(p: &Program) {
             OwnerOp::Push => {
                 let id = next_id;
                 next_id += 1;
-                let v = Val {
-                    id,
-                    _heap: Box::new(id),
-                    tracker: tracker.clone(),
-                };
+                let v = Val::new(id, &tracker);
                 let ret = log.call(Op::PushHead(u64::from(id)), || {
                     match S::push(&mut owner, v) {
                         Ok(()) => Ret::Pushed,
