@@ -319,6 +319,9 @@ pub fn run_program(p: Program) {
     let schedule = p.schedule.clone();
     let mut config = shuttle::Config::new();
     config.silence_warnings = true;
+    // The input file is the replayable record; shuttle's own schedule string would need this
+    // harness around it to replay.
+    config.failure_persistence = shuttle::FailurePersistence::None;
     // A bounded program needs far fewer steps; more means a retry loop that never ends.
     config.max_steps = shuttle::MaxSteps::FailAfter(100_000);
     let p = StdArc::new(p);

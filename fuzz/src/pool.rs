@@ -176,6 +176,9 @@ pub fn run_program(p: PoolProgram) {
     let schedule = p.schedule.clone();
     let mut config = shuttle::Config::new();
     config.silence_warnings = true;
+    // The input file is the replayable record; shuttle's own schedule string would need this
+    // harness around it to replay.
+    config.failure_persistence = shuttle::FailurePersistence::None;
     config.max_steps = shuttle::MaxSteps::FailAfter(100_000);
     let p = Arc::new(p);
     shuttle::Runner::new(ByteScheduler::new(schedule), config).run(move || execute(&p));
