@@ -361,10 +361,12 @@ impl<T> Stealer<T> {
                 return Some(value);
             }
             if next.is_null() {
-                // Acquire: as above. `next` is set once, so null now means no newer ring
-                // existed when the pop found `current` empty: the chain was empty then. If the
-                // owner grew meanwhile, values may sit in the new ring (or in `current`,
-                // refilled before the growth): look at `current` again with its successor known.
+                // `current` was empty at the pop. It was the newest ring when `next` was read,
+                // but the owner may have linked newer rings since, holding values: reporting
+                // "empty" is only true if it still has no successor now (then it had none at
+                // the pop, and the chain was empty then). Otherwise go round again: the
+                // successor is now known *before* the next pop, as invariant 1 requires.
+                // Acquire: as above.
                 if current.next.load(Ordering::Acquire).is_null() {
                     return None;
                 }

@@ -6,7 +6,8 @@
 //! Every execution checks P1/P2 by identity, P3 (the history, drain included, against the
 //! unbounded deque specification) and exactly-once drops of every value, including those left in
 //! the rings when the last handle goes (P5 for values; ring memory is covered by loom's leak
-//! tracker and Miri). The summary counts the executions in which the chain grew and in which a
+//! tracker and Miri). P6: every execution finishes within `harness::MAX_STEPS` scheduling
+//! steps. The summary counts the executions in which the chain grew and in which a
 //! stealer retired a ring while the owner was still running, and the tests fail if either never
 //! happens (the interesting paths must be reached).
 //!
@@ -22,13 +23,13 @@ mod values;
 use std::sync::atomic::Ordering;
 
 use harness::Stats;
-use values::{Drops, Item};
 use poolqueue::__verify::lincheck::{Log, Op, Ret, Spec};
 use poolqueue::chain;
 use shuttle::rand::{thread_rng, Rng};
 use shuttle::thread;
+use values::{Drops, Item};
 
-const PROPERTIES: &str = "P1,P2,P3,P5";
+const PROPERTIES: &str = "P1,P2,P3,P5,P6";
 const DEFAULT_ITERS: usize = 5_000;
 
 fn scenario(stats: &Stats) {
@@ -155,7 +156,10 @@ fn scenario(stats: &Stats) {
 
 /// The paths that matter were reached at least once.
 fn assert_reached(stats: &Stats) {
-    assert!(stats.grew.load(Ordering::Relaxed) > 0, "the chain never grew");
+    assert!(
+        stats.grew.load(Ordering::Relaxed) > 0,
+        "the chain never grew"
+    );
     assert!(
         stats.retired.load(Ordering::Relaxed) > 0,
         "no ring was ever retired while the owner ran"
@@ -164,20 +168,43 @@ fn assert_reached(stats: &Stats) {
 
 #[test]
 fn chain_pct_depth_2() {
-    let stats = harness::pct("chain", PROPERTIES, 2, harness::iterations(DEFAULT_ITERS), scenario);
+    let stats = harness::pct(
+        "chain",
+        PROPERTIES,
+        2,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
     assert_reached(stats);
 }
 
 #[test]
 fn chain_pct_depth_3() {
-    let stats = harness::pct("chain", PROPERTIES, 3, harness::iterations(DEFAULT_ITERS), scenario);
+    let stats = harness::pct(
+        "chain",
+        PROPERTIES,
+        3,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
     assert_reached(stats);
 }
 
 #[test]
 fn chain_random() {
-    let stats = harness::random("chain", PROPERTIES, harness::iterations(DEFAULT_ITERS), scenario);
+    let stats = harness::random(
+        "chain",
+        PROPERTIES,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
     assert_reached(stats);
+}
+
+/// The scenario is deterministic given its schedule, so printed schedules replay.
+#[test]
+fn chain_schedules_replay_deterministically() {
+    harness::determinism("chain", harness::iterations(DEFAULT_ITERS) / 20, scenario);
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).

@@ -9,6 +9,8 @@
 //!   bounded deque specification, including "full while a stealer still holds the slot";
 //! - P5 (drops): every value, including those left in the ring when the last handle goes, is
 //!   dropped exactly once.
+//! - P6 (progress): every execution finishes within `harness::MAX_STEPS` scheduling steps;
+//!   a livelocked one fails with its schedule.
 //!
 //! A failure prints shuttle's schedule string; replay it with
 //! `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features shuttle --test shuttle_dequeue
@@ -22,13 +24,13 @@ mod harness;
 mod values;
 
 use harness::Stats;
-use values::{Drops, Item};
 use poolqueue::__verify::lincheck::{Log, Op, Ret, Spec};
 use poolqueue::dequeue;
 use shuttle::rand::{thread_rng, Rng};
 use shuttle::thread;
+use values::{Drops, Item};
 
-const PROPERTIES: &str = "P1,P2,P3,P5";
+const PROPERTIES: &str = "P1,P2,P3,P5,P6";
 const DEFAULT_ITERS: usize = 10_000;
 
 /// One execution: parameters and programs come from shuttle's random source, so a schedule
@@ -151,17 +153,40 @@ fn scenario(stats: &Stats) {
 
 #[test]
 fn dequeue_pct_depth_2() {
-    harness::pct("dequeue", PROPERTIES, 2, harness::iterations(DEFAULT_ITERS), scenario);
+    harness::pct(
+        "dequeue",
+        PROPERTIES,
+        2,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
 }
 
 #[test]
 fn dequeue_pct_depth_3() {
-    harness::pct("dequeue", PROPERTIES, 3, harness::iterations(DEFAULT_ITERS), scenario);
+    harness::pct(
+        "dequeue",
+        PROPERTIES,
+        3,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
 }
 
 #[test]
 fn dequeue_random() {
-    harness::random("dequeue", PROPERTIES, harness::iterations(DEFAULT_ITERS), scenario);
+    harness::random(
+        "dequeue",
+        PROPERTIES,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
+}
+
+/// The scenario is deterministic given its schedule, so printed schedules replay.
+#[test]
+fn dequeue_schedules_replay_deterministically() {
+    harness::determinism("dequeue", harness::iterations(DEFAULT_ITERS) / 20, scenario);
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).

@@ -24,7 +24,9 @@ mod imp {
     /// every retired ring is eventually freed (`__verify::live_rings`). One relaxed
     /// read-modify-write per ring allocated or freed; nothing on the per-operation paths.
     #[derive(Debug)]
-    pub(crate) struct LeakTrack;
+    pub(crate) struct LeakTrack {
+        _counted: (),
+    }
 
     /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
     /// threads that changed it were joined (the join orders the updates before the read).
@@ -34,7 +36,7 @@ mod imp {
     impl Default for LeakTrack {
         fn default() -> Self {
             LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
-            LeakTrack
+            LeakTrack { _counted: () }
         }
     }
 
@@ -85,7 +87,9 @@ mod imp {
 
     /// Shuttle has no leak tracker; drop-counting tests cover leaks there.
     #[derive(Debug, Default)]
-    pub(crate) struct LeakTrack;
+    pub(crate) struct LeakTrack {
+        _untracked: (),
+    }
 
     pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
         shuttle::check_random(f, 100)

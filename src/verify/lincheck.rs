@@ -305,7 +305,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:?} against {:?}: {}", self.failure, self.spec, self.detail)?;
+        writeln!(
+            f,
+            "{:?} against {:?}: {}",
+            self.failure, self.spec, self.detail
+        )?;
         writeln!(f, "history ({} calls, by invocation):", self.history.len())?;
         for (i, c) in self.history.iter().enumerate() {
             writeln!(
@@ -353,7 +357,8 @@ impl State {
     }
 
     fn key(&self, capacity: Option<u64>) -> Vec<u64> {
-        let mut k = Vec::with_capacity(4 + self.done.len() + 2 * self.held.len() + self.items.len());
+        let mut k =
+            Vec::with_capacity(4 + self.done.len() + 2 * self.held.len() + self.items.len());
         k.push(self.pos as u64);
         k.extend_from_slice(&self.done);
         k.push(self.held.len() as u64);
@@ -454,7 +459,10 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
         if !fits || (capacity.is_none() && c.ret == Ret::Full) {
             return Err(violation(
                 Failure::Malformed,
-                format!("call #{i}: {:?} cannot return {:?} under {spec:?}", c.op, c.ret),
+                format!(
+                    "call #{i}: {:?} cannot return {:?} under {spec:?}",
+                    c.op, c.ret
+                ),
                 &calls,
             ));
         }
@@ -684,7 +692,10 @@ mod tests {
 
     #[test]
     fn lifo_fifo_swap_is_rejected() {
-        let pushes = [c(0, PushHead(1), Pushed, 0, 1), c(0, PushHead(2), Pushed, 2, 3)];
+        let pushes = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+        ];
         let mut h = pushes.to_vec();
         h.push(c(0, PopHead, Popped(1), 4, 5));
         assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);

@@ -13,8 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use poolqueue::__verify::lincheck::{self, Call, Checked, Spec};
-use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
-use shuttle::{Config, Runner};
+use shuttle::scheduler::{
+    PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
+};
+use shuttle::{Config, MaxSteps, Runner};
+
+/// Scheduling steps one execution may take (see `config`).
+pub const MAX_STEPS: usize = 100_000;
 
 /// Executions per scheduler: `POOLQUEUE_SHUTTLE_ITERS` or `default`.
 pub fn iterations(default: usize) -> usize {
@@ -28,15 +33,21 @@ pub fn iterations(default: usize) -> usize {
 }
 
 fn seed() -> Option<u64> {
-    std::env::var("POOLQUEUE_SHUTTLE_SEED")
-        .ok()
-        .map(|v| v.trim().parse().expect("POOLQUEUE_SHUTTLE_SEED is a number"))
+    std::env::var("POOLQUEUE_SHUTTLE_SEED").ok().map(|v| {
+        v.trim()
+            .parse()
+            .expect("POOLQUEUE_SHUTTLE_SEED is a number")
+    })
 }
 
 fn config() -> Config {
     let mut config = Config::new();
     // Shuttle runs every ordering as SeqCst and says so once per run; the suites know.
     config.silence_warnings = true;
+    // P6 (progress): an execution of a few hundred calls takes a few thousand scheduling steps;
+    // one that runs past this bound is a livelock (a pop spinning on a ring that never fills,
+    // a lost wake-up), and shuttle fails it with its schedule.
+    config.max_steps = MaxSteps::FailAfter(MAX_STEPS);
     config
 }
 
@@ -66,7 +77,11 @@ impl Stats {
 }
 
 /// Runs `scenario` under one scheduler and returns the number of executions.
-pub fn run<S: Scheduler + 'static>(scheduler: S, scenario: fn(&Stats), stats: &'static Stats) -> usize {
+pub fn run<S: Scheduler + 'static>(
+    scheduler: S,
+    scenario: fn(&Stats),
+    stats: &'static Stats,
+) -> usize {
     Runner::new(scheduler, config()).run(move || scenario(stats))
 }
 
@@ -100,6 +115,26 @@ pub fn random(name: &str, properties: &str, iters: usize, scenario: fn(&Stats)) 
     stats
 }
 
+/// Runs every random schedule twice and fails if the second run diverges: the scenario must be
+/// a function of the schedule alone, or a printed schedule would not replay. `iters` executions.
+pub fn determinism(name: &str, iters: usize, scenario: fn(&Stats)) {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let inner = match seed() {
+        Some(s) => RandomScheduler::new_from_seed(s, iters),
+        None => RandomScheduler::new(iters),
+    };
+    let executions = run(
+        UncontrolledNondeterminismCheckScheduler::new(inner),
+        scenario,
+        stats,
+    );
+    assert!(executions > 0);
+    println!(
+        "POOLQUEUE-STAT checker=shuttle property=replay test={name} scheduler=determinism \
+         executions={executions}"
+    );
+}
+
 /// Replays the schedule in `POOLQUEUE_SHUTTLE_REPLAY` against `scenario`.
 pub fn replay(scenario: fn(&Stats)) {
     let schedule = std::env::var("POOLQUEUE_SHUTTLE_REPLAY").expect(
@@ -125,7 +160,7 @@ fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stat
     );
     println!(
         "POOLQUEUE-STAT checker=shuttle property={properties} test={name} scheduler={scheduler} \
-         executions={executions} histories={} calls={} states={} values={} full={} grew={} \
+         step_bound={MAX_STEPS}/execution executions={executions} histories={} calls={} states={} values={} full={} grew={} \
          retired={}",
         get(&stats.histories),
         get(&stats.calls),

@@ -28,7 +28,11 @@ impl Drops {
                 None => panic!("value {id} leaked (never dropped)"),
             }
         }
-        assert_eq!(drops.len(), expected, "values dropped that were never created");
+        assert_eq!(
+            drops.len(),
+            expected,
+            "values dropped that were never created"
+        );
     }
 }
 
