@@ -28,14 +28,17 @@ fn capacity_errors_are_typed_and_clear() {
 }
 
 #[test]
-fn empty_structures_pop_nothing() {
+fn empty_ring_pops_nothing() {
     let (mut owner, stealer) = dequeue::new::<String>(2).unwrap();
     assert_eq!(owner.pop_head(), None);
     assert_eq!(stealer.pop_tail(), None);
     assert!(owner.is_empty() && stealer.is_empty());
     assert_eq!((owner.len(), stealer.len()), (0, 0));
     assert_eq!(stealer.capacity(), 2);
+}
 
+#[test]
+fn empty_chain_pops_nothing() {
     let (mut owner, stealer) = chain::new::<String>();
     assert_eq!(owner.pop_head(), None);
     assert_eq!(stealer.pop_tail(), None);
@@ -72,7 +75,7 @@ fn owner_is_lifo_and_stealers_are_fifo_across_the_wrap() {
 }
 
 #[test]
-fn stealers_outlive_the_owner_and_keep_draining() {
+fn chain_stealers_outlive_the_owner_and_keep_draining() {
     let log = DropLog::new(30);
     let (mut owner, stealer) = chain::new();
     for id in 0..30 {
@@ -89,7 +92,7 @@ fn stealers_outlive_the_owner_and_keep_draining() {
 }
 
 #[test]
-fn dropping_every_handle_drops_each_value_once() {
+fn dropping_every_ring_handle_drops_each_value_once() {
     // Ring: some values popped from each end, the rest left inside across the wrap.
     let log = DropLog::new(16);
     let (mut owner, stealer) = dequeue::with_start_index(16, u32::MAX - 3).unwrap();
@@ -104,8 +107,11 @@ fn dropping_every_handle_drops_each_value_once() {
     assert_eq!(log.drops(5), 0, "values stay alive while a stealer exists");
     drop(clones);
     log.assert_each_dropped_once();
+}
 
-    // Chain: values in several rings, some rings already unlinked and retired.
+#[test]
+fn dropping_every_chain_handle_drops_each_value_once() {
+    // Values in several rings, some rings already unlinked and retired.
     let log = DropLog::new(200);
     let (mut owner, stealer) = chain::new();
     for id in 0..200 {
@@ -123,7 +129,7 @@ fn dropping_every_handle_drops_each_value_once() {
 }
 
 #[test]
-fn a_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
+fn ring_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     let log = DropLog::new(12);
     let (mut owner, stealer) = dequeue::new(16).unwrap();
     for id in 0..12 {
@@ -138,8 +144,11 @@ fn a_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     let unwound = catch_unwind(AssertUnwindSafe(|| drop(owner)));
     assert!(unwound.is_err(), "the panic reaches the caller");
     log.assert_each_dropped_once();
+}
 
-    // In the chain the panic hits an older ring; the newer rings must still be freed.
+#[test]
+fn chain_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
+    // The panic hits an older ring; the newer rings must still be freed.
     let log = DropLog::new(50);
     let (mut owner, stealer) = chain::new();
     for id in 0..50 {
@@ -196,10 +205,14 @@ fn chain_pop_head_backs_up_through_older_rings() {
 }
 
 #[test]
-fn debug_output_names_the_handle() {
+fn ring_debug_output_names_the_handle() {
     let (owner, stealer) = dequeue::new::<u8>(4).unwrap();
     assert!(format!("{owner:?}").contains("capacity: 4"));
     assert!(format!("{stealer:?}").contains("len: 0"));
+}
+
+#[test]
+fn chain_debug_output_names_the_handle() {
     let (owner, stealer) = chain::new::<u8>();
     assert!(format!("{owner:?} {stealer:?}").contains("chain::Stealer"));
 }

@@ -1,19 +1,34 @@
-//! Reclamation in normal builds: `crossbeam-epoch`'s global collector.
+//! Reclamation in normal builds: `crossbeam-epoch`.
 //!
 //! A chain retires a ring once no new reader can reach it; the epoch frees it after every
 //! thread that was pinned at the time of the retirement has unpinned.
+//!
+//! Normal builds use crossbeam's global collector (a pin is a thread-local counter bump and a
+//! fence). Under Miri each structure owns a private crossbeam collector instead, registered
+//! afresh for every pin: slower, but the same epoch algorithm, and dropping the structure drops
+//! the collector with every deferred free still pending, so Miri's leak check sees exactly the
+//! memory this crate owns (the global collector keeps garbage past the end of the program,
+//! behind tagged pointers Miri cannot follow).
 
-/// Per-structure handle to the reclamation scheme. Normal builds share crossbeam's global
-/// collector, so this is zero-sized.
+/// Per-structure handle to the reclamation scheme: zero-sized over crossbeam's global collector,
+/// a private collector under Miri.
 #[derive(Debug, Default)]
-pub(crate) struct Collector;
+pub(crate) struct Collector {
+    #[cfg(miri)]
+    private: crossbeam_epoch::Collector,
+}
 
 /// While a `Guard` lives, nothing retired after it was created is freed.
-pub(crate) struct Guard(crossbeam_epoch::Guard);
+pub(crate) struct Guard {
+    guard: crossbeam_epoch::Guard,
+    /// Under Miri the participant registered for this pin; unregistered when dropped.
+    #[cfg(miri)]
+    _handle: crossbeam_epoch::LocalHandle,
+}
 
 impl Collector {
     pub(crate) fn new() -> Self {
-        Collector
+        Collector::default()
     }
 
     /// Pins the current thread. The pin is a `SeqCst` fence inside crossbeam; it pairs with the
@@ -21,7 +36,20 @@ impl Collector {
     /// loads see the unlinking store.
     #[inline]
     pub(crate) fn pin(&self) -> Guard {
-        Guard(crossbeam_epoch::pin())
+        #[cfg(not(miri))]
+        {
+            Guard {
+                guard: crossbeam_epoch::pin(),
+            }
+        }
+        #[cfg(miri)]
+        {
+            let handle = self.private.register();
+            Guard {
+                guard: handle.pin(),
+                _handle: handle,
+            }
+        }
     }
 }
 
@@ -42,7 +70,7 @@ impl Guard {
         // SAFETY: the caller guarantees `ptr` is an unreachable, once-retired `Box`; the epoch
         // runs the closure only after all guards that could still hold `ptr` are dropped.
         unsafe {
-            self.0.defer_unchecked(move || {
+            self.guard.defer_unchecked(move || {
                 let boxed = boxed;
                 drop(Box::from_raw(boxed.0));
             })
