@@ -38,7 +38,7 @@ fn start_index() -> impl Strategy<Value = u32> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 8 } else { 512 },
+        cases: if cfg!(miri) { 6 } else { 512 },
         // Failures are printed with their minimal input; no files (Miri's isolation forbids
         // them, and a regression belongs in a named test).
         failure_persistence: None,
@@ -49,7 +49,7 @@ proptest! {
     fn ring_matches_vecdeque(
         log2_cap in 1u32..=5,
         start in start_index(),
-        ops in proptest::collection::vec(op(), 0..200),
+        ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 48 } else { 200 }),
     ) {
         let capacity = 1usize << log2_cap;
         let log = DropLog::new(ops.len());
@@ -101,7 +101,7 @@ proptest! {
     #[test]
     fn chain_matches_vecdeque(
         start in start_index(),
-        ops in proptest::collection::vec(op(), 0..300),
+        ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 64 } else { 300 }),
     ) {
         let log = DropLog::new(ops.len());
         {
