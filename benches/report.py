@@ -42,7 +42,7 @@ TARGETS = [
 
 def workloads():
     src = open(os.path.join(HERE, "harness", "mod.rs"), encoding="utf-8").read()
-    found = re.findall(r'Workload \{ id: "([^"]+)", items: (\d+), what: "([^"]*)" \}', src)
+    found = re.findall(r'Workload\s*\{\s*id:\s*"([^"]+)",\s*items:\s*(\d+),\s*what:\s*"([^"]*)",?\s*\}', src)
     return [(wid, int(items), what) for wid, items, what in found]
 
 

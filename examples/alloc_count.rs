@@ -66,7 +66,11 @@ fn allocs_during(f: impl FnOnce()) -> u64 {
 
 /// Allocations per repetition of `id` for implementation `O`.
 fn per_rep<O: Owner>(id: &str) -> f64 {
-    let n = if id.starts_with('d') || id.starts_with('e') { 20_000 } else { 2_000 };
+    let n = if id.starts_with('d') || id.starts_with('e') {
+        20_000
+    } else {
+        2_000
+    };
     if id.starts_with('f') {
         return allocs_during(|| {
             run::<O>(id, n);
@@ -99,7 +103,11 @@ fn row<O: Owner>(failures: &mut Vec<String>) {
                 && (w.id.starts_with('d') || w.id.starts_with('e'))
                 && per_item < 1e-3);
         if O::NAME.starts_with("poolqueue") && !growth_allowed && per_item > 0.0 {
-            failures.push(format!("{} {}: {per_item} allocations per item", O::NAME, w.id));
+            failures.push(format!(
+                "{} {}: {per_item} allocations per item",
+                O::NAME,
+                w.id
+            ));
         }
     }
     println!();

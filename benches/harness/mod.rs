@@ -249,22 +249,65 @@ pub struct Workload {
 
 /// Every workload, in report order. `benches/go/pq_bench_test.go` uses the same ids.
 pub const WORKLOADS: &[Workload] = &[
-    Workload { id: "a_push_pop", items: 1, what: "owner push then pop, one thread (ring 1024)" },
-    Workload { id: "b_batch64_pop_head", items: 64, what: "push 64, pop 64 at the head (ring 64; chain pre-grown)" },
-    Workload { id: "b_batch256_pop_head", items: 256, what: "push 256, pop 256 at the head (ring 256)" },
-    Workload { id: "c_batch64_pop_tail", items: 64, what: "push 64, steal 64 at the tail, one thread (ring 64)" },
-    Workload { id: "c_batch256_pop_tail", items: 256, what: "push 256, steal 256 at the tail, one thread (ring 256)" },
-    Workload { id: "d_push_1stealer", items: 1, what: "owner pushes N, 1 live stealer takes all (ring 1024; exactly-once checked)" },
-    Workload { id: "d_push_3stealers", items: 1, what: "owner pushes N, 3 live stealers take all (ring 1024; exactly-once checked)" },
-    Workload { id: "e_pushpop_vs_thief", items: 1, what: "owner push+pop pairs while a thief spins on the tail (ring 1024)" },
-    Workload { id: "f_fresh64", items: 64, what: "new structure, push 64, steal 64, drop (chain grows 8→64)" },
-    Workload { id: "f_fresh1024", items: 1024, what: "new structure, push 1024, steal 1024, drop (chain grows 8→1024)" },
+    Workload {
+        id: "a_push_pop",
+        items: 1,
+        what: "owner push then pop, one thread (ring 1024)",
+    },
+    Workload {
+        id: "b_batch64_pop_head",
+        items: 64,
+        what: "push 64, pop 64 at the head (ring 64; chain pre-grown)",
+    },
+    Workload {
+        id: "b_batch256_pop_head",
+        items: 256,
+        what: "push 256, pop 256 at the head (ring 256)",
+    },
+    Workload {
+        id: "c_batch64_pop_tail",
+        items: 64,
+        what: "push 64, steal 64 at the tail, one thread (ring 64)",
+    },
+    Workload {
+        id: "c_batch256_pop_tail",
+        items: 256,
+        what: "push 256, steal 256 at the tail, one thread (ring 256)",
+    },
+    Workload {
+        id: "d_push_1stealer",
+        items: 1,
+        what: "owner pushes N, 1 live stealer takes all (ring 1024; exactly-once checked)",
+    },
+    Workload {
+        id: "d_push_3stealers",
+        items: 1,
+        what: "owner pushes N, 3 live stealers take all (ring 1024; exactly-once checked)",
+    },
+    Workload {
+        id: "e_pushpop_vs_thief",
+        items: 1,
+        what: "owner push+pop pairs while a thief spins on the tail (ring 1024)",
+    },
+    Workload {
+        id: "f_fresh64",
+        items: 64,
+        what: "new structure, push 64, steal 64, drop (chain grows 8→64)",
+    },
+    Workload {
+        id: "f_fresh1024",
+        items: 1024,
+        what: "new structure, push 1024, steal 1024, drop (chain grows 8→1024)",
+    },
 ];
 
 /// The calling thread's CPU time. Single-threaded workloads are timed with it, so that time
 /// slices given to other processes on a loaded machine do not count (the Go side does the same).
 pub fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
@@ -376,8 +419,15 @@ pub fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
     let start = Instant::now();
     for i in 0..n {
         let mut v = i;
+        let mut fails = 0u32;
         while let Err(back) = o.push(v) {
             v = back;
+            fails += 1;
+            // A slot that is never handed back would make a bounded structure full forever.
+            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
+                stop.store(true, Ordering::Relaxed);
+                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
+            }
             thread::yield_now();
         }
     }
@@ -392,7 +442,11 @@ pub fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
     let elapsed = start.elapsed();
     assert!(!timed_out, "{}: item {last} never stolen", O::NAME);
     check_exactly_once(O::NAME, n, &results);
-    assert!(o.pop().is_none(), "{}: items left after the last one was stolen", O::NAME);
+    assert!(
+        o.pop().is_none(),
+        "{}: items left after the last one was stolen",
+        O::NAME
+    );
     elapsed
 }
 
@@ -403,10 +457,19 @@ fn check_exactly_once(name: &str, n: usize, results: &[(Vec<u64>, usize)]) {
     for w in 0..n.div_ceil(64) {
         let mut acc = 0u64;
         for (seen, _) in results {
-            assert_eq!(acc & seen[w], 0, "{name}: an item near {} was stolen twice", w * 64);
+            assert_eq!(
+                acc & seen[w],
+                0,
+                "{name}: an item near {} was stolen twice",
+                w * 64
+            );
             acc |= seen[w];
         }
-        let want = if (w + 1) * 64 <= n { !0 } else { (1u64 << (n % 64)) - 1 };
+        let want = if (w + 1) * 64 <= n {
+            !0
+        } else {
+            (1u64 << (n % 64)) - 1
+        };
         assert_eq!(acc, want, "{name}: an item near {} was lost", w * 64);
     }
 }
@@ -456,7 +519,12 @@ pub fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
     while o.pop().is_some() {
         left += 1;
     }
-    assert_eq!(popped + stolen + left, pushed, "{}: items lost or duplicated", O::NAME);
+    assert_eq!(
+        popped + stolen + left,
+        pushed,
+        "{}: items lost or duplicated",
+        O::NAME
+    );
     elapsed
 }
 
