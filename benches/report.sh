@@ -5,25 +5,29 @@
 #
 #   bash benches/report.sh            # short run, a few minutes
 #   bash benches/report.sh --full     # criterion's default times, Go -count 5 -benchtime 1s
-#   options: --no-go  --no-plots  --only-report (re-render from the last run's results)
+#   options: --no-go  --no-plots  --no-profile  --only-report (re-render from the last results)
 #
 # Output: <cargo target dir>/poolqueue-bench/report.md, ns_per_item.png, ratios.png, raw logs.
 # Go: GO=/path/to/go, else /usr/lib/go-1.19/bin/go, else `go` on PATH; skipped with a message
 # when none is found (apt-get install golang-1.19-go). Go's benchmark file
 # benches/go/pq_bench_test.go is copied into a temporary copy of GOROOT (its test hooks
 # NewPoolDequeue/NewPoolChain live in package sync's tests); the copy is deleted afterwards.
+# Profile: when valgrind is installed, callgrind counts instructions per item for the
+# single-threaded workloads (examples/bench_one.rs), to tell instruction count from the cost
+# of atomic read-modify-writes.
 # Plots: matplotlib, installed with pip into a virtualenv under the output folder on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-full=0 go_on=1 plots=1 run=1
+full=0 go_on=1 plots=1 run=1 profile=1
 for arg in "$@"; do
     case "$arg" in
         --full) full=1 ;;
         --no-go) go_on=0 ;;
         --no-plots) plots=0 ;;
+        --no-profile) profile=0 ;;
         --only-report) run=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -61,6 +65,28 @@ if [ "$run" = 1 ]; then
     echo "== Rust: allocations per item (cargo run --release --example alloc_count)"
     cargo run --release --example alloc_count > "$out/allocs.md"
     cat "$out/allocs.md"
+
+    rm -f "$out/instructions.txt"
+    if [ "$profile" = 1 ] && command -v valgrind > /dev/null; then
+        echo "== Rust: instructions per item (valgrind --tool=callgrind, examples/bench_one.rs)"
+        cargo build --release --example bench_one 2>&1 | tail -1
+        one="$target/release/examples/bench_one"
+        # workload, repetitions, items per repetition
+        for spec in a_push_pop:20000:1 b_batch64_pop_head:500:64 c_batch64_pop_tail:500:64 \
+            f_fresh64:500:64; do
+            IFS=: read -r w n items <<< "$spec"
+            for impl in poolqueue-dequeue poolqueue-chain st3-lifo crossbeam-deque \
+                crossbeam-arrayqueue mutex-vecdeque; do
+                # The difference between n and 2n repetitions: start-up and set-up cancel.
+                x=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$one" "$w" "$impl" "$n" 1 2>&1 |
+                    awk '/Collected/ {print $4}')
+                y=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$one" "$w" "$impl" $((2 * n)) 1 2>&1 |
+                    awk '/Collected/ {print $4}')
+                echo "$w $impl $(python3 -c "print(round(($y - $x) / ($n * $items), 1))")" |
+                    tee -a "$out/instructions.txt"
+            done
+        done
+    fi
 
     rm -f "$out/go-pq.txt" "$out/go-pool.txt" "$out/go-skipped.txt"
     gobin=""
