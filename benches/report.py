@@ -115,11 +115,12 @@ def main():
     if os.path.exists(env):
         lines += ["```", open(env, encoding="utf-8").read().strip(), "```", ""]
     lines += [
-        "Median **ns per item** (lower is better). Single-threaded workloads (a, b, c, f) are timed",
-        "with the thread's CPU clock, on both the Rust and the Go side, so time slices given to other",
-        "processes do not count; the concurrent ones (d, e) are wall time from the moment every",
-        "thread runs until all are done, and are sensitive to machine load (see the load averages",
-        "above). Rust: criterion median; Go: median of the `-count` runs. Values are `usize` in",
+        "Median **ns per item** (lower is better). Single-threaded workloads (a, b, c, f) and the",
+        "owner of (e) are timed with the owner thread's CPU clock, on both the Rust and the Go side,",
+        "so time slices given to other processes do not count (in e the thief's interference shows",
+        "as the owner's stalls, but only while both threads happen to run at once); (d) is wall time",
+        "from the moment every thread runs until all are done, and is very sensitive to machine",
+        "load (see the load averages above and the spread table below). Rust: criterion median; Go: median of the `-count` runs. Values are `usize` in",
         "Rust and one pre-boxed pointer in Go (no allocation per push on either side).",
         "`crossbeam-arrayqueue` has no LIFO end: its owner pops FIFO.",
         "",
@@ -148,6 +149,21 @@ def main():
     lines += ["Workloads:", ""]
     for wid, items, what in wls:
         lines.append(f"- `{wid}` ({items} item{'s' if items > 1 else ''} per repetition): {what}")
+    lines.append("")
+
+    # Spread of the concurrent rows.
+    lines += ["Spread of the concurrent rows (criterion's 95% interval of the median; Go: min–max "
+              "of the runs):", ""]
+    lines.append("| workload | " + " | ".join(ALL) + " |")
+    lines.append("| --- |" + " ---: |" * len(ALL))
+    for wid, _, _ in wls:
+        if not wid.startswith(("d_", "e_")):
+            continue
+        cells = []
+        for impl in ALL:
+            r = data.get((wid, impl))
+            cells.append("–" if r is None else f"{fmt(r[1])}–{fmt(r[2])}")
+        lines.append(f"| {wid} | " + " | ".join(cells) + " |")
     lines.append("")
 
     # Table 2: ratios.

@@ -5,10 +5,10 @@
 // NewPoolChain. benches/report.sh copies this file into a temporary copy of GOROOT's src/sync
 // (the hooks live in package sync's test files) and runs `go test sync -bench PQ`.
 //
-// Every benchmark reports "ns/item": the goroutine's thread CPU time per item for the
-// single-threaded workloads (a, b, c, f; the goroutine is locked to its thread), wall time from
-// the moment every goroutine runs until all are done for the concurrent ones (d, e). The Rust
-// harness measures the same way.
+// Every benchmark reports "ns/item": the owner goroutine's thread CPU time per item for the
+// single-threaded workloads (a, b, c, f) and for (e) (the goroutine is locked to its thread),
+// wall time from the moment every goroutine runs until all are done for (d). The Rust harness
+// measures the same way.
 
 package sync_test
 
@@ -232,8 +232,10 @@ func pqStealers(b *testing.B, mk func(int) PoolDequeue, stealers int) time.Durat
 	return elapsed
 }
 
-// (e) owner push+pop pairs while one thief spins on the tail.
+// (e) owner push+pop pairs while one thief spins on the tail; the owner's CPU time.
 func pqVsThief(b *testing.B, mk func(int) PoolDequeue) time.Duration {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	d := mk(pqRingCapacity)
 	var stop atomic.Bool
 	var stolen int64
@@ -258,7 +260,7 @@ func pqVsThief(b *testing.B, mk func(int) PoolDequeue) time.Duration {
 	}()
 	ready.Wait()
 	b.ResetTimer()
-	start := time.Now()
+	start := pqThreadCPU()
 	var pushed, popped int64
 	for i := 0; i < b.N; i++ {
 		if d.PushHead(pqVal) {
@@ -268,7 +270,7 @@ func pqVsThief(b *testing.B, mk func(int) PoolDequeue) time.Duration {
 			popped++
 		}
 	}
-	elapsed := time.Since(start)
+	elapsed := pqThreadCPU() - start
 	b.StopTimer()
 	stop.Store(true)
 	done.Wait()
