@@ -424,7 +424,7 @@ pub fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
             v = back;
             fails += 1;
             // A slot that is never handed back would make a bounded structure full forever.
-            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
+            if fails.is_multiple_of(1024) && start.elapsed() > Duration::from_secs(60) {
                 stop.store(true, Ordering::Relaxed);
                 panic!("{}: push of item {i} still refused after 60 s", O::NAME);
             }
