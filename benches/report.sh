@@ -132,5 +132,5 @@ if [ "$plots" = 1 ]; then
 fi
 plot_flag=()
 [ "$plots" = 1 ] || plot_flag=(--no-plots)
-"$py" benches/report.py --criterion "$target/criterion" --out "$out" "${plot_flag[@]}"
+PYTHONDONTWRITEBYTECODE=1 "$py" benches/report.py --criterion "$target/criterion" --out "$out" "${plot_flag[@]}"
 echo "== report: $out/report.md"
