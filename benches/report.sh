@@ -45,7 +45,7 @@ else
     go_args=(-count 3 -benchtime 200ms)
 fi
 
-{
+[ "$run" = 1 ] && {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "mode: $([ "$full" = 1 ] && echo full || echo short)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $(nproc)"
@@ -117,7 +117,7 @@ if [ "$run" = 1 ]; then
             "${go_args[@]}") | tee "$out/go-pool.txt"
     fi
 fi
-echo "load-after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/env.txt"
+[ "$run" = 0 ] || echo "load-after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/env.txt"
 
 py=python3
 if [ "$plots" = 1 ]; then
