@@ -1,0 +1,580 @@
+//! One generic harness for the side-by-side benchmarks: every workload is written once against
+//! the [`Owner`] / [`Thief`] traits, and each implementation (poolqueue's `dequeue` and `chain`,
+//! and the peers) is a thin adapter.
+//!
+//! Values are `usize` (no allocation per push). Every workload returns the wall time of exactly
+//! `iters` repetitions, for criterion's `iter_custom`; the throughput set on each group is the
+//! number of items one repetition moves, so `ns/item = median / items`.
+//!
+//! The file is shared by `benches/ring.rs` (poolqueue), `benches/peers.rs` (the peers) and
+//! `examples/alloc_count.rs` (allocations per operation), hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+
+/// The producer side: one thread pushes and pops at the head.
+pub trait Owner: Send + Sized + 'static {
+    /// The implementation's name in tables and plots.
+    const NAME: &'static str;
+    /// The handle a stealing thread uses.
+    type Thief: Thief;
+    /// A structure for `capacity` items (growable ones may start smaller and grow).
+    fn new(capacity: usize) -> Self;
+    /// Pushes at the head; `Err(v)` when a bounded structure is full.
+    fn push(&mut self, v: usize) -> Result<(), usize>;
+    /// Pops at the owner's end (LIFO for all but `ArrayQueue`, which is FIFO only).
+    fn pop(&mut self) -> Option<usize>;
+    /// A new stealing handle, to be moved to another thread.
+    fn thief(&self) -> Self::Thief;
+}
+
+/// The consumer side: takes the oldest item.
+pub trait Thief: Send + 'static {
+    /// Takes one item from the tail; `None` when empty (or, for peers that report it, when a
+    /// concurrent steal made this attempt give up: the caller just tries again).
+    fn steal(&mut self) -> Option<usize>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adapters
+// ---------------------------------------------------------------------------------------------
+
+/// `poolqueue::dequeue`: the fixed ring.
+pub struct PqDequeue(
+    poolqueue::dequeue::Owner<usize>,
+    poolqueue::dequeue::Stealer<usize>,
+);
+impl Owner for PqDequeue {
+    const NAME: &'static str = "poolqueue-dequeue";
+    type Thief = poolqueue::dequeue::Stealer<usize>;
+    fn new(capacity: usize) -> Self {
+        let (o, s) = poolqueue::dequeue::new(capacity).expect("power-of-two capacity");
+        PqDequeue(o, s)
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push_head(v)
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop_head()
+    }
+    fn thief(&self) -> Self::Thief {
+        self.1.clone()
+    }
+}
+impl Thief for poolqueue::dequeue::Stealer<usize> {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        self.pop_tail()
+    }
+}
+
+/// `poolqueue::chain`: doubling rings, epoch reclamation.
+pub struct PqChain(
+    poolqueue::chain::Owner<usize>,
+    poolqueue::chain::Stealer<usize>,
+);
+impl Owner for PqChain {
+    const NAME: &'static str = "poolqueue-chain";
+    type Thief = poolqueue::chain::Stealer<usize>;
+    fn new(_capacity: usize) -> Self {
+        let (o, s) = poolqueue::chain::new();
+        PqChain(o, s)
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push_head(v);
+        Ok(())
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop_head()
+    }
+    fn thief(&self) -> Self::Thief {
+        self.1.clone()
+    }
+}
+impl Thief for poolqueue::chain::Stealer<usize> {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        self.pop_tail()
+    }
+}
+
+/// `st3::lifo`: bounded, owner LIFO, FIFO steals (one steal at a time, `Busy` otherwise).
+pub struct St3Lifo(st3::lifo::Worker<usize>);
+/// An `st3` stealer with the destination worker its API needs (never filled: we steal 1).
+pub struct St3Thief(st3::lifo::Stealer<usize>, st3::lifo::Worker<usize>);
+impl Owner for St3Lifo {
+    const NAME: &'static str = "st3-lifo";
+    type Thief = St3Thief;
+    fn new(capacity: usize) -> Self {
+        St3Lifo(st3::lifo::Worker::new(capacity))
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push(v)
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop()
+    }
+    fn thief(&self) -> Self::Thief {
+        St3Thief(self.0.stealer(), st3::lifo::Worker::new(1))
+    }
+}
+impl Thief for St3Thief {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        self.0.steal_and_pop(&self.1, |_| 1).ok().map(|(v, _)| v)
+    }
+}
+
+/// `crossbeam_deque::Worker::new_lifo` + `Stealer` (growable, epoch-reclaimed buffers).
+pub struct CbDeque(crossbeam_deque::Worker<usize>);
+impl Owner for CbDeque {
+    const NAME: &'static str = "crossbeam-deque";
+    type Thief = crossbeam_deque::Stealer<usize>;
+    fn new(_capacity: usize) -> Self {
+        CbDeque(crossbeam_deque::Worker::new_lifo())
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push(v);
+        Ok(())
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop()
+    }
+    fn thief(&self) -> Self::Thief {
+        self.0.stealer()
+    }
+}
+impl Thief for crossbeam_deque::Stealer<usize> {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        crossbeam_deque::Stealer::steal(self).success()
+    }
+}
+
+/// `crossbeam_queue::ArrayQueue`: a bounded MPMC FIFO; the owner's `pop` is FIFO too.
+pub struct CbArrayQueue(Arc<crossbeam_queue::ArrayQueue<usize>>);
+/// The shared queue, popped from any thread.
+pub struct CbArrayThief(Arc<crossbeam_queue::ArrayQueue<usize>>);
+impl Owner for CbArrayQueue {
+    const NAME: &'static str = "crossbeam-arrayqueue";
+    type Thief = CbArrayThief;
+    fn new(capacity: usize) -> Self {
+        CbArrayQueue(Arc::new(crossbeam_queue::ArrayQueue::new(capacity)))
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push(v)
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop()
+    }
+    fn thief(&self) -> Self::Thief {
+        CbArrayThief(self.0.clone())
+    }
+}
+impl Thief for CbArrayThief {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        self.0.pop()
+    }
+}
+
+/// `Mutex<VecDeque>`: owner at the back, thieves at the front; grows like the chain.
+pub struct MutexDeque(Arc<Mutex<VecDeque<usize>>>);
+/// The shared deque, popped at the front.
+pub struct MutexThief(Arc<Mutex<VecDeque<usize>>>);
+impl Owner for MutexDeque {
+    const NAME: &'static str = "mutex-vecdeque";
+    type Thief = MutexThief;
+    fn new(capacity: usize) -> Self {
+        MutexDeque(Arc::new(Mutex::new(VecDeque::with_capacity(capacity))))
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.lock().unwrap().push_back(v);
+        Ok(())
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.lock().unwrap().pop_back()
+    }
+    fn thief(&self) -> Self::Thief {
+        MutexThief(self.0.clone())
+    }
+}
+impl Thief for MutexThief {
+    #[inline]
+    fn steal(&mut self) -> Option<usize> {
+        self.0.lock().unwrap().pop_front()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+// ---------------------------------------------------------------------------------------------
+
+/// Ring capacity for the single-item and contended workloads (Go's harness: 1024).
+pub const RING_CAPACITY: usize = 1024;
+
+/// A thief gives up its time slice after this many failed attempts in a row (Go's tests call
+/// `runtime.Gosched()` after 100).
+const SPINS_BEFORE_YIELD: u32 = 100;
+
+/// One workload: its id (the criterion group and the report's row), the items one repetition
+/// moves, and what it does.
+pub struct Workload {
+    /// Row id, also the criterion group name and the Go sub-benchmark name.
+    pub id: &'static str,
+    /// Items per repetition (ns/item = ns per repetition / items).
+    pub items: u64,
+    /// Description for the report.
+    pub what: &'static str,
+}
+
+/// Every workload, in report order. `benches/go/pq_bench_test.go` uses the same ids.
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        id: "a_push_pop",
+        items: 1,
+        what: "owner push then pop, one thread (ring 1024)",
+    },
+    Workload {
+        id: "b_batch64_pop_head",
+        items: 64,
+        what: "push 64, pop 64 at the head (ring 64; chain pre-grown)",
+    },
+    Workload {
+        id: "b_batch256_pop_head",
+        items: 256,
+        what: "push 256, pop 256 at the head (ring 256)",
+    },
+    Workload {
+        id: "c_batch64_pop_tail",
+        items: 64,
+        what: "push 64, steal 64 at the tail, one thread (ring 64)",
+    },
+    Workload {
+        id: "c_batch256_pop_tail",
+        items: 256,
+        what: "push 256, steal 256 at the tail, one thread (ring 256)",
+    },
+    Workload {
+        id: "d_push_1stealer",
+        items: 1,
+        what: "owner pushes N, 1 live stealer takes all (ring 1024; exactly-once checked)",
+    },
+    Workload {
+        id: "d_push_3stealers",
+        items: 1,
+        what: "owner pushes N, 3 live stealers take all (ring 1024; exactly-once checked)",
+    },
+    Workload {
+        id: "e_pushpop_vs_thief",
+        items: 1,
+        what: "owner push+pop pairs while a thief spins on the tail (ring 1024)",
+    },
+    Workload {
+        id: "f_fresh64",
+        items: 64,
+        what: "new structure, push 64, steal 64, drop (chain grows 8→64)",
+    },
+    Workload {
+        id: "f_fresh1024",
+        items: 1024,
+        what: "new structure, push 1024, steal 1024, drop (chain grows 8→1024)",
+    },
+];
+
+/// The calling thread's CPU time. Single-threaded workloads are timed with it, so that time
+/// slices given to other processes on a loaded machine do not count (the Go side does the same).
+pub fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Pushes `n` items and steals them back, so growable structures reach the size a batch needs
+/// (the chain is left with one ring of at least `n` slots, as in Go's harness).
+fn warm<O: Owner>(o: &mut O, t: &mut O::Thief, n: usize) {
+    for i in 0..n {
+        o.push(i).expect("room for the warm-up batch");
+    }
+    for _ in 0..n {
+        t.steal().expect("warm-up item");
+    }
+}
+
+/// (a) `iters` pairs of push then pop by the owner.
+pub fn push_pop<O: Owner>(iters: u64) -> Duration {
+    let mut o = O::new(RING_CAPACITY);
+    let start = thread_cpu();
+    for i in 0..iters as usize {
+        let _ = o.push(black_box(i));
+        black_box(o.pop());
+    }
+    thread_cpu() - start
+}
+
+/// (b) `iters` batches: push `batch`, pop `batch` at the owner's end.
+pub fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
+    let mut o = O::new(batch);
+    let mut t = o.thief();
+    warm(&mut o, &mut t, batch);
+    let start = thread_cpu();
+    for _ in 0..iters {
+        for i in 0..batch {
+            let _ = o.push(black_box(i));
+        }
+        for _ in 0..batch {
+            black_box(o.pop());
+        }
+    }
+    thread_cpu() - start
+}
+
+/// (c) `iters` batches: push `batch`, then steal `batch` from the tail on the same thread.
+pub fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
+    let mut o = O::new(batch);
+    let mut t = o.thief();
+    warm(&mut o, &mut t, batch);
+    let start = thread_cpu();
+    for _ in 0..iters {
+        for i in 0..batch {
+            let _ = o.push(black_box(i));
+        }
+        for _ in 0..batch {
+            black_box(t.steal());
+        }
+    }
+    thread_cpu() - start
+}
+
+/// (d) The owner pushes `0..iters` (yielding while a bounded structure is full) while
+/// `stealers` threads steal until the last item is taken. Timed from the moment every thread is
+/// running until all have joined. Afterwards it asserts that every item was taken exactly once.
+pub fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
+    let n = iters as usize;
+    let last = n - 1;
+    let mut o = O::new(RING_CAPACITY);
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(stealers + 1));
+    let handles: Vec<_> = (0..stealers)
+        .map(|_| {
+            let mut t = o.thief();
+            let stop = stop.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                // One bit per item: set by this thief, merged and checked after the run.
+                let mut seen = vec![0u64; n.div_ceil(64)];
+                let mut dup = 0usize;
+                barrier.wait();
+                let mut fails = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    match t.steal() {
+                        Some(v) => {
+                            fails = 0;
+                            let (w, b) = (v / 64, 1u64 << (v % 64));
+                            dup += (seen[w] & b != 0) as usize;
+                            seen[w] |= b;
+                            if v == last {
+                                // FIFO steals: every earlier item has been claimed.
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        None => {
+                            fails += 1;
+                            if fails >= SPINS_BEFORE_YIELD {
+                                fails = 0;
+                                thread::yield_now();
+                            }
+                        }
+                    }
+                }
+                (seen, dup)
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for i in 0..n {
+        let mut v = i;
+        let mut fails = 0u32;
+        while let Err(back) = o.push(v) {
+            v = back;
+            fails += 1;
+            // A slot that is never handed back would make a bounded structure full forever.
+            if fails.is_multiple_of(1024) && start.elapsed() > Duration::from_secs(60) {
+                stop.store(true, Ordering::Relaxed);
+                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
+            }
+            thread::yield_now();
+        }
+    }
+    // Guard against a lost item hanging the benchmark: give the thieves ten seconds.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        thread::yield_now();
+    }
+    let timed_out = !stop.load(Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let elapsed = start.elapsed();
+    assert!(!timed_out, "{}: item {last} never stolen", O::NAME);
+    check_exactly_once(O::NAME, n, &results);
+    assert!(
+        o.pop().is_none(),
+        "{}: items left after the last one was stolen",
+        O::NAME
+    );
+    elapsed
+}
+
+/// Asserts that the thieves' bitmaps together cover `0..n` with no item taken twice.
+fn check_exactly_once(name: &str, n: usize, results: &[(Vec<u64>, usize)]) {
+    let dups: usize = results.iter().map(|r| r.1).sum();
+    assert_eq!(dups, 0, "{name}: an item was stolen twice by one thief");
+    for w in 0..n.div_ceil(64) {
+        let mut acc = 0u64;
+        for (seen, _) in results {
+            assert_eq!(
+                acc & seen[w],
+                0,
+                "{name}: an item near {} was stolen twice",
+                w * 64
+            );
+            acc |= seen[w];
+        }
+        let want = if (w + 1) * 64 <= n {
+            !0
+        } else {
+            (1u64 << (n % 64)) - 1
+        };
+        assert_eq!(acc, want, "{name}: an item near {} was lost", w * 64);
+    }
+}
+
+/// (e) The owner does `iters` push+pop pairs (the shape of a pool's fast path) while one thief
+/// spins on the tail. Timed with the owner's CPU clock (cache lines taken by the thief show up as
+/// the owner's stalls; time slices given to other processes do not count). Checks that pops +
+/// steals + leftovers account for every push.
+pub fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
+    let mut o = O::new(RING_CAPACITY);
+    let mut t = o.thief();
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(2));
+    let thief = {
+        let (stop, barrier) = (stop.clone(), barrier.clone());
+        thread::spawn(move || {
+            let mut stolen = 0u64;
+            let mut fails = 0u32;
+            barrier.wait();
+            while !stop.load(Ordering::Relaxed) {
+                match t.steal() {
+                    Some(v) => {
+                        black_box(v);
+                        stolen += 1;
+                    }
+                    None => {
+                        fails += 1;
+                        if fails >= SPINS_BEFORE_YIELD {
+                            fails = 0;
+                            thread::yield_now();
+                        }
+                    }
+                }
+            }
+            stolen
+        })
+    };
+    barrier.wait();
+    let start = thread_cpu();
+    let (mut pushed, mut popped) = (0u64, 0u64);
+    for i in 0..iters as usize {
+        pushed += o.push(black_box(i)).is_ok() as u64;
+        popped += o.pop().is_some() as u64;
+    }
+    let elapsed = thread_cpu() - start;
+    stop.store(true, Ordering::Relaxed);
+    let stolen = thief.join().unwrap();
+    let mut left = 0u64;
+    while o.pop().is_some() {
+        left += 1;
+    }
+    assert_eq!(
+        popped + stolen + left,
+        pushed,
+        "{}: items lost or duplicated",
+        O::NAME
+    );
+    elapsed
+}
+
+/// (f) `iters` times: a new structure, push `batch`, steal `batch`, drop it (allocation and,
+/// for growable structures, growth included).
+pub fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
+    let start = thread_cpu();
+    for _ in 0..iters {
+        let mut o = O::new(batch);
+        let mut t = o.thief();
+        for i in 0..batch {
+            let _ = o.push(black_box(i));
+        }
+        for _ in 0..batch {
+            black_box(t.steal());
+        }
+        drop(t);
+        drop(o);
+    }
+    thread_cpu() - start
+}
+
+/// Runs one repetition-count of the workload with this id (for the allocation counter).
+pub fn run<O: Owner>(id: &str, iters: u64) -> Duration {
+    match id {
+        "a_push_pop" => push_pop::<O>(iters),
+        "b_batch64_pop_head" => batch_pop_head::<O>(iters, 64),
+        "b_batch256_pop_head" => batch_pop_head::<O>(iters, 256),
+        "c_batch64_pop_tail" => batch_pop_tail::<O>(iters, 64),
+        "c_batch256_pop_tail" => batch_pop_tail::<O>(iters, 256),
+        "d_push_1stealer" => push_with_stealers::<O>(iters, 1),
+        "d_push_3stealers" => push_with_stealers::<O>(iters, 3),
+        "e_pushpop_vs_thief" => pushpop_vs_thief::<O>(iters),
+        "f_fresh64" => fresh::<O>(iters, 64),
+        "f_fresh1024" => fresh::<O>(iters, 1024),
+        other => panic!("unknown workload {other}"),
+    }
+}
+
+/// Registers every workload for implementation `O` with criterion (group = workload id,
+/// function = implementation name, throughput = items per repetition).
+pub fn bench_all<O: Owner>(c: &mut Criterion) {
+    for w in WORKLOADS {
+        let mut g = c.benchmark_group(w.id);
+        g.throughput(Throughput::Elements(w.items));
+        g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
+            b.iter_custom(|iters| run::<O>(w.id, iters))
+        });
+        g.finish();
+    }
+}
