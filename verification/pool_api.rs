@@ -488,6 +488,12 @@ fn owned_guards_cross_threads() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the pool lives in a static that is never dropped, and crossbeam-epoch keeps its \
+              participant records behind tagged integers, which Miri's leak check cannot follow \
+              from the static; every other pool test runs under Miri with the leak check on"
+)]
 fn guards_in_thread_local_destructors_are_dropped_once() {
     static LEDGER: std::sync::OnceLock<Arc<Ledger>> = std::sync::OnceLock::new();
     static POOL: std::sync::OnceLock<Pool<Tracked>> = std::sync::OnceLock::new();
