@@ -232,31 +232,13 @@ fn lanes() -> Vec<Lane> {
             covers: &["P4", "P5"],
             weight: 2,
             available: has_miri,
+            // crossbeam-epoch's participant list breaks Stacked Borrows' rules, so tests that pin
+            // (every chain and pool test) run in the Tree Borrows lane below.
             commands: |mode| {
-                // crossbeam-epoch's participant list breaks Stacked Borrows' rules, so tests
-                // that pin (every chain and pool test) run in the Tree Borrows lane below.
-                vec![nightly(
-                    &[
-                        "miri",
-                        "test",
-                        "--no-fail-fast",
-                        "--lib",
-                        "--test",
-                        "edges",
-                        "--test",
-                        "model",
-                        "--test",
-                        "stress",
-                        "--test",
-                        "lincheck_threads",
-                        "--",
-                        "--skip",
-                        "chain",
-                        "--skip",
-                        "pool",
-                        "--nocapture",
-                    ],
-                    &[("MIRIFLAGS", miri_flags(mode, ""))],
+                vec![miri_test(
+                    MIRI_RING_TARGETS,
+                    &["--skip", "chain", "--skip", "pool"],
+                    miri_flags(mode, ""),
                 )]
             },
         },
@@ -266,31 +248,15 @@ fn lanes() -> Vec<Lane> {
             covers: &["P4", "P5"],
             weight: 3,
             available: has_miri,
+            // Under Miri each chain owns a private crossbeam collector, so dropping the chain
+            // frees every retired ring and the leak check stays on.
             commands: |mode| {
-                // Under Miri each chain owns a private crossbeam collector, so dropping the
-                // chain frees every retired ring and the leak check stays on.
-                vec![nightly(
-                    &[
-                        "miri",
-                        "test",
-                        "--no-fail-fast",
-                        "--lib",
-                        "--test",
-                        "edges",
-                        "--test",
-                        "model",
-                        "--test",
-                        "stress",
-                        "--test",
-                        "lincheck_threads",
-                        "--test",
-                        "pool_api",
-                        "--test",
-                        "pool_model",
-                        "--",
-                        "--nocapture",
-                    ],
-                    &[("MIRIFLAGS", miri_flags(mode, "-Zmiri-tree-borrows"))],
+                let mut targets = MIRI_RING_TARGETS.to_vec();
+                targets.extend(["--test", "pool_api", "--test", "pool_model"]);
+                vec![miri_test(
+                    &targets,
+                    &[],
+                    miri_flags(mode, "-Zmiri-tree-borrows"),
                 )]
             },
         },
@@ -315,6 +281,29 @@ fn lanes() -> Vec<Lane> {
             },
         },
     ]
+}
+
+/// The test targets both Miri lanes run (the loom and shuttle targets compile to nothing there).
+const MIRI_RING_TARGETS: &[&str] = &[
+    "--lib",
+    "--test",
+    "edges",
+    "--test",
+    "model",
+    "--test",
+    "stress",
+    "--test",
+    "lincheck_threads",
+];
+
+/// `cargo +nightly miri test` on `targets`, with libtest `filters` and `MIRIFLAGS`.
+fn miri_test(targets: &[&str], filters: &[&str], flags: String) -> Cmd {
+    let mut args = vec!["miri", "test", "--no-fail-fast"];
+    args.extend(targets);
+    args.push("--");
+    args.extend(filters);
+    args.push("--nocapture");
+    nightly(&args, &[("MIRIFLAGS", flags)])
 }
 
 /// Miri flags: the caller's `MIRIFLAGS`, the lane's, and in long mode several seeds.
