@@ -75,14 +75,7 @@ fn scenario(stats: &Stats) {
                     if got.len() == want {
                         break;
                     }
-                    log.call(Op::PopTail, || match s.pop_tail() {
-                        Some(v) => {
-                            let id = v.id();
-                            got.push(v);
-                            Ret::Popped(id)
-                        }
-                        None => Ret::Empty,
-                    });
+                    log.call(Op::PopTail, || values::keep(&mut got, s.pop_tail()));
                 }
                 (log.into_calls(), got)
             })
@@ -93,14 +86,7 @@ fn scenario(stats: &Stats) {
         if rng.gen_bool(0.75) {
             push(&mut owner, &mut log, &mut next_id);
         } else {
-            log.call(Op::PopHead, || match owner.pop_head() {
-                Some(v) => {
-                    let id = v.id();
-                    popped.push(v);
-                    Ret::Popped(id)
-                }
-                None => Ret::Empty,
-            });
+            log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
         }
     }
     let mut history = Vec::new();
@@ -115,22 +101,10 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.grew, grew as u64);
     Stats::add(&stats.retired, retired as u64);
     loop {
-        let ret = log.call(Op::PopTail, || match stealer.pop_tail() {
-            Some(v) => {
-                let id = v.id();
-                popped.push(v);
-                Ret::Popped(id)
-            }
-            None => Ret::Empty,
+        let ret = log.call(Op::PopTail, || {
+            values::keep(&mut popped, stealer.pop_tail())
         });
-        let ret2 = log.call(Op::PopHead, || match owner.pop_head() {
-            Some(v) => {
-                let id = v.id();
-                popped.push(v);
-                Ret::Popped(id)
-            }
-            None => Ret::Empty,
-        });
+        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
         if ret == Ret::Empty && ret2 == Ret::Empty {
             break;
         }

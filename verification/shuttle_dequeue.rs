@@ -54,14 +54,7 @@ fn scenario(stats: &Stats) {
                 let mut log = Log::new(clock, t + 1);
                 let mut got = Vec::new();
                 for _ in 0..calls {
-                    log.call(Op::PopTail, || match s.pop_tail() {
-                        Some(v) => {
-                            let id = v.id();
-                            got.push(v);
-                            Ret::Popped(id)
-                        }
-                        None => Ret::Empty,
-                    });
+                    log.call(Op::PopTail, || values::keep(&mut got, s.pop_tail()));
                 }
                 (log.into_calls(), got)
             })
@@ -90,14 +83,7 @@ fn scenario(stats: &Stats) {
                 }
             });
         } else {
-            log.call(Op::PopHead, || match owner.pop_head() {
-                Some(v) => {
-                    let id = v.id();
-                    popped.push(v);
-                    Ret::Popped(id)
-                }
-                None => Ret::Empty,
-            });
+            log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
         }
     }
     let mut history = Vec::new();
@@ -109,22 +95,10 @@ fn scenario(stats: &Stats) {
     // Drain through both ends; these calls are part of the history, so the final state is
     // checked too.
     loop {
-        let ret = log.call(Op::PopTail, || match stealer.pop_tail() {
-            Some(v) => {
-                let id = v.id();
-                popped.push(v);
-                Ret::Popped(id)
-            }
-            None => Ret::Empty,
+        let ret = log.call(Op::PopTail, || {
+            values::keep(&mut popped, stealer.pop_tail())
         });
-        let ret2 = log.call(Op::PopHead, || match owner.pop_head() {
-            Some(v) => {
-                let id = v.id();
-                popped.push(v);
-                Ret::Popped(id)
-            }
-            None => Ret::Empty,
-        });
+        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
         if ret == Ret::Empty && ret2 == Ret::Empty {
             break;
         }

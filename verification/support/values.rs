@@ -64,6 +64,20 @@ impl Drop for Item {
 
 /// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
 /// duplicate) and nothing else was popped.
+/// Keeps a popped value (so it is dropped later, by the test) and reports the pop's result to
+/// the history.
+pub fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> poolqueue::__verify::lincheck::Ret {
+    use poolqueue::__verify::lincheck::Ret;
+    match value {
+        Some(v) => {
+            let id = v.id();
+            popped.push(v);
+            Ret::Popped(id)
+        }
+        None => Ret::Empty,
+    }
+}
+
 pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
     let mut popped_sorted = popped.to_vec();
     popped_sorted.sort_unstable();
