@@ -37,7 +37,7 @@ use core::fmt;
 use core::ptr;
 
 use crate::ring::Ring;
-use crate::sync::{Arc, AtomicPtr, Collector, LeakTrack, Ordering};
+use crate::sync::{Arc, AtomicPtr, Collector, LeakTrack, Liveness, Ordering, Reclaim};
 
 /// The first ring's capacity.
 pub const FIRST_RING_CAPACITY: usize = 8;
@@ -67,16 +67,35 @@ struct Node<T> {
     /// The older ring; null once that ring is unlinked (invariant 2).
     prev: AtomicPtr<Node<T>>,
     _track: LeakTrack,
+    /// Zero-sized outside loom; under loom the reclaimer marks the node freed here.
+    live: Liveness,
+}
+
+impl<T> Reclaim for Node<T> {
+    fn liveness(&self) -> &Liveness {
+        &self.live
+    }
 }
 
 impl<T> Node<T> {
+    // `LeakTrack` and `Liveness` are unit structs only in some builds of the `sync` shim.
+    #[allow(clippy::default_constructed_unit_structs)]
     fn boxed(capacity: usize, start: u32, prev: *mut Node<T>) -> *mut Node<T> {
         Box::into_raw(Box::new(Node {
             ring: Ring::new(capacity, start),
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
             _track: LeakTrack::default(),
+            live: Liveness::default(),
         }))
+    }
+
+    /// Checks, under loom, that the reclaimer has not freed this node; every access to a node
+    /// that may be retired goes through here (a no-op in normal builds).
+    #[inline(always)]
+    fn alive(&self) -> &Self {
+        self.live.check();
+        self
     }
 }
 
@@ -203,7 +222,7 @@ impl<T> Owner<T> {
     fn head(&self) -> &Node<T> {
         // SAFETY: the head node is linked, so `shared` keeps it alive, and it is never retired
         // (invariant 3).
-        unsafe { &*self.head }
+        unsafe { &*self.head }.alive()
     }
 
     /// Pushes `value` at the head. Never fails: a full ring is followed by one twice its size.
@@ -276,11 +295,13 @@ impl<T> Owner<T> {
             // (invariant 2).
             let older = unsafe { &*node };
             // SAFETY: the single owner pops the head of every ring of its chain.
-            if let Some(value) = unsafe { older.ring.pop_head() } {
+            let popped = unsafe { older.alive().ring.pop_head() };
+            if let Some(value) = popped {
+                older.alive();
                 return Some(value);
             }
             // Acquire: as above.
-            node = older.prev.load(Ordering::Acquire);
+            node = older.alive().prev.load(Ordering::Acquire);
         }
         None
     }
@@ -356,8 +377,10 @@ impl<T> Stealer<T> {
             let current = unsafe { &*node };
             // Acquire: pairs with the Release store in `Owner::grow`. Read *before* the pop: a
             // successor seen now means no push to `current` can follow (invariant 1).
-            let next = current.next.load(Ordering::Acquire);
-            if let Some(value) = current.ring.pop_tail() {
+            let next = current.alive().next.load(Ordering::Acquire);
+            let popped = current.alive().ring.pop_tail();
+            current.alive();
+            if let Some(value) = popped {
                 return Some(value);
             }
             if next.is_null() {
@@ -377,7 +400,10 @@ impl<T> Stealer<T> {
                 let successor = unsafe { &*next };
                 // Release: pairs with the Acquire loads of `prev` in `pop_head_older`; after it
                 // the owner cannot reach `current` any more.
-                successor.prev.store(ptr::null_mut(), Ordering::Release);
+                successor
+                    .alive()
+                    .prev
+                    .store(ptr::null_mut(), Ordering::Release);
                 // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
                 // and it is now unreachable from `tail` and from `prev`; it holds no values.
                 unsafe { guard.retire(node) };
@@ -421,9 +447,9 @@ impl<T> Shared<T> {
         while !node.is_null() {
             // SAFETY: read from `tail` or `next` while pinned.
             let current = unsafe { &*node };
-            f(&current.ring);
+            f(&current.alive().ring);
             // Acquire: pairs with the Release store in `Owner::grow`.
-            node = current.next.load(Ordering::Acquire);
+            node = current.alive().next.load(Ordering::Acquire);
         }
     }
 

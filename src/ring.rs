@@ -223,7 +223,7 @@ impl<T> Ring<T> {
     }
 
     /// The packed word, for tests that look at the raw indices.
-    #[cfg(test)]
+    #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
     pub(crate) fn indices(&self) -> (u32, u32) {
         unpack(self.head_tail.load(Ordering::Relaxed))
     }
