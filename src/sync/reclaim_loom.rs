@@ -187,7 +187,12 @@ impl Guard<'_> {
         // SAFETY: the caller passes a live `Box<T>`; the node stays allocated until the
         // collector is dropped.
         let live: *const Liveness = unsafe { (*ptr).liveness() };
-        c.book().retired.push(Retired {
+        let mut book = c.book();
+        assert!(
+            book.retired.iter().all(|r| r.ptr != ptr.cast()),
+            "a node was retired twice"
+        );
+        book.retired.push(Retired {
             ptr: ptr.cast(),
             live,
             free: free::<T>,
