@@ -156,7 +156,18 @@ pub fn new<T>() -> (Owner<T>, Stealer<T>) {
 /// Like [`new`], with every ring's indices starting at `start` so tests cross the 2^32 wrap.
 #[doc(hidden)]
 pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
-    let head = Node::boxed(FIRST_RING_CAPACITY, start, ptr::null_mut());
+    with_first_capacity(FIRST_RING_CAPACITY, start)
+}
+
+/// Like [`with_start_index`], with a first ring of `capacity` slots instead of
+/// [`FIRST_RING_CAPACITY`], so model checkers can outgrow and drain rings in a few steps.
+///
+/// # Panics
+/// Unless `capacity` is a power of two in `2..=2^30`.
+#[doc(hidden)]
+pub fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer<T>) {
+    let capacity = crate::CapacityError::check(capacity).expect("ring capacity");
+    let head = Node::boxed(capacity, start, ptr::null_mut());
     let shared = Arc::new(Shared {
         tail: AtomicPtr::new(head),
         collector: Collector::new(),
@@ -384,7 +395,16 @@ impl<T> Stealer<T> {
                 return Some(value);
             }
             if next.is_null() {
-                return None;
+                // Empty, and no successor when `next` was loaded. The owner may have outgrown
+                // the ring since (filling it, then pushing into a new one) while other stealers
+                // emptied it, so the chain need not have been empty at the pop. `next` only goes
+                // from null to non-null: null now means there was no successor at the pop,
+                // so the whole chain was empty then. Otherwise retry this ring, now knowing its
+                // successor. Acquire: as above.
+                if current.alive().next.load(Ordering::Acquire).is_null() {
+                    return None;
+                }
+                continue;
             }
             // `current` is empty for good. The winner of this CAS unlinks it. AcqRel on
             // success: Release publishes `next` to stealers that load `tail`; Acquire orders

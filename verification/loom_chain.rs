@@ -72,7 +72,7 @@ fn growth_while_a_stealer_works() {
 /// the owner may be backing up into it through `prev`.
 #[test]
 fn retirement_while_a_stealer_and_the_owner_hold_the_ring() {
-    model(None, || {
+    model(Some(3), || {
         let (mut owner, stealer) = almost_drained();
         let thieves: Vec<_> = (0..2)
             .map(|_| {
@@ -119,20 +119,52 @@ fn retirement_while_the_owner_pushes_and_pops() {
     });
 }
 
-/// A stealer looks at a fresh chain while the owner fills the first ring and outgrows it. The
-/// stealer may see the ring empty, but it must not unlink it unless it saw the successor
-/// *before* that empty pop (after a successor exists the owner never pushes to the ring again).
+/// A stealer looks at a fresh chain while the owner fills the first ring (2 slots here) and
+/// outgrows it. The stealer may see the ring empty, but it must not unlink it unless it saw the
+/// successor *before* that empty pop (once a successor exists the owner never pushes to the
+/// ring again).
 #[test]
 fn a_ring_still_being_filled_is_never_unlinked() {
-    model(Some(2), || {
-        let (mut owner, stealer) = chain::with_start_index::<Val>(START);
+    model(None, || {
+        let (mut owner, stealer) = chain::with_first_capacity::<Val>(2, START);
         let thief = thread::spawn(move || stealer.pop_tail().map(|v| v.id()));
         after_spawn();
-        for id in 0..9 {
-            owner.push_head(Val::new(id)); // the ninth links a second ring
+        for id in 0..3 {
+            owner.push_head(Val::new(id)); // the third links a second ring
         }
         let mut seen: Vec<u32> = thief.join().unwrap().into_iter().collect();
         drain(&mut owner, &mut seen);
-        assert_exactly_once(seen, 0..9);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// The owner links a ring *inside* the model and drains the old one from the head; one stealer
+/// swings `tail` to the new ring (retiring the old one) while another enters the chain through
+/// `tail` and then walks it for `len`. The second stealer only learns of the new ring through
+/// the first stealer's swing or the owner's `next` link, so those must publish it.
+#[test]
+fn a_stealer_enters_a_ring_another_stealer_swung_to() {
+    model(Some(2), || {
+        let (mut owner, stealer) = chain::with_first_capacity::<Val>(2, START);
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1)); // the first ring is full
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
+        let b = thread::spawn(move || {
+            let got = stealer.pop_tail().map(|v| v.id());
+            (got, stealer.len())
+        });
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.extend(owner.pop_head().map(|v| v.id()));
+        }
+        seen.extend(a.join().unwrap());
+        let (got, len) = b.join().unwrap();
+        assert!(len <= 3, "len counts only values that were pushed");
+        seen.extend(got);
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
     });
 }

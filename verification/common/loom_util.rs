@@ -75,7 +75,10 @@ pub fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f
         YIELD_FIRST.with(|y| y.set(yield_first));
         let (f, counter) = (f.clone(), counter.clone());
         b.check(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 50_000 == 0 {
+                eprintln!("  ... {n} executions");
+            }
             f()
         });
     }
