@@ -298,9 +298,11 @@ impl<T> Owner<T> {
     #[cold]
     fn pop_head_older(&mut self) -> Option<T> {
         let _guard = self.shared.collector.pin();
-        // Acquire: pairs with the Release store of null in `Stealer::pop_tail`; a non-null value
-        // read here was read while pinned, so the ring stays allocated until `_guard` drops.
-        let mut node = self.head().prev.load(Ordering::Acquire);
+        // Relaxed: the older rings were all created and filled by this thread, so nothing needs
+        // to be acquired to read them, and a null published by `Stealer::pop_tail` carries no
+        // data. Reclamation does not need Acquire either: the pin's SeqCst fence orders this
+        // load after any unlink the reclaimer did not see us pinned for (proofs-notes/ordering.md).
+        let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
             // (invariant 2).
@@ -311,8 +313,8 @@ impl<T> Owner<T> {
                 older.alive();
                 return Some(value);
             }
-            // Acquire: as above.
-            node = older.alive().prev.load(Ordering::Acquire);
+            // Relaxed: as above.
+            node = older.alive().prev.load(Ordering::Relaxed);
         }
         None
     }
@@ -400,30 +402,35 @@ impl<T> Stealer<T> {
                 // emptied it, so the chain need not have been empty at the pop. `next` only goes
                 // from null to non-null: null now means there was no successor at the pop,
                 // so the whole chain was empty then. Otherwise retry this ring, now knowing its
-                // successor. Acquire: as above.
-                if current.alive().next.load(Ordering::Acquire).is_null() {
+                // successor. Relaxed: a non-null value only sends us round the loop, whose
+                // Acquire load of `next` then reads it (or later) and synchronizes.
+                if current.alive().next.load(Ordering::Relaxed).is_null() {
                     return None;
                 }
                 continue;
             }
-            // `current` is empty for good. The winner of this CAS unlinks it. AcqRel on
-            // success: Release publishes `next` to stealers that load `tail`; Acquire orders
-            // this after the previous swing. Relaxed on failure: another stealer unlinked it,
-            // and we move on to `next` either way.
+            // `current` is empty for good. The winner of this CAS unlinks it. Release on
+            // success: publishes `next` (acquired above from the owner) to stealers that load
+            // `tail`. No Acquire needed: this thread already synchronized with whoever made
+            // `node` reachable (the Acquire load of `tail` or of the previous `next`; rings are
+            // never relinked, so the CAS reads that same store), and it reads nothing new from
+            // `current` afterwards. Relaxed on failure: another stealer unlinked it, and we
+            // move on to `next` either way.
             if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {
                 // SAFETY: `next` was read while pinned and is linked.
                 let successor = unsafe { &*next };
-                // Release: pairs with the Acquire loads of `prev` in `pop_head_older`; after it
-                // the owner cannot reach `current` any more.
+                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
+                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
+                // before its snapshot of pinned threads.
                 successor
                     .alive()
                     .prev
-                    .store(ptr::null_mut(), Ordering::Release);
+                    .store(ptr::null_mut(), Ordering::Relaxed);
                 // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
                 // and it is now unreachable from `tail` and from `prev`; it holds no values.
                 unsafe { guard.retire(node) };

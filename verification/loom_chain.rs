@@ -144,7 +144,7 @@ fn a_ring_still_being_filled_is_never_unlinked() {
 /// the first stealer's swing or the owner's `next` link, so those must publish it.
 #[test]
 fn a_stealer_enters_a_ring_another_stealer_swung_to() {
-    model(Some(2), || {
+    model(Some(3), || {
         let (mut owner, stealer) = chain::with_first_capacity::<Val>(2, START);
         owner.push_head(Val::new(0));
         owner.push_head(Val::new(1)); // the first ring is full
@@ -164,6 +164,34 @@ fn a_stealer_enters_a_ring_another_stealer_swung_to() {
         let (got, len) = b.join().unwrap();
         assert!(len <= 3, "len counts only values that were pushed");
         seen.extend(got);
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// Like the previous model, but the second stealer only walks the chain for `len`: its first
+/// sight of the new ring is through `tail` (after the first stealer's swing) or the old ring's
+/// `next`, so `len`'s own loads must acquire the ring.
+#[test]
+fn len_walks_into_a_ring_another_stealer_swung_to() {
+    model(Some(3), || {
+        let (mut owner, stealer) = chain::with_first_capacity::<Val>(2, START);
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1));
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
+        let b = thread::spawn(move || stealer.len());
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.extend(owner.pop_head().map(|v| v.id()));
+        }
+        seen.extend(a.join().unwrap());
+        assert!(
+            b.join().unwrap() <= 3,
+            "len counts only values that were pushed"
+        );
         drain(&mut owner, &mut seen);
         assert_exactly_once(seen, 0..3);
     });

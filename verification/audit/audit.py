@@ -152,25 +152,26 @@ LOGIC_BUGS = [
             """            if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {
                 // SAFETY: `next` was read while pinned and is linked.
                 let successor = unsafe { &*next };
-                // Release: pairs with the Acquire loads of `prev` in `pop_head_older`; after it
-                // the owner cannot reach `current` any more.
+                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
+                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
+                // before its snapshot of pinned threads.
                 successor
                     .alive()
                     .prev
-                    .store(ptr::null_mut(), Ordering::Release);""",
+                    .store(ptr::null_mut(), Ordering::Relaxed);""",
             """            unsafe { &*next }
                 .alive()
                 .prev
-                .store(ptr::null_mut(), Ordering::Release);
+                .store(ptr::null_mut(), Ordering::Relaxed);
             if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {""",
         )],
@@ -183,7 +184,7 @@ LOGIC_BUGS = [
             """                successor
                     .alive()
                     .prev
-                    .store(ptr::null_mut(), Ordering::Release);
+                    .store(ptr::null_mut(), Ordering::Relaxed);
                 // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
                 // and it is now unreachable from `tail` and from `prev`; it holds no values.
                 unsafe { guard.retire(node) };""",
@@ -191,7 +192,7 @@ LOGIC_BUGS = [
                 successor
                     .alive()
                     .prev
-                    .store(ptr::null_mut(), Ordering::Release);""",
+                    .store(ptr::null_mut(), Ordering::Relaxed);""",
         )],
     ),
     (
@@ -202,7 +203,7 @@ LOGIC_BUGS = [
             """                successor
                     .alive()
                     .prev
-                    .store(ptr::null_mut(), Ordering::Release);""",
+                    .store(ptr::null_mut(), Ordering::Relaxed);""",
             """                let _ = successor;""",
         )],
     ),
@@ -214,12 +215,12 @@ LOGIC_BUGS = [
             """            if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)""",
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
             """            unsafe { guard.retire(node) };
             if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)""",
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
         ), (
             "src/chain.rs",
             """                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
