@@ -385,6 +385,14 @@ def run_checker(cmd, timeout, cwd, env):
 
 
 def first_reason(out):
+    """The failing tests and the first failure message found in a checker's output."""
+    tests = sorted(set(re.findall(r"^test (\S+) \.\.\. FAILED", out, re.M)))
+    names = ", ".join(t.split("::")[-1] for t in tests[:3]) + (" ..." if len(tests) > 3 else "")
+    msg = first_message(out)
+    return f"{names}: {msg}" if names else msg
+
+
+def first_message(out):
     for pat in ("Causality violation[^\n]*", "use after free[^\n]*", "retired twice",
                 "every pushed value must come out exactly once", "assertion[^\n]*failed[^\n]*",
                 "panicked at [^\n]*", "Allocation leaked", "SIGSEGV[^\n]*", "signal: [^\n]*"):
