@@ -101,6 +101,45 @@ LOGIC_BUGS = [
         )],
     ),
     (
+        "pop-head-by-store",
+        "pop_head takes the value with a plain store instead of a CAS (loses the race with a steal)",
+        [(
+            "src/ring.rs",
+            """            match self.head_tail.compare_exchange(
+                word,
+                pack(head, tail),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break head,
+                Err(current) => word = current,
+            }""",
+            """            self.head_tail.store(pack(head, tail), Ordering::Relaxed);
+            let _ = &mut word;
+            break head;""",
+        )],
+    ),
+    (
+        "claim-by-store",
+        "claim_tail claims with a plain store instead of a CAS (two stealers can take one value)",
+        [(
+            "src/ring.rs",
+            """            match self.head_tail.compare_exchange(
+                word,
+                pack(head, tail.wrapping_add(1)),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(tail),
+                Err(current) => word = current,
+            }""",
+            """            let _ = self.head_tail.load(Ordering::Acquire);
+            self.head_tail.store(pack(head, tail.wrapping_add(1)), Ordering::Relaxed);
+            let _ = &mut word;
+            return Some(tail);""",
+        )],
+    ),
+    (
         "next-after-pop",
         "chain pop_tail loads `next` after the empty pop (unlinks a ring not yet empty for good)",
         [(

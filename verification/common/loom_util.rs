@@ -2,26 +2,46 @@
 
 #![allow(dead_code)]
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::mem::ManuallyDrop;
+
 use loom::alloc::Track;
 
-/// A value with an identity. The `Box` makes a duplicated value a double free and a lost one
-/// a leak; the loom `Track` makes a value that is never dropped fail the model ("leaked").
+/// A value with an identity. The `Box` makes a lost value a leak and the loom `Track` makes a
+/// value that is never dropped fail the model ("leaked"). A duplicated value (two bitwise copies
+/// of one `Val`) would be a double free that aborts the whole test process; instead the second
+/// drop is recognised by its id and fails the model with a clear message.
 #[derive(Debug)]
 pub struct Val {
-    id: Box<u32>,
-    _leak: Track<()>,
+    inner: ManuallyDrop<(Box<u32>, Track<()>)>,
+}
+
+std::thread_local! {
+    /// Ids dropped in the current execution (std, not loom: bookkeeping only). All loom threads
+    /// of a model run on the test's OS thread.
+    static DROPPED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
 }
 
 impl Val {
     pub fn new(id: u32) -> Val {
         Val {
-            id: Box::new(id),
-            _leak: Track::new(()),
+            inner: ManuallyDrop::new((Box::new(id), Track::new(()))),
         }
     }
 
     pub fn id(&self) -> u32 {
-        *self.id
+        *self.inner.0
+    }
+}
+
+impl Drop for Val {
+    fn drop(&mut self) {
+        let id = self.id();
+        let first = DROPPED.with(|d| d.borrow_mut().insert(id));
+        assert!(first, "value {id} came out twice (dropped twice)");
+        // SAFETY: dropped once: the id check above stops a second drop of a duplicate.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
     }
 }
 
@@ -75,6 +95,7 @@ pub fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f
         YIELD_FIRST.with(|y| y.set(yield_first));
         let (f, counter) = (f.clone(), counter.clone());
         b.check(move || {
+            DROPPED.with(|d| d.borrow_mut().clear());
             let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
             if n % 50_000 == 0 {
                 eprintln!("  ... {n} executions");
