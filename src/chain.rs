@@ -37,7 +37,7 @@ use core::fmt;
 use core::ptr;
 
 use crate::ring::Ring;
-use crate::sync::{ArcHandle, AtomicPtr, Collector, LeakTrack, Ordering};
+use crate::sync::{ArcHandle, AtomicPtr, Collector, LeakTrack, Liveness, Ordering, Reclaim};
 
 /// The first ring's capacity.
 pub const FIRST_RING_CAPACITY: usize = 8;
@@ -67,16 +67,35 @@ struct Node<T> {
     /// The older ring; null once that ring is unlinked (invariant 2).
     prev: AtomicPtr<Node<T>>,
     _track: LeakTrack,
+    /// Zero-sized outside loom; under loom the reclaimer marks the node freed here.
+    live: Liveness,
+}
+
+impl<T> Reclaim for Node<T> {
+    fn liveness(&self) -> &Liveness {
+        &self.live
+    }
 }
 
 impl<T> Node<T> {
+    // `LeakTrack` and `Liveness` are unit structs only in some builds of the `sync` shim.
+    #[allow(clippy::default_constructed_unit_structs)]
     fn boxed(capacity: usize, start: u32, prev: *mut Node<T>) -> *mut Node<T> {
         Box::into_raw(Box::new(Node {
             ring: Ring::new(capacity, start),
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
             _track: LeakTrack::new(),
+            live: Liveness::default(),
         }))
+    }
+
+    /// Checks, under loom, that the reclaimer has not freed this node; every access to a node
+    /// that may be retired goes through here (a no-op in normal builds).
+    #[inline(always)]
+    fn alive(&self) -> &Self {
+        self.live.check();
+        self
     }
 }
 
@@ -137,7 +156,18 @@ pub fn new<T>() -> (Owner<T>, Stealer<T>) {
 /// Like [`new`], with every ring's indices starting at `start` so tests cross the 2^32 wrap.
 #[doc(hidden)]
 pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
-    let head = Node::boxed(FIRST_RING_CAPACITY, start, ptr::null_mut());
+    with_first_capacity(FIRST_RING_CAPACITY, start)
+}
+
+/// Like [`with_start_index`], with a first ring of `capacity` slots instead of
+/// [`FIRST_RING_CAPACITY`], so model checkers can outgrow and drain rings in a few steps.
+///
+/// # Panics
+/// Unless `capacity` is a power of two in `2..=2^30`.
+#[doc(hidden)]
+pub fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer<T>) {
+    let capacity = crate::CapacityError::check(capacity).expect("ring capacity");
+    let head = Node::boxed(capacity, start, ptr::null_mut());
     let shared = ArcHandle::new(Shared {
         tail: AtomicPtr::new(head),
         collector: Collector::new(),
@@ -203,7 +233,7 @@ impl<T> Owner<T> {
     fn head(&self) -> &Node<T> {
         // SAFETY: the head node is linked, so `shared` keeps it alive, and it is never retired
         // (invariant 3).
-        unsafe { &*self.head }
+        unsafe { &*self.head }.alive()
     }
 
     /// Pushes `value` at the head. Never fails: a full ring is followed by one twice its size.
@@ -268,19 +298,23 @@ impl<T> Owner<T> {
     #[cold]
     fn pop_head_older(&mut self) -> Option<T> {
         let _guard = self.shared.collector.pin();
-        // Acquire: pairs with the Release store of null in `Stealer::pop_tail`; a non-null value
-        // read here was read while pinned, so the ring stays allocated until `_guard` drops.
-        let mut node = self.head().prev.load(Ordering::Acquire);
+        // Relaxed: the older rings were all created and filled by this thread, so nothing needs
+        // to be acquired to read them, and a null published by `Stealer::pop_tail` carries no
+        // data. Reclamation does not need Acquire either: the pin's SeqCst fence orders this
+        // load after any unlink the reclaimer did not see us pinned for (proofs-notes/ordering.md).
+        let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
             // (invariant 2).
             let older = unsafe { &*node };
             // SAFETY: the single owner pops the head of every ring of its chain.
-            if let Some(value) = unsafe { older.ring.pop_head() } {
+            let popped = unsafe { older.alive().ring.pop_head() };
+            if let Some(value) = popped {
+                older.alive();
                 return Some(value);
             }
-            // Acquire: as above.
-            node = older.prev.load(Ordering::Acquire);
+            // Relaxed: as above.
+            node = older.alive().prev.load(Ordering::Relaxed);
         }
         None
     }
@@ -356,37 +390,47 @@ impl<T> Stealer<T> {
             let current = unsafe { &*node };
             // Acquire: pairs with the Release store in `Owner::grow`. Read *before* the pop: a
             // successor seen now means no push to `current` can follow (invariant 1).
-            let next = current.next.load(Ordering::Acquire);
-            if let Some(value) = current.ring.pop_tail() {
+            let next = current.alive().next.load(Ordering::Acquire);
+            let popped = current.alive().ring.pop_tail();
+            current.alive();
+            if let Some(value) = popped {
                 return Some(value);
             }
             if next.is_null() {
-                // `current` was empty at the pop. It was the newest ring when `next` was read,
-                // but the owner may have linked newer rings since, holding values: reporting
-                // "empty" is only true if it still has no successor now (then it had none at
-                // the pop, and the chain was empty then). Otherwise go round again: the
-                // successor is now known *before* the next pop, as invariant 1 requires.
-                // Acquire: as above.
-                if current.next.load(Ordering::Acquire).is_null() {
+                // Empty, and no successor when `next` was loaded. The owner may have outgrown
+                // the ring since (filling it, then pushing into a new one) while other stealers
+                // emptied it, so the chain need not have been empty at the pop. `next` only goes
+                // from null to non-null: null now means there was no successor at the pop,
+                // so the whole chain was empty then. Otherwise retry this ring, now knowing its
+                // successor. Relaxed: a non-null value only sends us round the loop, whose
+                // Acquire load of `next` then reads it (or later) and synchronizes.
+                if current.alive().next.load(Ordering::Relaxed).is_null() {
                     return None;
                 }
                 continue;
             }
-            // `current` is empty for good. The winner of this CAS unlinks it. AcqRel on
-            // success: Release publishes `next` to stealers that load `tail`; Acquire orders
-            // this after the previous swing. Relaxed on failure: another stealer unlinked it,
-            // and we move on to `next` either way.
+            // `current` is empty for good. The winner of this CAS unlinks it. Release on
+            // success: publishes `next` (acquired above from the owner) to stealers that load
+            // `tail`. No Acquire needed: this thread already synchronized with whoever made
+            // `node` reachable (the Acquire load of `tail` or of the previous `next`; rings are
+            // never relinked, so the CAS reads that same store), and it reads nothing new from
+            // `current` afterwards. Relaxed on failure: another stealer unlinked it, and we
+            // move on to `next` either way.
             if self
                 .shared
                 .tail
-                .compare_exchange(node, next, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {
                 // SAFETY: `next` was read while pinned and is linked.
                 let successor = unsafe { &*next };
-                // Release: pairs with the Acquire loads of `prev` in `pop_head_older`; after it
-                // the owner cannot reach `current` any more.
-                successor.prev.store(ptr::null_mut(), Ordering::Release);
+                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
+                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
+                // before its snapshot of pinned threads.
+                successor
+                    .alive()
+                    .prev
+                    .store(ptr::null_mut(), Ordering::Relaxed);
                 // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
                 // and it is now unreachable from `tail` and from `prev`; it holds no values.
                 unsafe { guard.retire(node) };
@@ -430,9 +474,9 @@ impl<T> Shared<T> {
         while !node.is_null() {
             // SAFETY: read from `tail` or `next` while pinned.
             let current = unsafe { &*node };
-            f(&current.ring);
+            f(&current.alive().ring);
             // Acquire: pairs with the Release store in `Owner::grow`.
-            node = current.next.load(Ordering::Acquire);
+            node = current.alive().next.load(Ordering::Acquire);
         }
     }
 

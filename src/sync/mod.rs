@@ -3,7 +3,7 @@
 //! | build | atomics, `Arc` | `UnsafeCell` | reclamation |
 //! | --- | --- | --- | --- |
 //! | default | `std` | `std`, behind loom's closure API | `crossbeam-epoch` |
-//! | `--features loom` | `loom` (weak memory, exhaustive) | `loom` (race detector) | [`reclaim_model`] |
+//! | `--features loom` | `loom` (weak memory, exhaustive) | `loom` (race detector) | [`reclaim_loom`] (adversarial) |
 //! | `--features shuttle` | `shuttle` (sequentially consistent, random/PCT) | `std` | [`reclaim_model`] |
 //!
 //! The algorithm in `ring`, `dequeue` and `chain` is written once against these names. The
@@ -63,7 +63,7 @@ mod imp {
     pub(crate) use loom::sync::{Arc, Mutex};
     pub(crate) use loom::{lazy_static, thread_local};
 
-    pub(crate) use super::reclaim_model::Collector;
+    pub(crate) use super::reclaim_loom::{Collector, Liveness, Reclaim};
 
     /// A loom-tracked allocation: a node that is never dropped fails the model with
     /// "Allocation leaked".
@@ -112,8 +112,30 @@ mod cell;
 pub(crate) mod futex;
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod reclaim_epoch;
-#[cfg(any(feature = "loom", feature = "shuttle"))]
+#[cfg(feature = "loom")]
+mod reclaim_loom;
+#[cfg(feature = "shuttle")]
 mod reclaim_model;
+
+/// Outside loom a node's liveness is not tracked: the flag is zero-sized and the check is empty.
+/// Under loom ([`reclaim_loom::Liveness`]) it is a race-checked cell that the reclaimer writes
+/// when it frees the node.
+#[cfg(not(feature = "loom"))]
+#[derive(Debug, Default)]
+pub(crate) struct Liveness;
+
+#[cfg(not(feature = "loom"))]
+impl Liveness {
+    #[inline(always)]
+    pub(crate) fn check(&self) {}
+}
+
+/// A node that can be retired exposes its liveness flag (read by the loom reclaimer only).
+#[cfg(not(feature = "loom"))]
+pub(crate) trait Reclaim {
+    #[allow(dead_code)]
+    fn liveness(&self) -> &Liveness;
+}
 
 pub(crate) use imp::*;
 

@@ -1,11 +1,13 @@
-//! Reclamation under the `loom` and `shuttle` features.
+//! Reclamation under the `shuttle` feature (lenient: retired nodes are freed when the
+//! structure is dropped; the adversarial reclaimer for loom is `reclaim_loom`).
 //!
 //! crossbeam-epoch keeps its participants in a std thread-local and a process-wide collector, so
 //! inside a model (every simulated thread on one OS thread, a fresh state per execution) it
-//! would neither separate the threads nor free anything within an execution. Under the model
-//! features each structure owns this collector instead: a retired pointer is parked and freed
+//! would neither separate the threads nor free anything within an execution. Under shuttle
+//! each structure owns this collector instead: a retired pointer is parked and freed
 //! when the structure itself is dropped, which is never earlier than any epoch would free it.
-//! Nothing leaks out of an execution, so loom's leak check sees every ring.
+//! Nothing leaks out of an execution. Shuttle is sequentially consistent and has no race
+//! detector, so the grace-period question is left to the loom lane.
 
 use std::sync::Mutex;
 
