@@ -29,9 +29,11 @@ fn check(name: &str, bound: Option<usize>, f: impl Fn() + Send + Sync + 'static)
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f()
     });
-    eprintln!(
-        "loom_event::{name}: {} executions (preemption bound {bound:?})",
-        executions.load(std::sync::atomic::Ordering::Relaxed)
+    let explored = executions.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("loom_event::{name}: {explored} executions (preemption bound {bound:?})");
+    // For the verification report: a lost wake-up is a loom deadlock (P6); values are counted.
+    println!(
+        "POOLQUEUE-STAT checker=loom property=P1,P2,P6 test=event models=1 executions={explored}"
     );
 }
 

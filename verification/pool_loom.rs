@@ -28,6 +28,11 @@ fn model(f: impl Fn() + Sync + Send + 'static) -> usize {
     });
     let explored = EXECUTIONS.load(Ordering::SeqCst) - start;
     eprintln!("explored {explored} executions");
+    // For the verification report: one user per value and exactly-once drops (P1, P2), the race
+    // detector (P4) and the leak tracker (P5).
+    println!(
+        "POOLQUEUE-STAT checker=loom property=P1,P2,P4,P5 test=pool models=1 executions={explored}"
+    );
     explored
 }
 
