@@ -5,15 +5,17 @@
 //! | [`dequeue`] | `poolDequeue` | a bounded ring: one owner pushes and pops at the head, any number of stealers pop at the tail |
 //! | [`chain`] | `poolChain` | an unbounded list of doubling rings; drained rings are reclaimed through an epoch |
 //! | [`pool`] | `sync.Pool` | [`Pool`]: per-thread shards (a private slot and a chain), stealing, a victim generation |
+//! | [`event`] | (the runtime parking goroutines) | [`EventCount`]: idle stealers sleep on a futex, a push wakes them, no lost wake-ups |
 //!
 //! Both structures keep the head and tail indices as two 32-bit halves of one `AtomicU64`, so a
 //! single compare-and-swap decides every race between the owner and the stealers. Values are
 //! stored inline; a value pushed is returned exactly once by a pop, or dropped exactly once when
 //! the last handle goes away.
 //!
-//! The private `sync` module is the only place atomics, cells and the reclamation epoch come
-//! from: the `loom` and `shuttle` features swap it for model-checked versions, so the algorithm
-//! checked by the verification suites is the one that ships.
+//! The private `sync` module is the only place atomics, cells, the futex and the reclamation
+//! epoch come from: the `loom` and `shuttle` features swap it for model-checked versions, so the
+//! algorithm checked by the verification suites is the one that ships. The arguments behind each
+//! claim are in the repository's `proofs-notes/`.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
