@@ -174,11 +174,11 @@ LOGIC_BUGS = [
             ),
             (
                 "src/sync/reclaim_epoch.rs",
-                """            self.0.defer_unchecked(move || {
+                """            self.guard.defer_unchecked(move || {
                 let boxed = boxed;
                 drop(Box::from_raw(boxed.0));
             })""",
-                """            let _ = &self.0;
+                """            let _ = &self.guard;
             drop(Box::from_raw(boxed.0));""",
             ),
         ],
