@@ -7,7 +7,7 @@
 //!
 //! ```
 //! # poolqueue::__doc_model(|| {
-//! let (mut owner, stealer) = poolqueue::chain::new::<u32>();
+//! let (owner, stealer) = poolqueue::chain::new::<u32>();
 //! for i in 0..20 {
 //!     owner.push_head(i); // never fails: 8 slots, then a 16-slot ring
 //! }
@@ -32,12 +32,31 @@
 //! 3. The head ring is never retired (its `next` is null), so the owner's pushes and its first
 //!    pop need no pin; walking `prev` does.
 //! 4. All rings still linked when the last handle is dropped are freed then, with their values.
+//! 5. A retired ring holds no values, so freeing it runs no user code, wherever the epoch
+//!    happens to run the free.
+//!
+//! # Memory
+//!
+//! - **Drained rings are given back.** The stealer or the owner that finds the tail ring empty
+//!   for good unlinks and retires it; the epoch frees it at its next collection (every
+//!   retirement collects, see `sync::reclaim_epoch`). The owner unlinks drained rings itself
+//!   when its `pop_head` backs up past the head ring, so a chain drained by its owner alone
+//!   shrinks too.
+//! - **The head ring shrinks after a burst.** The owner keeps a bound on the most values the
+//!   chain held since its `pop_head` last found the chain empty. When `pop_head` finds it empty
+//!   again and that peak was at most a quarter of the head ring, it links a fresh ring sized for
+//!   twice the peak (at least [`FIRST_RING_CAPACITY`]); the big one is then drained for good and
+//!   retired. So the head ring shrinks at the second time the owner finds the chain empty after
+//!   a burst. A workload that keeps refilling the chain never shrinks it (its peak stays above a
+//!   quarter), so the policy allocates nothing in a steady state: a ring sized for twice the
+//!   peak is never shrunk again by the same peak.
 
+use core::cell::Cell;
 use core::fmt;
 use core::ptr;
 
 use crate::ring::Ring;
-use crate::sync::{ArcHandle, AtomicPtr, Collector, LeakTrack, Liveness, Ordering, Reclaim};
+use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, Ordering, Reclaim};
 
 /// The first ring's capacity.
 pub const FIRST_RING_CAPACITY: usize = 8;
@@ -85,7 +104,7 @@ impl<T> Node<T> {
             ring: Ring::new(capacity, start),
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
-            _track: LeakTrack::new(),
+            _track: LeakTrack::new(capacity),
             live: Liveness::default(),
         }))
     }
@@ -144,7 +163,7 @@ impl<T> Drop for Shared<T> {
 ///
 /// ```
 /// # poolqueue::__doc_model(|| {
-/// let (mut owner, stealer) = poolqueue::chain::new::<&str>();
+/// let (owner, stealer) = poolqueue::chain::new::<&str>();
 /// owner.push_head("a");
 /// assert_eq!(stealer.pop_tail(), Some("a"));
 /// # });
@@ -178,7 +197,9 @@ pub fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer
     (
         Owner {
             shared,
-            head,
+            head: Cell::new(head),
+            peak: Cell::new(0),
+            outgrown: Cell::new(0),
             start,
         },
         stealer,
@@ -201,8 +222,14 @@ pub fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer
 pub struct Owner<T> {
     shared: ArcHandle<Shared<T>>,
     /// The newest ring. Only the owner reads or writes this pointer, and the ring it points to
-    /// is never retired (invariant 3). A raw pointer, so `Owner` is `!Sync`.
-    head: *mut Node<T>,
+    /// is never retired (invariant 3). A `Cell`, so `Owner` is `!Sync`.
+    head: Cell<*mut Node<T>>,
+    /// The most values the head ring held since it was linked or the owner last found the
+    /// chain empty (the shrink policy in the module docs). Owner-only, like `head`.
+    peak: Cell<u32>,
+    /// The slots of the rings the owner outgrew since it last found the chain empty: with
+    /// `peak`, a bound on the most values the chain held in that time.
+    outgrown: Cell<usize>,
     /// Where new rings start their indices (0 outside tests).
     start: u32,
 }
@@ -233,14 +260,14 @@ impl<T> Owner<T> {
     fn head(&self) -> &Node<T> {
         // SAFETY: the head node is linked, so `shared` keeps it alive, and it is never retired
         // (invariant 3).
-        unsafe { &*self.head }.alive()
+        unsafe { &*self.head.get() }.alive()
     }
 
     /// Pushes `value` at the head. Never fails: a full ring is followed by one twice its size.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _stealer) = poolqueue::chain::new::<usize>();
+    /// let (owner, _stealer) = poolqueue::chain::new::<usize>();
     /// for i in 0..100 {
     ///     owner.push_head(i);
     /// }
@@ -248,36 +275,45 @@ impl<T> Owner<T> {
     /// # });
     /// ```
     #[inline]
-    pub fn push_head(&mut self, value: T) {
-        // SAFETY: this `Owner` is the only owner of every ring in the chain, and `&mut self`
-        // rules out concurrent owner calls.
-        let value = match unsafe { self.head().ring.push_head(value) } {
-            Ok(()) => return,
-            Err(value) => value,
-        };
-        self.grow(value);
+    pub fn push_head(&self, value: T) {
+        // SAFETY: this `Owner` is the only owner of every ring in the chain, and it is `!Sync`,
+        // so no other owner call runs concurrently; none is in progress on this thread either
+        // (owner methods run no user code, so they cannot be re-entered).
+        match unsafe { self.head().ring.push_head(value) } {
+            Ok(len) => self.peak.set(self.peak.get().max(len)),
+            Err(value) => self.grow(value),
+        }
     }
 
     /// Links a new head ring holding `value`.
     #[cold]
-    fn grow(&mut self, value: T) {
-        let capacity = next_ring_capacity(self.head().ring.capacity());
-        let node = Node::boxed(capacity, self.start, self.head);
-        // SAFETY: the node is not yet shared, and this thread is its owner.
+    fn grow(&self, value: T) {
+        let full = self.head().ring.capacity();
+        self.outgrown.set(self.outgrown.get().saturating_add(full));
+        let node = self.link(next_ring_capacity(full));
+        // SAFETY: the node is the new head; this thread is its only owner.
         let pushed = unsafe { (*node).ring.push_head(value) };
         debug_assert!(pushed.is_ok(), "a new ring has room");
-        // Release: publishes the new node (its ring and the value in it); pairs with the Acquire
-        // load of `next` in `Stealer::pop_tail`. After this store the owner never pushes to the
-        // old ring again (invariant 1).
+        self.peak.set(1);
+    }
+
+    /// Links an empty ring of `capacity` slots after the head ring and makes it the head.
+    fn link(&self, capacity: usize) -> *mut Node<T> {
+        let node = Node::boxed(capacity, self.start, self.head.get());
+        // Release: publishes the new node (its ring, and what the caller pushes into it before
+        // the ring's own Release RMW); pairs with the Acquire loads of `next` in `pop_tail` and
+        // `for_each_ring`. After this store the owner never pushes to the old ring again
+        // (invariant 1).
         self.head().next.store(node, Ordering::Release);
-        self.head = node;
+        self.head.set(node);
+        node
     }
 
     /// Pops the newest value (LIFO), backing up into older rings when the newest is empty.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _stealer) = poolqueue::chain::new::<usize>();
+    /// let (owner, _stealer) = poolqueue::chain::new::<usize>();
     /// for i in 0..10 {
     ///     owner.push_head(i);
     /// }
@@ -286,22 +322,39 @@ impl<T> Owner<T> {
     /// # });
     /// ```
     #[inline]
-    pub fn pop_head(&mut self) -> Option<T> {
-        // SAFETY: the single owner, no concurrent owner calls.
+    pub fn pop_head(&self) -> Option<T> {
+        // SAFETY: the single owner, no concurrent or re-entered owner call (see `push_head`).
         match unsafe { self.head().ring.pop_head() } {
             Some(value) => Some(value),
             None => self.pop_head_older(),
         }
     }
 
-    /// `pop_head` past the head ring: the older rings may be unlinked and retired meanwhile.
+    /// `pop_head` once the head ring is empty: backs up into the older rings (which may be
+    /// unlinked and retired meanwhile), gives back those that are drained for good, and, when
+    /// the whole chain is empty, shrinks an oversized head ring.
     #[cold]
-    fn pop_head_older(&mut self) -> Option<T> {
-        let _guard = self.shared.collector.pin();
+    fn pop_head_older(&self) -> Option<T> {
+        let (popped, retired) = {
+            let guard = self.shared.collector.pin();
+            let popped = self.pop_older(&guard);
+            if popped.is_none() {
+                self.shrink_if_oversized();
+            }
+            (popped, self.shared.unlink_drained(&guard, self.head.get()))
+        };
+        if retired {
+            self.shared.collector.collect();
+        }
+        popped
+    }
+
+    /// Pops the newest value of the rings older than the head ring, while pinned.
+    fn pop_older(&self, _guard: &Guard<'_>) -> Option<T> {
         // Relaxed: the older rings were all created and filled by this thread, so nothing needs
-        // to be acquired to read them, and a null published by `Stealer::pop_tail` carries no
-        // data. Reclamation does not need Acquire either: the pin's SeqCst fence orders this
-        // load after any unlink the reclaimer did not see us pinned for (proofs-notes/ordering.md).
+        // to be acquired to read them, and a null published by an unlink carries no data.
+        // Reclamation does not need Acquire either: the pin's SeqCst fence orders this load
+        // after any unlink the reclaimer did not see us pinned for (proofs-notes/ordering.md).
         let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
@@ -319,11 +372,41 @@ impl<T> Owner<T> {
         None
     }
 
+    /// The shrink policy (module docs): called when the owner found the chain empty.
+    fn shrink_if_oversized(&self) {
+        let peak = (self.peak.replace(0) as usize).saturating_add(self.outgrown.replace(0));
+        let capacity = self.head().ring.capacity();
+        if capacity > FIRST_RING_CAPACITY && peak <= capacity / 4 {
+            let fitted = (2 * peak).next_power_of_two().max(FIRST_RING_CAPACITY);
+            self.link(fitted);
+        }
+    }
+
+    /// Gives back what an idle chain holds beyond one small ring: when every ring is empty,
+    /// links a fresh ring of [`FIRST_RING_CAPACITY`] slots (unless the head ring is already that
+    /// small) and unlinks the drained ones. The pool calls it after a `release`.
+    pub(crate) fn trim(&self) {
+        if !self.is_empty() {
+            return;
+        }
+        if self.head().ring.capacity() > FIRST_RING_CAPACITY {
+            self.link(FIRST_RING_CAPACITY);
+        }
+        self.peak.set(0);
+        self.outgrown.set(0);
+        let retired = self
+            .shared
+            .unlink_drained(&self.shared.collector.pin(), self.head.get());
+        if retired {
+            self.shared.collector.collect();
+        }
+    }
+
     /// A new stealer for this chain.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _) = poolqueue::chain::new::<u8>();
+    /// let (owner, _) = poolqueue::chain::new::<u8>();
     /// let stealer = owner.stealer();
     /// owner.push_head(1);
     /// assert_eq!(stealer.pop_tail(), Some(1));
@@ -335,29 +418,47 @@ impl<T> Owner<T> {
         }
     }
 
-    /// The number of values, summed over the linked rings while stealers may be popping.
+    /// The number of values, summed over the linked rings while stealers may be popping. When
+    /// the head ring is the only ring, this reads one word and does not pin.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _) = poolqueue::chain::new::<u8>();
+    /// let (owner, _) = poolqueue::chain::new::<u8>();
     /// owner.push_head(1);
     /// assert_eq!(owner.len(), 1);
     /// # });
     /// ```
     pub fn len(&self) -> usize {
+        if self.only_ring() {
+            return self.head().ring.len();
+        }
         self.shared.len()
     }
 
-    /// Whether [`len`](Self::len) is zero.
+    /// Whether [`len`](Self::len) is zero. When the head ring holds a value (the common case in
+    /// a work-stealing loop) or is the only ring, this reads one or two words and does not pin.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
     /// let (owner, _) = poolqueue::chain::new::<u8>();
     /// assert!(owner.is_empty());
+    /// owner.push_head(1);
+    /// assert!(!owner.is_empty());
     /// # });
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        if self.head().ring.len() != 0 {
+            return false;
+        }
+        self.only_ring() || self.shared.is_empty()
+    }
+
+    /// Whether the head ring is the oldest linked ring, at some instant during the call.
+    #[inline]
+    fn only_ring(&self) -> bool {
+        // Relaxed: compares the pointer only; once `tail` equals the head it stays so until
+        // the owner links a new ring, and only this thread does that.
+        self.shared.tail.load(Ordering::Relaxed) == self.head.get()
     }
 
     /// The capacities of the linked rings, oldest first (for tests of the memory bound).
@@ -373,7 +474,7 @@ impl<T> Stealer<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, stealer) = poolqueue::chain::new::<usize>();
+    /// let (owner, stealer) = poolqueue::chain::new::<usize>();
     /// for i in 0..10 {
     ///     owner.push_head(i);
     /// }
@@ -381,14 +482,25 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn pop_tail(&self) -> Option<T> {
-        let guard = self.shared.collector.pin();
+        let mut retired = false;
+        let popped = self.pop_tail_pinned(&self.shared.collector.pin(), &mut retired);
+        if retired {
+            // Unpinned now, so the collection can free what this call retired.
+            self.shared.collector.collect();
+        }
+        popped
+    }
+
+    /// `pop_tail` while pinned by `guard`; sets `retired` when it retired a ring.
+    #[inline]
+    fn pop_tail_pinned(&self, guard: &Guard<'_>, retired: &mut bool) -> Option<T> {
         // Acquire: pairs with the Release compare-and-swap below that moved `tail` (or with the
         // `Arc` that published the first ring); the node read stays alive while pinned.
         let mut node = self.shared.tail.load(Ordering::Acquire);
         loop {
             // SAFETY: `node` was read from `tail` or `next` while pinned (invariant 2).
             let current = unsafe { &*node };
-            // Acquire: pairs with the Release store in `Owner::grow`. Read *before* the pop: a
+            // Acquire: pairs with the Release store in `Owner::link`. Read *before* the pop: a
             // successor seen now means no push to `current` can follow (invariant 1).
             let next = current.alive().next.load(Ordering::Acquire);
             let popped = current.alive().ring.pop_tail();
@@ -409,32 +521,10 @@ impl<T> Stealer<T> {
                 }
                 continue;
             }
-            // `current` is empty for good. The winner of this CAS unlinks it. Release on
-            // success: publishes `next` (acquired above from the owner) to stealers that load
-            // `tail`. No Acquire needed: this thread already synchronized with whoever made
-            // `node` reachable (the Acquire load of `tail` or of the previous `next`; rings are
-            // never relinked, so the CAS reads that same store), and it reads nothing new from
-            // `current` afterwards. Relaxed on failure: another stealer unlinked it, and we
-            // move on to `next` either way.
-            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                // SAFETY: `next` was read while pinned and is linked.
-                let successor = unsafe { &*next };
-                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
-                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
-                // before its snapshot of pinned threads.
-                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);
-                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
-                // and it is now unreachable from `tail` and from `prev`; it holds no values.
-                unsafe { guard.retire(node) };
-            }
+            // `current` is empty for good (invariant 1): unlink it, or see it unlinked.
+            // SAFETY: `node` is empty for good and `next` is its successor, both read while
+            // pinned by `guard`.
+            *retired |= unsafe { self.shared.unlink(guard, node, next) };
             node = next;
         }
     }
@@ -443,7 +533,7 @@ impl<T> Stealer<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, stealer) = poolqueue::chain::new::<u8>();
+    /// let (owner, stealer) = poolqueue::chain::new::<u8>();
     /// owner.push_head(1);
     /// assert_eq!(stealer.len(), 1);
     /// # });
@@ -452,20 +542,110 @@ impl<T> Stealer<T> {
         self.shared.len()
     }
 
-    /// Whether [`len`](Self::len) is zero.
+    /// Whether the chain was empty at some instant during the call. It looks at the rings from
+    /// the oldest on and stops at the first one that holds a value.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (_, stealer) = poolqueue::chain::new::<u8>();
+    /// let (owner, stealer) = poolqueue::chain::new::<u8>();
     /// assert!(stealer.is_empty());
+    /// owner.push_head(1);
+    /// assert!(!stealer.is_empty());
     /// # });
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.shared.is_empty()
     }
 }
 
 impl<T> Shared<T> {
+    /// Moves `tail` from `node`, a ring that is empty for good, to its successor `next`; the
+    /// winner of the compare-and-swap unlinks `node` and retires it (and gets `true`).
+    ///
+    /// # Safety
+    /// `node` and `next` were read while pinned by `guard` (from `tail` or a `next` pointer),
+    /// `next` is `node`'s successor, and `node` holds no values and never will (invariant 1).
+    unsafe fn unlink(&self, guard: &Guard<'_>, node: *mut Node<T>, next: *mut Node<T>) -> bool {
+        // Release on success: publishes `next` (acquired from the owner's `link`) to stealers
+        // that load `tail`. No Acquire needed: this thread already synchronized with whoever made
+        // `node` reachable (the Acquire load of `tail` or of the previous `next`; rings are
+        // never relinked, so the CAS reads that same store), and it reads nothing new from
+        // `node` afterwards. Relaxed on failure: another thread unlinked it.
+        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {
+            // SAFETY: `next` was read while pinned and is linked.
+            let successor = unsafe { &*next };
+            // Relaxed: after it the owner cannot reach `node` any more. A null publishes no
+            // data; the reclaimer's SeqCst fence (in `retire`, below) orders this store before
+            // its snapshot of pinned threads.
+            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
+            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            unsafe { guard.retire(node) };
+            return true;
+        }
+        false
+    }
+
+    /// Unlinks the drained rings at the tail, up to the head ring `head`; returns whether it
+    /// retired one. The owner calls it: every ring but the head is then past its last push, so
+    /// an empty one is empty for good.
+    fn unlink_drained(&self, guard: &Guard<'_>, head: *mut Node<T>) -> bool {
+        let mut retired = false;
+        loop {
+            // Acquire: as in `pop_tail`.
+            let node = self.tail.load(Ordering::Acquire);
+            if node == head {
+                return retired;
+            }
+            // SAFETY: read from `tail` while pinned (invariant 2).
+            let current = unsafe { &*node }.alive();
+            if current.ring.len() != 0 {
+                return retired;
+            }
+            // Relaxed: this thread linked every ring, so `next` (non-null: `node` is not the
+            // head) is its own store.
+            let next = current.next.load(Ordering::Relaxed);
+            // SAFETY: `node` is not the head, so past its last push, and empty: empty for good;
+            // `next` is its successor; both read while pinned.
+            retired |= unsafe { self.unlink(guard, node, next) };
+        }
+    }
+
+    /// Whether the chain was empty at some instant during the call; stops at the first ring
+    /// that holds a value.
+    fn is_empty(&self) -> bool {
+        let _guard = self.collector.pin();
+        // Acquire: as in `pop_tail`.
+        let mut node = self.tail.load(Ordering::Acquire);
+        loop {
+            // SAFETY: read from `tail` or `next` while pinned (invariant 2).
+            let current = unsafe { &*node }.alive();
+            // Acquire: pairs with the Release store in `Owner::link`. Read before the length,
+            // as in `pop_tail`: a successor seen now means the ring stays empty once it is.
+            let next = current.next.load(Ordering::Acquire);
+            if current.ring.len() != 0 {
+                return false;
+            }
+            if next.is_null() {
+                // As in `pop_tail`: still no successor means every ring was empty when the
+                // length was read (older rings are empty for good). Relaxed: a non-null value
+                // only sends us round again, where the Acquire load reads it.
+                if current.next.load(Ordering::Relaxed).is_null() {
+                    return true;
+                }
+                continue;
+            }
+            node = next;
+        }
+    }
+
     /// Calls `f` on each linked ring, oldest first, while pinned.
     fn for_each_ring(&self, mut f: impl FnMut(&Ring<T>)) {
         let _guard = self.collector.pin();
@@ -475,7 +655,7 @@ impl<T> Shared<T> {
             // SAFETY: read from `tail` or `next` while pinned.
             let current = unsafe { &*node };
             f(&current.alive().ring);
-            // Acquire: pairs with the Release store in `Owner::grow`.
+            // Acquire: pairs with the Release store in `Owner::link`.
             node = current.alive().next.load(Ordering::Acquire);
         }
     }
@@ -545,7 +725,7 @@ mod tests {
 
     #[test]
     fn stealers_drain_down_to_the_newest_ring() {
-        let (mut owner, stealer) = new::<u32>();
+        let (owner, stealer) = new::<u32>();
         for i in 0..100 {
             owner.push_head(i);
         }

@@ -122,7 +122,7 @@ impl<T> Owner<T> {
     pub fn push_head(&mut self, value: T) -> Result<(), T> {
         // SAFETY: `Owner` is the ring's only owner (not `Clone`, not `Sync`) and `&mut self`
         // rules out concurrent owner calls.
-        unsafe { self.ring.push_head(value) }
+        unsafe { self.ring.push_head(value) }.map(drop)
     }
 
     /// Pops the newest value (LIFO), or `None` when the ring is empty.

@@ -106,12 +106,14 @@ impl<T> Ring<T> {
     }
 
     /// Adds `value` at the head, or hands it back when the ring is full, including when the head
-    /// slot was claimed by a stealer that has not finished reading it.
+    /// slot was claimed by a stealer that has not finished reading it. On success, returns the
+    /// number of values in the ring just after the push, as far as the owner can tell (a stale
+    /// tail makes it an overestimate; the chain's shrink policy reads it as an upper bound).
     ///
     /// # Safety
     /// Only the ring's single owner calls `push_head` and `pop_head`, never concurrently.
     #[inline]
-    pub(crate) unsafe fn push_head(&self, value: T) -> Result<(), T> {
+    pub(crate) unsafe fn push_head(&self, value: T) -> Result<u32, T> {
         // Relaxed: only the owner moves `head`, so the head half is current; the tail half may
         // be stale, which is older and only makes the ring look fuller (a conservative "full").
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
@@ -133,7 +135,7 @@ impl<T> Ring<T> {
         // Release: publishes the slot write; pairs with the Acquire compare-and-swap in
         // `pop_tail` (directly or through the release sequence of later RMWs on the word).
         self.head_tail.fetch_add(ONE_HEAD, Ordering::Release);
-        Ok(())
+        Ok(head.wrapping_sub(tail) + 1)
     }
 
     /// Removes the newest value.
@@ -320,7 +322,7 @@ mod tests {
             // The index test says there is room, but the slot is still being read.
             assert_eq!(ring.push_head(String::from("c")), Err(String::from("c")));
             assert_eq!(ring.take_claimed(claimed), "a");
-            assert_eq!(ring.push_head(String::from("c")), Ok(()));
+            assert_eq!(ring.push_head(String::from("c")), Ok(2));
             assert_eq!(ring.pop_tail().as_deref(), Some("b"));
             assert_eq!(ring.pop_tail().as_deref(), Some("c"));
         }

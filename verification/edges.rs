@@ -39,7 +39,7 @@ fn empty_ring_pops_nothing() {
 
 #[test]
 fn empty_chain_pops_nothing() {
-    let (mut owner, stealer) = chain::new::<String>();
+    let (owner, stealer) = chain::new::<String>();
     assert_eq!(owner.pop_head(), None);
     assert_eq!(stealer.pop_tail(), None);
     assert!(owner.is_empty() && stealer.is_empty());
@@ -77,7 +77,7 @@ fn owner_is_lifo_and_stealers_are_fifo_across_the_wrap() {
 #[test]
 fn chain_stealers_outlive_the_owner_and_keep_draining() {
     let log = DropLog::new(30);
-    let (mut owner, stealer) = chain::new();
+    let (owner, stealer) = chain::new();
     for id in 0..30 {
         owner.push_head(log.token(id));
     }
@@ -113,7 +113,7 @@ fn dropping_every_ring_handle_drops_each_value_once() {
 fn dropping_every_chain_handle_drops_each_value_once() {
     // Values in several rings, some rings already unlinked and retired.
     let log = DropLog::new(200);
-    let (mut owner, stealer) = chain::new();
+    let (owner, stealer) = chain::new();
     for id in 0..200 {
         owner.push_head(log.token(id));
     }
@@ -150,7 +150,7 @@ fn ring_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
 fn chain_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     // The panic hits an older ring; the newer rings must still be freed.
     let log = DropLog::new(50);
-    let (mut owner, stealer) = chain::new();
+    let (owner, stealer) = chain::new();
     for id in 0..50 {
         let token = if id == 3 {
             log.panicking_token(id)
@@ -167,7 +167,7 @@ fn chain_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
 
 #[test]
 fn a_drained_chain_keeps_only_its_newest_ring() {
-    let (mut owner, stealer) = chain::new::<u32>();
+    let (owner, stealer) = chain::new::<u32>();
     for i in 0..1000 {
         owner.push_head(i);
     }
@@ -177,13 +177,14 @@ fn a_drained_chain_keeps_only_its_newest_ring() {
     while stealer.pop_tail().is_some() {}
     assert_eq!(owner.ring_capacities(), vec![512]);
 
-    // Drained by the owner: like Go, `pop_head` leaves the rings linked (it never unlinks) ...
+    // Drained by the owner: unlike Go, `pop_head` unlinks the rings it drains for good ...
     for i in 0..1500 {
         owner.push_head(i);
     }
-    while owner.pop_head().is_some() {}
     assert_eq!(owner.ring_capacities(), vec![512, 1024]);
-    // ... and the next steal that finds them empty unlinks all but the newest.
+    while owner.pop_head().is_some() {}
+    assert_eq!(owner.ring_capacities(), vec![1024]);
+    // ... and keeps the head ring, which held more than a quarter of its slots.
     assert_eq!(stealer.pop_tail(), None);
     assert_eq!(owner.ring_capacities(), vec![1024]);
     // Once drained, pushes fill the remaining ring before any growth.
@@ -195,7 +196,7 @@ fn a_drained_chain_keeps_only_its_newest_ring() {
 
 #[test]
 fn chain_pop_head_backs_up_through_older_rings() {
-    let (mut owner, stealer) = chain::with_start_index::<u32>(u32::MAX - 1);
+    let (owner, stealer) = chain::with_start_index::<u32>(u32::MAX - 1);
     for i in 0..30 {
         owner.push_head(i); // rings of 8, 16 and 32
     }

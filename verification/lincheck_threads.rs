@@ -384,7 +384,7 @@ fn dequeue_boxes_left_inside_are_freed() {
 fn chain_boxes_left_inside_are_freed() {
     let _rings = RINGS.lock().unwrap_or_else(|e| e.into_inner());
     let before = poolqueue::__verify::collect_retired(0);
-    let (mut owner, stealer) = chain::with_start_index::<Box<u64>>(u32::MAX - 2);
+    let (owner, stealer) = chain::with_start_index::<Box<u64>>(u32::MAX - 2);
     for i in 0..30 {
         owner.push_head(Box::new(i));
     }

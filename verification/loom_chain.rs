@@ -24,7 +24,7 @@ fn drain(owner: &mut chain::Owner<Val>, seen: &mut Vec<u32>) {
 /// A chain whose first ring (8 slots) holds only the value 7 and whose second ring (16 slots)
 /// is empty: the next pop that finds the first ring empty unlinks and retires it.
 fn almost_drained() -> (chain::Owner<Val>, chain::Stealer<Val>) {
-    let (mut owner, stealer) = chain::with_start_index::<Val>(START);
+    let (owner, stealer) = chain::with_start_index::<Val>(START);
     for id in 0..9 {
         owner.push_head(Val::new(id));
     }

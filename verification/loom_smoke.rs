@@ -26,7 +26,7 @@ fn ring_last_value_goes_to_exactly_one_popper() {
 #[test]
 fn chain_growth_races_a_steal() {
     loom::model(|| {
-        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let (owner, stealer) = chain::new::<Box<u32>>();
         for i in 0..8 {
             owner.push_head(Box::new(i));
         }

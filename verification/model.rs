@@ -105,7 +105,7 @@ proptest! {
     ) {
         let log = DropLog::new(ops.len());
         {
-            let (mut owner, stealer) = chain::with_start_index(start);
+            let (owner, stealer) = chain::with_start_index(start);
             let mut model: VecDeque<usize> = VecDeque::new();
             for (id, op) in ops.iter().enumerate() {
                 match op {

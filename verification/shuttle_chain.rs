@@ -115,7 +115,7 @@ fn scenario(stats: &Stats) {
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
     let verdict = values::exactly_once(&pushed, &popped_ids)
         .and_then(|()| harness::linearizable(Spec::Unbounded, &history, stats));
-    let (mut owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
+    let (owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
 
     // Leave values in several rings for the drop of the last handle.
     let leftover = rng.gen_range(0..=20u64);

@@ -22,7 +22,7 @@ use shuttle::thread;
 fn pop_tail_reports_empty_only_when_the_chain_was_empty() {
     shuttle::check_pct(
         || {
-            let (mut owner, stealer) = chain::with_first_capacity::<u32>(2, u32::MAX - 1);
+            let (owner, stealer) = chain::with_first_capacity::<u32>(2, u32::MAX - 1);
             owner.push_head(0);
             owner.push_head(1);
             let pushed = Arc::new(AtomicBool::new(false));

@@ -9,7 +9,7 @@ use shuttle::thread;
 fn chain_values_are_seen_exactly_once() {
     shuttle::check_random(
         || {
-            let (mut owner, stealer) = chain::with_start_index::<u32>(u32::MAX - 3);
+            let (owner, stealer) = chain::with_start_index::<u32>(u32::MAX - 3);
             let thieves: Vec<_> = (0..2)
                 .map(|_| {
                     let s = stealer.clone();

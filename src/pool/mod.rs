@@ -466,16 +466,25 @@ impl<T: Send> Pool<T> {
     /// ```
     pub fn release(&self) {
         let mut dead = Vec::new();
+        let now;
         {
-            let mut victim = self.victim.lock().unwrap_or_else(|p| p.into_inner());
+            // No user code runs while this lock is held: chain operations run none (the
+            // crate's epoch collector frees only empty rings), and the values that die are
+            // dropped after the lock is released.
+            let victim = self.victim.lock().unwrap_or_else(|p| p.into_inner());
             // Only this thread pushes to the victim (under the lock), so the drain ends.
             while let Some(value) = self.victim_stealer.pop_tail() {
                 dead.push(value);
             }
+            // Empty now: give back the rings a burst of victims grew.
+            victim.trim();
             // Relaxed: a number, not a publication. A `get` ordered after this `release` (by
             // any synchronization) reads this value or a later one (coherence); a concurrent
             // one may read either, which is the documented race.
-            self.generation.fetch_add(1, Ordering::Relaxed);
+            now = self
+                .generation
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(1);
             for shard in self.shards.iter() {
                 // Bounded by the length seen now, so an owner pushing meanwhile cannot keep
                 // `release` running; what it pushes stays in the new generation.
@@ -489,13 +498,26 @@ impl<T: Send> Pool<T> {
                     }
                 }
             }
+            // The shards of exited threads have no owner to age them on its next use: age
+            // them now, standing in for their owners.
+            thread_id::with_exited(|ids| {
+                for id in ids {
+                    if let Some(shard) = self.shards.get(id) {
+                        // SAFETY: no live thread holds `id`, and none can take it while
+                        // `with_exited` runs (shards, invariant 1); `age_and_trim` runs no
+                        // user code (it returns the dead values).
+                        let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
+                        dead.extend(aged.into_iter().flatten());
+                    }
+                }
+            });
         }
         // The calling thread ages its own private slots now rather than on its next use.
         if let Some(shard) = self.local_shard() {
-            // Relaxed: as above; this thread's own `fetch_add` is the newest it can see.
-            let now = self.generation.load(Ordering::Relaxed);
-            // SAFETY: the caller holds the shard's id; `age` runs no user code.
-            let aged = unsafe { shard.with_local(|local| local.age(now)) };
+            // `now` is this thread's own increment: the newest generation it can see, unless
+            // a concurrent `release` added more, which `age` handles like any gap.
+            // SAFETY: the caller holds the shard's id; `age_and_trim` runs no user code.
+            let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
             dead.extend(aged.into_iter().flatten());
         }
         if self.counting {
@@ -540,6 +562,7 @@ impl<T: Send> Pool<T> {
             evicted: at(Event::Evicted),
             released: at(Event::Released),
             detached: at(Event::Detached),
+            discarded: at(Event::Discarded),
         })
     }
 
@@ -672,16 +695,17 @@ impl<T: Send> Pool<T> {
         Some((self.create)())
     }
 
-    /// Ages the own private slots if a `release` happened since they were last touched.
+    /// Ages the own private slots, and gives back the chain's idle rings, if a `release`
+    /// happened since they were last touched.
     #[inline]
     fn age_local(&self, shard: &Shard<T>) {
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
-        // SAFETY: our own shard; `age` runs no user code (it returns the dead values).
+        // SAFETY: our own shard; `age_and_trim` runs no user code (it returns the dead values).
         let dead = unsafe {
             shard.with_local(|local| match local.generation == now {
                 true => [None, None],
-                false => local.age(now),
+                false => local.age_and_trim(now),
             })
         };
         if dead.iter().any(Option::is_some) {
@@ -709,15 +733,16 @@ impl<T: Send> Pool<T> {
     /// `value` points to a valid `T` that the caller gives up: it never reads or drops it again.
     #[inline(always)]
     unsafe fn give_back_from(&self, value: *mut T) {
-        /// Drops the value if a user hook unwinds, so it is dropped exactly once.
-        struct DropOnUnwind<T>(*mut T);
-        impl<T> Drop for DropOnUnwind<T> {
+        /// Discards the value if a user hook unwinds, so it is dropped exactly once, and
+        /// counted.
+        struct DropOnUnwind<'a, T: Send>(&'a Pool<T>, *mut T);
+        impl<T: Send> Drop for DropOnUnwind<'_, T> {
             fn drop(&mut self) {
                 // SAFETY: only reached by unwinding out of a hook, before the value was moved.
-                unsafe { ptr::drop_in_place(self.0) }
+                unsafe { self.0.discard(self.1) }
             }
         }
-        let unwind = DropOnUnwind(value);
+        let unwind = DropOnUnwind(self, value);
         // User code first, while no part of the pool is borrowed: it may panic (then the value
         // is dropped) or use the pool itself.
         // SAFETY: the caller hands over a valid value; no other reference to it exists.
@@ -764,6 +789,18 @@ impl<T: Send> Pool<T> {
             // SAFETY: not moved into the slot, so still ours: moved out once, here.
             self.give_back_slow(shard, unsafe { ptr::read(value) });
         }
+    }
+
+    /// Drops the value at `value` instead of returning it (a hook panicked, or a guard is
+    /// dropped while its thread panics), and counts it as discarded.
+    ///
+    /// # Safety
+    /// As for [`give_back_from`](Self::give_back_from).
+    #[cold]
+    unsafe fn discard(&self, value: *mut T) {
+        self.count(self.local_shard(), Event::Discarded);
+        // SAFETY: the caller gives the value up; it is dropped once, here.
+        unsafe { ptr::drop_in_place(value) }
     }
 
     #[cold]
@@ -814,6 +851,7 @@ const EVENT_ORDER: [Event; EVENTS] = [
     Event::Evicted,
     Event::Released,
     Event::Detached,
+    Event::Discarded,
 ];
 
 impl<T> fmt::Debug for Pool<T> {
@@ -827,7 +865,10 @@ impl<T> fmt::Debug for Pool<T> {
 }
 
 /// What [`Pool::stats`] reports. Every `get` is one of the five hit or create kinds; every
-/// value returned is kept (`puts`), rejected, or evicted.
+/// value returned (by a guard's drop or by [`Pool::put`]) is kept (`puts`), rejected, evicted or
+/// discarded; a guard's value that is not returned is detached. So once no guard is alive and
+/// the counting threads are joined, `gets() + p == puts + rejected + evicted + discarded +
+/// detached`, where `p` is the number of [`Pool::put`] calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolStats {
@@ -852,6 +893,9 @@ pub struct PoolStats {
     pub released: u64,
     /// Values detached from their guards.
     pub detached: u64,
+    /// Values dropped instead of returned: the reset hook or `retain` panicked, or the guard
+    /// was dropped while its thread was panicking (the value may be half-updated).
+    pub discarded: u64,
 }
 
 impl PoolStats {
@@ -921,11 +965,19 @@ impl<T: Send> DerefMut for Pooled<'_, T> {
 }
 
 impl<T: Send> Drop for Pooled<'_, T> {
+    /// Resets the value and returns it to the pool; while the thread is panicking, drops it
+    /// instead (counted as discarded), since the panicking code may have left it half-updated.
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: initialized while the guard lives; `drop` runs once and `detach` forgets the
-        // guard, so the value is handed over once (`MaybeUninit` never drops it by itself).
-        unsafe { self.pool.give_back_from(self.value.as_mut_ptr()) }
+        let value = self.value.as_mut_ptr();
+        if std::thread::panicking() {
+            // SAFETY: initialized while the guard lives; `drop` runs once and `detach` forgets
+            // the guard, so the value is handed over once (`MaybeUninit` never drops it).
+            unsafe { self.pool.discard(value) }
+        } else {
+            // SAFETY: as above.
+            unsafe { self.pool.give_back_from(value) }
+        }
     }
 }
 
@@ -988,9 +1040,16 @@ impl<T: Send> DerefMut for OwnedPooled<T> {
 }
 
 impl<T: Send> Drop for OwnedPooled<T> {
+    /// As [`Pooled`]'s: returned to the pool, or dropped while the thread is panicking.
     fn drop(&mut self) {
-        // SAFETY: as in `Pooled::drop`.
-        unsafe { self.pool.give_back_from(&mut *self.value) }
+        let value: *mut T = &mut *self.value;
+        if std::thread::panicking() {
+            // SAFETY: as in `Pooled::drop`; `ManuallyDrop` never drops it by itself.
+            unsafe { self.pool.discard(value) }
+        } else {
+            // SAFETY: as above.
+            unsafe { self.pool.give_back_from(value) }
+        }
     }
 }
 

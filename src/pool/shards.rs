@@ -3,7 +3,8 @@
 //! # Invariants
 //!
 //! 1. The shard at index `id` is created by, and its [`Local`] part is only ever touched by, the
-//!    thread that currently holds thread id `id` ([`super::thread_id`]). Ids are unique among
+//!    thread that currently holds thread id `id` ([`super::thread_id`]), or, while no thread
+//!    holds it, by a `release` inside [`super::thread_id::with_exited`]. Ids are unique among
 //!    live threads and handed over through a mutex, so a shard has one owner at a time and the
 //!    chain's single-producer rule holds.
 //! 2. Table entries go from null to a pointer once and stay until the pool drops: shards and
@@ -37,9 +38,10 @@ pub(crate) enum Event {
     Evicted,
     Released,
     Detached,
+    Discarded,
 }
 
-pub(crate) const EVENTS: usize = Event::Detached as usize + 1;
+pub(crate) const EVENTS: usize = Event::Discarded as usize + 1;
 
 /// A slot for one value. Unlike `Option<T>`, taking the value leaves its bytes alone (only the
 /// flag changes), so a value moved in and out whole is never partly overwritten in between: for
@@ -137,6 +139,15 @@ impl<T> Local<T> {
         self.generation = now;
         [older, newer]
     }
+
+    /// [`age`](Self::age), then gives back the chain's rings beyond one small one if it is
+    /// empty (a `release` moved its values to the victim generation). Runs no user code.
+    #[cold]
+    pub(crate) fn age_and_trim(&mut self, now: u64) -> [Option<T>; 2] {
+        let dead = self.age(now);
+        self.owner.trim();
+        dead
+    }
 }
 
 /// One thread's part of a pool. Aligned to 128 bytes so that two threads' hot fields never
@@ -168,8 +179,10 @@ impl<T> Shard<T> {
     /// Runs `f` on the owner-only part.
     ///
     /// # Safety
-    /// The caller is the thread that holds this shard's id (invariant 1), and `f` runs no user
-    /// code (no `create`, reset, `Drop` of a `T`), so the access cannot be re-entered.
+    /// The caller is the shard's owner (invariant 1), and `f` runs no user code (no `create`,
+    /// reset, `Drop` of a `T`, epoch-deferred function of another crate), so the access cannot
+    /// be re-entered. Chain operations qualify: the crate's epoch collector runs only its own
+    /// deferred frees of empty rings.
     #[inline(always)]
     pub(crate) unsafe fn with_local<R>(&self, f: impl FnOnce(&mut Local<T>) -> R) -> R {
         // SAFETY: by the caller's contract this thread is the only one that touches `local`,

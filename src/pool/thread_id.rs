@@ -61,6 +61,17 @@ fn lock(registry: &RegistryRef) -> impl core::ops::DerefMut<Target = Registry> +
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Runs `f` with the ids of the threads that exited (none of which a live thread holds), while
+/// no thread can take or give back an id: for as long as `f` runs, the caller stands in for the
+/// exited owners of those ids (the mutex orders their last writes to their shards before `f`,
+/// and `f`'s writes before the next holder's). `f` must run no user code: it runs under the
+/// registry's lock, which every thread's first pool operation takes.
+pub(crate) fn with_exited<R>(f: impl FnOnce(&mut dyn Iterator<Item = usize>) -> R) -> R {
+    let registry = registry_ref();
+    let ids = lock(&registry);
+    f(&mut ids.free.iter().map(|Reverse(id)| *id))
+}
+
 /// The calling thread's id; given back when the thread exits.
 struct ThreadId {
     id: usize,

@@ -21,31 +21,37 @@ mod imp {
     pub(crate) use std::thread_local;
 
     pub(crate) use super::cell::UnsafeCell;
-    pub(crate) use super::reclaim_epoch::Collector;
+    pub(crate) use super::reclaim_epoch::{collect_round, Collector, Guard};
 
-    /// Outside loom: counts the live tracked allocations (chain rings), so tests can check that
-    /// every retired ring is eventually freed (`__verify::live_rings`). One relaxed
-    /// read-modify-write per ring allocated or freed; nothing on the per-operation paths.
+    /// Outside loom: counts the live tracked allocations (chain rings) and their slots, so tests
+    /// can check that every retired ring is freed and that memory shrinks back
+    /// (`__verify::live_rings`, `__verify::live_ring_slots`). Two relaxed read-modify-writes per
+    /// ring allocated or freed; nothing on the per-operation paths.
     #[derive(Debug)]
     pub(crate) struct LeakTrack {
-        _counted: (),
+        slots: usize,
     }
 
     /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
     /// threads that changed it were joined (the join orders the updates before the read).
     pub(crate) static LIVE_TRACKED: std::sync::atomic::AtomicUsize =
         std::sync::atomic::AtomicUsize::new(0);
+    /// The slots of the tracked rings alive in the process. Relaxed: as `LIVE_TRACKED`.
+    pub(crate) static LIVE_SLOTS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
 
     impl Drop for LeakTrack {
         fn drop(&mut self) {
             LIVE_TRACKED.fetch_sub(1, Ordering::Relaxed);
+            LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
         }
     }
 
     impl LeakTrack {
-        pub(crate) fn new() -> Self {
+        pub(crate) fn new(slots: usize) -> Self {
             LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
-            LeakTrack { _counted: () }
+            LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
+            LeakTrack { slots }
         }
     }
 
@@ -63,7 +69,7 @@ mod imp {
     pub(crate) use loom::sync::{Arc, Mutex};
     pub(crate) use loom::{lazy_static, thread_local};
 
-    pub(crate) use super::reclaim_loom::{Collector, Liveness, Reclaim};
+    pub(crate) use super::reclaim_loom::{Collector, Guard, Liveness, Reclaim};
 
     /// A loom-tracked allocation: a node that is never dropped fails the model with
     /// "Allocation leaked".
@@ -71,7 +77,7 @@ mod imp {
     pub(crate) struct LeakTrack(#[allow(dead_code)] loom::alloc::Track<()>);
 
     impl LeakTrack {
-        pub(crate) fn new() -> Self {
+        pub(crate) fn new(_slots: usize) -> Self {
             LeakTrack(loom::alloc::Track::new(()))
         }
     }
@@ -90,14 +96,14 @@ mod imp {
     pub(crate) use shuttle::{lazy_static, thread_local};
 
     pub(crate) use super::cell::UnsafeCell;
-    pub(crate) use super::reclaim_model::Collector;
+    pub(crate) use super::reclaim_model::{Collector, Guard};
 
     /// Shuttle has no leak tracker; drop-counting tests cover leaks there.
     #[derive(Debug)]
     pub(crate) struct LeakTrack;
 
     impl LeakTrack {
-        pub(crate) fn new() -> Self {
+        pub(crate) fn new(_slots: usize) -> Self {
             LeakTrack
         }
     }

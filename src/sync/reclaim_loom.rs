@@ -107,6 +107,9 @@ pub(crate) struct Guard<'a> {
 }
 
 impl Collector {
+    /// Nothing to collect: the reclaimer frees a node as soon as the epoch contract allows.
+    pub(crate) fn collect(&self) {}
+
     pub(crate) fn new() -> Self {
         Collector {
             slots: (0..loom::MAX_THREADS).map(|_| AtomicU64::new(0)).collect(),

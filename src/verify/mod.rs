@@ -11,11 +11,18 @@ pub fn live_rings() -> usize {
     crate::sync::LIVE_TRACKED.load(crate::sync::Ordering::Relaxed)
 }
 
-/// Normal builds: drives crossbeam-epoch's global collector until the rings retired so far by
+/// The slots of the chain rings currently allocated in the process, over all chains (normal
+/// builds only): the memory bound of a chain or a pool, in slots.
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+pub fn live_ring_slots() -> usize {
+    crate::sync::LIVE_SLOTS.load(crate::sync::Ordering::Relaxed)
+}
+
+/// Normal builds: drives the crate's epoch collector until the rings retired so far by
 /// this process have been freed, or gives up after a bounded number of rounds. Call it with no
 /// other thread pinned; returns [`live_rings`] afterwards.
 ///
-/// The global collector frees garbage only as pins advance the epoch, and never at exit; tests
+/// The crate's collector frees garbage only as pins advance the epoch, and never at exit; tests
 /// that check ring memory (under Miri in particular, whose leak check cannot see through
 /// crossbeam's tagged pointers) call this before counting.
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
@@ -24,9 +31,9 @@ pub fn collect_retired(expected_live: usize) -> usize {
         if live_rings() <= expected_live {
             break;
         }
-        // Each flush seals this thread's bag into the global queue and tries to advance the
-        // epoch; garbage two epochs old is freed.
-        crossbeam_epoch::pin().flush();
+        // Each round seals this thread's bag into the crate collector's queue and tries to
+        // advance the epoch; garbage two epochs old is freed.
+        crate::sync::collect_round();
     }
     live_rings()
 }
