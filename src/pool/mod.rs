@@ -45,199 +45,32 @@
 //! detached, or dropped exactly once (by a rejection, an eviction, a `release`, or the pool's
 //! own drop), also when a reset hook or a `Drop` panics.
 //!
-//! # Go's pool pitfalls, and what this crate does instead
-//!
-//! Ten classic misuses of `sync.Pool`, and what happens to each here. Most no longer compile;
-//! the rest are harmless by construction. `verification/pool_api.rs` holds the runtime halves.
-//!
-//! **1. Forgetting to reset.** There is no constructor without a reset: [`Pool::new`] needs
-//! `T: `[`Reset`] (implemented for the standard collections), [`Pool::with_reset`] takes the
-//! hook. It runs on every return, so a value is always reset before its next user sees it.
-//!
-//! ```compile_fail,E0277
-//! struct Greeting(String); // no `Reset`: the pool cannot know how to clean it
-//! let pool = poolqueue::Pool::new(|| Greeting(String::new()));
-//! ```
-//!
-//! **2. Returning a slice that aliases pooled memory.** A borrow of the guard cannot outlive
-//! it; copy the bytes out, or [`Pooled::detach`] the buffer and keep it.
-//!
-//! ```compile_fail,E0515
-//! fn render<'p>(pool: &'p poolqueue::Pool<Vec<u8>>, items: &[&str]) -> &'p [u8] {
-//!     let mut buf = pool.get();
-//!     for item in items {
-//!         buf.extend_from_slice(item.as_bytes());
-//!     }
-//!     &buf[..] // the guard returns the buffer when it drops here
-//! }
-//! ```
-//!
-//! **3. Putting the same value twice.** [`Pool::put`] takes the value by move, and a guard
-//! returns its value once, from its `Drop`.
-//!
-//! ```compile_fail,E0382
-//! let pool = poolqueue::Pool::new(|| Vec::<i32>::with_capacity(1024));
-//! let buf = poolqueue::Pooled::detach(pool.get());
-//! pool.put(buf);
-//! pool.put(buf); // moved above
-//! ```
-//!
-//! **4. Holding a reference past the return.** Returning is dropping the guard (or moving the
-//! value into `put`), which the borrow checker refuses while a reference is alive. A struct
-//! that keeps a pooled value holds the guard (`Pooled<'p, T>`) and returns it when it drops.
-//!
-//! ```compile_fail,E0505
-//! let pool = poolqueue::Pool::new(|| Vec::<u8>::new());
-//! let buf = pool.get();
-//! let view: &Vec<u8> = &buf;
-//! drop(buf); // returns the buffer while `view` still reads it
-//! println!("{}", view.len());
-//! ```
-//!
-//! **5. Pooling state that is not isolated.** The guard gives `&mut T`: one user at a time. The
-//! reset hook clears per-use state (a map of a previous call) before anyone else sees it, and
-//! `T: Send` keeps shared handles such as `Rc` out of the pool altogether.
-//!
-//! ```compile_fail,E0277
-//! use std::{cell::RefCell, collections::HashMap, rc::Rc};
-//! let cache = Rc::new(RefCell::new(HashMap::<String, i32>::new()));
-//! let shared = cache.clone();
-//! let pool = poolqueue::Pool::with_reset(move || shared.clone(), |m| m.borrow_mut().clear());
-//! ```
-//!
-//! **6. Keeping references to pooled values in a collection.** Each borrow ends with its
-//! guard; collect the guards themselves (they return when the collection drops) or detach.
-//!
-//! ```compile_fail,E0597
-//! use std::io::Write;
-//! let pool = poolqueue::Pool::new(|| Vec::<u8>::new());
-//! let mut results: Vec<&Vec<u8>> = Vec::new();
-//! for i in 0..10 {
-//!     let mut buf = pool.get();
-//!     write!(buf, "item {i}").unwrap();
-//!     results.push(&buf); // `buf` returns to the pool at the end of this iteration
-//! }
-//! # drop(results);
-//! ```
-//!
-//! **7. Pooling a tiny value.** Harmless: values are stored inline (no boxing, no allocation
-//! per operation in steady state), and the fast path costs a few nanoseconds. It is still
-//! wasted work: a value that is cheap to make is better made fresh (`benches/pool.rs`).
-//!
-//! **8. Using the pool as a cache.** There is no key: `get` hands out *some* idle value, always
-//! reset, and [`Pool::release`] drops idle values after one generation. Whatever was stored in
-//! a value is gone before anyone can look it up; use a map or an LRU for caching.
-//!
-//! ```
-//! # poolqueue::__doc_model(|| {
-//! let pool = poolqueue::Pool::new(|| String::new());
-//! pool.put("answer=42".to_string());
-//! assert_eq!(*pool.get(), ""); // reset on the way in: nothing to look up
-//! # });
-//! ```
-//!
-//! **9. Putting nil.** `put` takes a `T`, not an `Option<T>` or an untyped value, and a `get`
-//! never returns nothing: it creates a value when the pool is empty.
-//!
-//! ```compile_fail,E0308
-//! let pool = poolqueue::Pool::with_reset(|| Box::new(0_i32), |b| **b = 0);
-//! pool.put(None);
-//! ```
-//!
-//! **10. Expecting thread affinity.** A pool promises no affinity: a value put on one thread may
-//! be stolen by another, and after a `release` or a thread exit it may come from anywhere.
-//! Per-thread state belongs in `thread_local!`. What the pool does promise is exclusivity:
-//! between `get` and the guard's drop no other thread can reach the value, so a counter kept
-//! in a pooled value is never incremented by two users at once.
-//!
-//! # When not to use a pool
-//!
-//! For values that are cheap to create (see 7), for values that must survive (see 8), and for
-//! values shared between users. A pool only amortizes allocations of short-lived scratch
-//! objects that are expensive to build or large; measure with [`Pool::with_counters`].
+//! Go's ten classic `sync.Pool` misuses, and why each is impossible or harmless here, are in
+//! [`pitfalls`] (with `compile_fail` proofs); when not to use a pool at all, too.
 
 use core::fmt;
 use core::mem::{ManuallyDrop, MaybeUninit};
-use core::ops::{Deref, DerefMut};
 use core::ptr;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
 
 use crate::chain;
 use crate::sync::{AtomicU64, Mutex, Ordering};
 
+mod guard;
+pub mod pitfalls;
+mod reset;
 mod shards;
+mod stats;
 mod thread_id;
 
-use shards::{Event, Shard, Shards, EVENTS};
+pub use guard::{OwnedPooled, Pooled};
+pub use reset::Reset;
+pub use stats::PoolStats;
 
-/// How a pooled value goes back to the state its `create` function hands out, keeping its
-/// allocations. [`Pool::new`] requires it; [`Pool::with_reset`] takes any hook instead.
-///
-/// ```
-/// use poolqueue::Reset;
-///
-/// struct Scratch {
-///     lines: Vec<String>,
-///     total: usize,
-/// }
-///
-/// impl Reset for Scratch {
-///     fn reset(&mut self) {
-///         self.lines.clear();
-///         self.total = 0;
-///     }
-/// }
-/// # poolqueue::__doc_model(|| {
-/// let pool = poolqueue::Pool::new(|| Scratch { lines: Vec::new(), total: 0 });
-/// pool.get().total = 3;
-/// assert_eq!(pool.get().total, 0);
-/// # });
-/// ```
-pub trait Reset {
-    /// Clears the value for its next user.
-    fn reset(&mut self);
-}
-
-macro_rules! reset_by_clear {
-    ($($ty:ident < $($param:ident),* >),* $(,)?) => {$(
-        impl<$($param),*> Reset for $ty<$($param),*> {
-            #[inline]
-            fn reset(&mut self) {
-                self.clear();
-            }
-        }
-    )*};
-}
-
-reset_by_clear!(Vec<T>, VecDeque<T>, BTreeMap<K, V>, BTreeSet<T>, HashMap<K, V, S>, HashSet<T, S>);
-
-impl<T: Ord> Reset for BinaryHeap<T> {
-    #[inline]
-    fn reset(&mut self) {
-        self.clear();
-    }
-}
-
-impl Reset for String {
-    #[inline]
-    fn reset(&mut self) {
-        self.clear();
-    }
-}
-
-impl<T: Reset + ?Sized> Reset for Box<T> {
-    #[inline]
-    fn reset(&mut self) {
-        (**self).reset();
-    }
-}
+use reset::ResetHook;
+use shards::{Shard, Shards};
+use stats::{Event, EVENTS, EVENT_ORDER};
 
 type CreateFn<T> = Box<dyn Fn() -> T + Send + Sync>;
-/// A `fn` pointer for [`Reset`] types (no `'static` bound on `T` needed), a closure otherwise.
-enum ResetHook<T> {
-    Trait(fn(&mut T)),
-    Custom(Box<dyn Fn(&mut T) + Send + Sync>),
-}
 type RetainFn<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 
 /// A pool of reusable values of type `T`; see the [module documentation](self).
@@ -550,20 +383,7 @@ impl<T: Send> Pool<T> {
                 *total += shard.counter(EVENT_ORDER[i]);
             }
         }
-        let at = |event: Event| sum[event as usize];
-        Some(PoolStats {
-            private_hits: at(Event::PrivateHit),
-            shared_hits: at(Event::SharedHit),
-            steal_hits: at(Event::StealHit),
-            victim_hits: at(Event::VictimHit),
-            creates: at(Event::Create),
-            puts: at(Event::Put),
-            rejected: at(Event::Rejected),
-            evicted: at(Event::Evicted),
-            released: at(Event::Released),
-            detached: at(Event::Detached),
-            discarded: at(Event::Discarded),
-        })
+        Some(PoolStats::from_counts(|event| sum[event as usize]))
     }
 
     /// The calling thread's shard, created on first use; `None` while the thread's
@@ -747,10 +567,7 @@ impl<T: Send> Pool<T> {
         // is dropped) or use the pool itself.
         // SAFETY: the caller hands over a valid value; no other reference to it exists.
         let value_ref = unsafe { &mut *value };
-        match &self.reset {
-            ResetHook::Trait(reset) => reset(value_ref),
-            ResetHook::Custom(reset) => reset(value_ref),
-        }
+        self.reset.run(value_ref);
         let shard = self.local_shard();
         if let Some(keep) = &self.retain {
             if !keep(value_ref) {
@@ -839,21 +656,6 @@ impl<T: Send> Pool<T> {
     }
 }
 
-/// `Event` by index, for summing counter arrays.
-const EVENT_ORDER: [Event; EVENTS] = [
-    Event::PrivateHit,
-    Event::SharedHit,
-    Event::StealHit,
-    Event::VictimHit,
-    Event::Create,
-    Event::Put,
-    Event::Rejected,
-    Event::Evicted,
-    Event::Released,
-    Event::Detached,
-    Event::Discarded,
-];
-
 impl<T> fmt::Debug for Pool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
@@ -861,200 +663,5 @@ impl<T> fmt::Debug for Pool<T> {
             .field("generation", &self.generation.load(Ordering::Relaxed))
             .field("counting", &self.counting)
             .finish_non_exhaustive()
-    }
-}
-
-/// What [`Pool::stats`] reports. Every `get` is one of the five hit or create kinds; every
-/// value returned (by a guard's drop or by [`Pool::put`]) is kept (`puts`), rejected, evicted or
-/// discarded; a guard's value that is not returned is detached. So once no guard is alive and
-/// the counting threads are joined, `gets() + p == puts + rejected + evicted + discarded +
-/// detached`, where `p` is the number of [`Pool::put`] calls.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolStats {
-    /// Gets served by the calling thread's private slot (the fast path).
-    pub private_hits: u64,
-    /// Gets served by the calling thread's own chain.
-    pub shared_hits: u64,
-    /// Gets served by stealing from another thread's chain.
-    pub steal_hits: u64,
-    /// Gets served by the victim generation.
-    pub victim_hits: u64,
-    /// Gets that called the `create` function.
-    pub creates: u64,
-    /// Values returned and kept.
-    pub puts: u64,
-    /// Values returned and dropped because `retain` said no.
-    pub rejected: u64,
-    /// Values returned and dropped because of the `max_idle` bound (or, rarely, because the
-    /// returning thread's thread-local storage was already torn down).
-    pub evicted: u64,
-    /// Idle values dropped by `release` (the victim generation).
-    pub released: u64,
-    /// Values detached from their guards.
-    pub detached: u64,
-    /// Values dropped instead of returned: the reset hook or `retain` panicked, or the guard
-    /// was dropped while its thread was panicking (the value may be half-updated).
-    pub discarded: u64,
-}
-
-impl PoolStats {
-    /// All gets: hits of every kind plus creates.
-    ///
-    /// ```
-    /// let stats = poolqueue::PoolStats::default();
-    /// assert_eq!(stats.gets(), 0);
-    /// ```
-    pub fn gets(&self) -> u64 {
-        self.private_hits + self.shared_hits + self.steal_hits + self.victim_hits + self.creates
-    }
-}
-
-/// A value taken from a [`Pool`]; reset and returned when dropped.
-///
-/// ```
-/// # poolqueue::__doc_model(|| {
-/// let pool = poolqueue::Pool::new(Vec::<u8>::new);
-/// let mut guard: poolqueue::Pooled<'_, Vec<u8>> = pool.get();
-/// guard.push(1);
-/// # });
-/// ```
-pub struct Pooled<'a, T: Send> {
-    pool: &'a Pool<T>,
-    /// Always initialized while the guard lives; `MaybeUninit` so that the fast paths move it
-    /// bytewise and the guard never drops it by itself.
-    value: MaybeUninit<T>,
-}
-
-impl<T: Send> Pooled<'_, T> {
-    /// Takes the value out for good: it is not returned to the pool.
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// let pool = poolqueue::Pool::new(Vec::<u8>::new);
-    /// let mut guard = pool.get();
-    /// guard.push(1);
-    /// let kept: Vec<u8> = poolqueue::Pooled::detach(guard);
-    /// assert_eq!(kept, [1]);
-    /// # });
-    /// ```
-    pub fn detach(this: Self) -> T {
-        let this = ManuallyDrop::new(this);
-        this.pool.count(this.pool.local_shard(), Event::Detached);
-        // SAFETY: the value is initialized while the guard lives; `this` is never used or
-        // dropped again, so the value is taken exactly once.
-        unsafe { this.value.as_ptr().read() }
-    }
-}
-
-impl<T: Send> Deref for Pooled<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: initialized while the guard lives.
-        unsafe { self.value.assume_init_ref() }
-    }
-}
-
-impl<T: Send> DerefMut for Pooled<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: initialized while the guard lives.
-        unsafe { self.value.assume_init_mut() }
-    }
-}
-
-impl<T: Send> Drop for Pooled<'_, T> {
-    /// Resets the value and returns it to the pool; while the thread is panicking, drops it
-    /// instead (counted as discarded), since the panicking code may have left it half-updated.
-    #[inline]
-    fn drop(&mut self) {
-        let value = self.value.as_mut_ptr();
-        if std::thread::panicking() {
-            // SAFETY: initialized while the guard lives; `drop` runs once and `detach` forgets
-            // the guard, so the value is handed over once (`MaybeUninit` never drops it).
-            unsafe { self.pool.discard(value) }
-        } else {
-            // SAFETY: as above.
-            unsafe { self.pool.give_back_from(value) }
-        }
-    }
-}
-
-impl<T: Send + fmt::Debug> fmt::Debug for Pooled<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-/// A value taken from an `Arc<Pool>` by [`Pool::get_owned`]; reset and returned when dropped.
-///
-/// ```
-/// # poolqueue::__doc_model(|| {
-/// let pool = std::sync::Arc::new(poolqueue::Pool::new(Vec::<u8>::new));
-/// let guard: poolqueue::OwnedPooled<Vec<u8>> = pool.get_owned();
-/// drop(pool); // the guard keeps the pool alive
-/// drop(guard);
-/// # });
-/// ```
-pub struct OwnedPooled<T: Send> {
-    pool: std::sync::Arc<Pool<T>>,
-    value: ManuallyDrop<T>,
-}
-
-impl<T: Send> OwnedPooled<T> {
-    /// Takes the value out for good: it is not returned to the pool.
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// let pool = std::sync::Arc::new(poolqueue::Pool::new(String::new));
-    /// let s: String = poolqueue::OwnedPooled::detach(pool.get_owned());
-    /// assert!(s.is_empty());
-    /// # });
-    /// ```
-    pub fn detach(this: Self) -> T {
-        let mut this = ManuallyDrop::new(this);
-        this.pool.count(this.pool.local_shard(), Event::Detached);
-        // SAFETY: `this` is never used or dropped again, so the value and the `Arc` are each
-        // taken exactly once.
-        let value = unsafe { ManuallyDrop::take(&mut this.value) };
-        // SAFETY: as above; the `Arc` goes last, as the pool may drop with it.
-        drop(unsafe { core::ptr::read(&this.pool) });
-        value
-    }
-}
-
-impl<T: Send> Deref for OwnedPooled<T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T: Send> DerefMut for OwnedPooled<T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
-}
-
-impl<T: Send> Drop for OwnedPooled<T> {
-    /// As [`Pooled`]'s: returned to the pool, or dropped while the thread is panicking.
-    fn drop(&mut self) {
-        let value: *mut T = &mut *self.value;
-        if std::thread::panicking() {
-            // SAFETY: as in `Pooled::drop`; `ManuallyDrop` never drops it by itself.
-            unsafe { self.pool.discard(value) }
-        } else {
-            // SAFETY: as above.
-            unsafe { self.pool.give_back_from(value) }
-        }
-    }
-}
-
-impl<T: Send + fmt::Debug> fmt::Debug for OwnedPooled<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
     }
 }

@@ -14,6 +14,7 @@
 use core::mem::MaybeUninit;
 use core::ptr;
 
+use super::stats::{Event, EVENTS};
 use crate::chain;
 use crate::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 
@@ -23,25 +24,6 @@ use crate::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 const BUCKETS: usize = usize::BITS as usize;
 #[cfg(any(feature = "loom", feature = "shuttle"))]
 const BUCKETS: usize = 4;
-
-/// The events the opt-in counters record, as indices into a counter array.
-#[derive(Clone, Copy, Debug)]
-#[repr(usize)]
-pub(crate) enum Event {
-    PrivateHit,
-    SharedHit,
-    StealHit,
-    VictimHit,
-    Create,
-    Put,
-    Rejected,
-    Evicted,
-    Released,
-    Detached,
-    Discarded,
-}
-
-pub(crate) const EVENTS: usize = Event::Discarded as usize + 1;
 
 /// A slot for one value. Unlike `Option<T>`, taking the value leaves its bytes alone (only the
 /// flag changes), so a value moved in and out whole is never partly overwritten in between: for
