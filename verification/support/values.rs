@@ -9,15 +9,15 @@ use std::sync::{Arc, Mutex};
 
 /// Drop counts per value identity, shared by the values of one execution.
 #[derive(Default)]
-pub struct Drops(Mutex<HashMap<u64, u32>>);
+pub(crate) struct Drops(Mutex<HashMap<u64, u32>>);
 
 impl Drops {
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::default()
     }
 
     /// Every identity in `ids` was dropped exactly once, and nothing else was dropped.
-    pub fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
+    pub(crate) fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
         let drops = self.0.lock().unwrap();
         let mut expected = 0;
         for id in ids {
@@ -38,20 +38,20 @@ impl Drops {
 
 /// A value with an identity in a `Box` (so Miri and allocators see a real allocation per value)
 /// that records its drop.
-pub struct Item {
+pub(crate) struct Item {
     id: Box<u64>,
     drops: Arc<Drops>,
 }
 
 impl Item {
-    pub fn new(id: u64, drops: &Arc<Drops>) -> Self {
+    pub(crate) fn new(id: u64, drops: &Arc<Drops>) -> Self {
         Item {
             id: Box::new(id),
             drops: drops.clone(),
         }
     }
 
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         *self.id
     }
 }
@@ -66,8 +66,8 @@ impl Drop for Item {
 /// duplicate) and nothing else was popped.
 /// Keeps a popped value (so it is dropped later, by the test) and reports the pop's result to
 /// the history.
-pub fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> poolqueue::__verify::lincheck::Ret {
-    use poolqueue::__verify::lincheck::Ret;
+pub(crate) fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> lincheck::Ret {
+    use lincheck::Ret;
     match value {
         Some(v) => {
             let id = v.id();
@@ -78,7 +78,7 @@ pub fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> poolqueue::__verify:
     }
 }
 
-pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
+pub(crate) fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
     let mut popped_sorted = popped.to_vec();
     popped_sorted.sort_unstable();
     for w in popped_sorted.windows(2) {
@@ -106,7 +106,7 @@ pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
 /// Panics with `failure` (if any) after forgetting `values`: when a value came out twice, its
 /// two copies share one allocation, and dropping both while unwinding would abort the process
 /// before the failure and its schedule are printed.
-pub fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
+pub(crate) fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
     if let Err(message) = failure {
         std::mem::forget(values);
         panic!("{message}");
