@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use loom::thread;
 
-use crate::support::ledger::{tracked_pool, Ledger};
+use crate::support::values::{tracked_pool, Ledger};
 
 /// Runs `f` under loom (preemption bound 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise) and
 /// returns how many executions it explored.
@@ -37,7 +37,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) -> usize {
 #[test]
 fn steal_races_the_owner() {
     model(|| {
-        let ledger = Arc::new(Ledger::default());
+        let ledger = Ledger::new();
         let pool = Arc::new(tracked_pool(&ledger));
         let held: Vec<_> = (0..2).map(|_| pool.get()).collect();
         drop(held); // one private, one in the chain
@@ -64,7 +64,7 @@ fn steal_races_the_owner() {
 #[test]
 fn release_races_get_and_return() {
     model(|| {
-        let ledger = Arc::new(Ledger::default());
+        let ledger = Ledger::new();
         let pool = Arc::new(tracked_pool(&ledger));
         let held: Vec<_> = (0..2).map(|_| pool.get()).collect();
         drop(held);
@@ -87,7 +87,7 @@ fn release_races_get_and_return() {
 #[test]
 fn exited_shard_goes_to_one_later_thread() {
     model(|| {
-        let ledger = Arc::new(Ledger::default());
+        let ledger = Ledger::new();
         let pool = Arc::new(tracked_pool(&ledger));
         let first = {
             let pool = pool.clone();

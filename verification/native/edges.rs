@@ -4,13 +4,22 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
 
-use crate::support::drop_log::{DropLog, NEAR_WRAP};
+use crate::support::values::{Item, Ledger};
+use crate::support::NEAR_WRAP;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue, CapacityError};
 
 #[test]
 fn capacity_errors_are_typed_and_clear() {
-    for bad in [0, 1, 3, 100, (1 << 30) + 2, 1 << 31, usize::MAX] {
+    for bad in [
+        0,
+        1,
+        3,
+        100,
+        CapacityError::MAX + 2,
+        CapacityError::MAX * 2,
+        usize::MAX,
+    ] {
         let err: CapacityError = dequeue::new::<u8>(bad).unwrap_err();
         assert_eq!(err.requested(), bad);
         let msg = err.to_string();
@@ -21,7 +30,9 @@ fn capacity_errors_are_typed_and_clear() {
         let _: &dyn std::error::Error = &err;
     }
     assert_eq!(CapacityError::MIN, 2);
+    // The documented limit (DESIGN: a power of two in 2..=2^30), pinned here once.
     assert_eq!(CapacityError::MAX, 1 << 30);
+    assert_eq!(chain::MAX_RING_CAPACITY, CapacityError::MAX);
 }
 
 #[test]
@@ -73,28 +84,28 @@ fn owner_is_lifo_and_stealers_are_fifo_across_the_wrap() {
 
 #[test]
 fn chain_stealers_outlive_the_owner_and_keep_draining() {
-    let log = DropLog::new(30);
+    let log = Ledger::new();
     let (owner, stealer) = chain::new();
     for id in 0..30 {
-        owner.push_head(log.token(id));
+        owner.push_head(Item::new(id, &log));
     }
     let other = owner.stealer();
     drop(owner);
-    let got: Vec<usize> = std::iter::from_fn(|| other.pop_tail())
-        .map(|t| t.id)
+    let got: Vec<u64> = std::iter::from_fn(|| other.pop_tail())
+        .map(|t| t.id())
         .collect();
     assert_eq!(got, (0..30).collect::<Vec<_>>());
-    assert_eq!(stealer.pop_tail().map(|t| t.id), None);
-    log.assert_each_dropped_once();
+    assert_eq!(stealer.pop_tail().map(|t| t.id()), None);
+    log.assert_each_dropped_once(0..30);
 }
 
 #[test]
 fn dropping_every_dequeue_handle_drops_each_value_once() {
     // Ring: some values popped from each end, the rest left inside across the wrap.
-    let log = DropLog::new(16);
+    let log = Ledger::new();
     let (mut owner, stealer) = hooks::dequeue_with_start_index(16, u32::MAX - 3).unwrap();
     for id in 0..16 {
-        owner.push_head(log.token(id)).unwrap();
+        owner.push_head(Item::new(id, &log)).unwrap();
     }
     drop(stealer.pop_tail());
     drop(owner.pop_head());
@@ -103,16 +114,16 @@ fn dropping_every_dequeue_handle_drops_each_value_once() {
     drop(stealer);
     assert_eq!(log.drops(5), 0, "values stay alive while a stealer exists");
     drop(clones);
-    log.assert_each_dropped_once();
+    log.assert_each_dropped_once(0..16);
 }
 
 #[test]
 fn dropping_every_chain_handle_drops_each_value_once() {
     // Values in several rings, some rings already unlinked and retired.
-    let log = DropLog::new(200);
+    let log = Ledger::new();
     let (owner, stealer) = chain::new();
     for id in 0..200 {
-        owner.push_head(log.token(id));
+        owner.push_head(Item::new(id, &log));
     }
     for _ in 0..30 {
         drop(stealer.pop_tail()); // drains the 8- and 16-slot rings: both retired
@@ -122,44 +133,44 @@ fn dropping_every_chain_handle_drops_each_value_once() {
     let moved = thread::spawn(move || owner).join().unwrap(); // the owner is Send
     drop(stealer);
     drop(moved);
-    log.assert_each_dropped_once();
+    log.assert_each_dropped_once(0..200);
 }
 
 #[test]
 fn dequeue_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
-    let log = DropLog::new(12);
+    let log = Ledger::new();
     let (mut owner, stealer) = dequeue::new(16).unwrap();
     for id in 0..12 {
         let token = if id == 4 {
-            log.panicking_token(id)
+            log.panicking(id)
         } else {
-            log.token(id)
+            Item::new(id, &log)
         };
         owner.push_head(token).unwrap();
     }
     drop(stealer);
     let unwound = catch_unwind(AssertUnwindSafe(|| drop(owner)));
     assert!(unwound.is_err(), "the panic reaches the caller");
-    log.assert_each_dropped_once();
+    log.assert_each_dropped_once(0..12);
 }
 
 #[test]
 fn chain_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     // The panic hits an older ring; the newer rings must still be freed.
-    let log = DropLog::new(50);
+    let log = Ledger::new();
     let (owner, stealer) = chain::new();
     for id in 0..50 {
         let token = if id == 3 {
-            log.panicking_token(id)
+            log.panicking(id)
         } else {
-            log.token(id)
+            Item::new(id, &log)
         };
         owner.push_head(token);
     }
     drop(owner);
     let unwound = catch_unwind(AssertUnwindSafe(|| drop(stealer)));
     assert!(unwound.is_err(), "the panic reaches the caller");
-    log.assert_each_dropped_once();
+    log.assert_each_dropped_once(0..50);
 }
 
 #[test]

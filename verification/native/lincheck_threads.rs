@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use crate::support::knobs;
-use crate::support::values::{self, Drops, Item};
+use crate::support::values::{self, Item, Ledger};
 use lincheck::{self, Call, Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue};
@@ -160,7 +160,7 @@ fn burst<O: OwnerSide, S: StealerSide>(
     stealer: S,
     spec: Spec,
     rng: &mut Rng,
-    drops: &std::sync::Arc<Drops>,
+    drops: &std::sync::Arc<Ledger>,
     totals: &mut Totals,
 ) -> Result<u64, String> {
     let small = cfg!(miri);
@@ -319,7 +319,7 @@ fn dequeue_bursts_are_linearizable() {
     campaign("dequeue", seed(), |rng, totals| {
         let capacity = 2 << rng.below(3); // 2, 4 or 8
         let start = u32::MAX - rng.below(2 * capacity as u64) as u32;
-        let drops = Drops::new();
+        let drops = Ledger::new();
         let (owner, stealer) = hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
         let created = burst(
             owner,
@@ -338,7 +338,7 @@ fn dequeue_bursts_are_linearizable() {
 fn chain_bursts_are_linearizable() {
     campaign("chain", seed(), |rng, totals| {
         let start = u32::MAX - rng.below(16) as u32;
-        let drops = Drops::new();
+        let drops = Ledger::new();
         // Every ring of the chain is allocated on this thread (the owner runs here).
         let rings = hooks::RingScope::new();
         let entered = rings.enter();

@@ -4,7 +4,7 @@
 //! it still holds exactly once.
 use std::collections::VecDeque;
 
-use crate::support::drop_log::DropLog;
+use crate::support::values::{Item, Ledger};
 use poolqueue::__test_hooks as hooks;
 use proptest::prelude::*;
 
@@ -48,17 +48,17 @@ proptest! {
         ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 48 } else { 200 }),
     ) {
         let capacity = 1usize << log2_cap;
-        let log = DropLog::new(ops.len());
+        let log = Ledger::new();
         {
             let (mut owner, stealer) = hooks::dequeue_with_start_index(capacity, start).unwrap();
-            let mut model: VecDeque<usize> = VecDeque::new();
-            for (id, op) in ops.iter().enumerate() {
+            let mut model: VecDeque<u64> = VecDeque::new();
+            for (id, op) in (0u64..).zip(ops.iter()) {
                 match op {
                     Op::Push => {
-                        let result = owner.push_head(log.token(id));
+                        let result = owner.push_head(Item::new(id, &log));
                         if model.len() == capacity {
                             let back = result.expect_err("push into a full ring must fail");
-                            prop_assert_eq!(back.id, id, "a full ring hands the same value back");
+                            prop_assert_eq!(back.id(), id, "a full ring hands the same value back");
                             drop(back);
                         } else {
                             prop_assert!(result.is_ok(), "push into a ring with room must succeed");
@@ -66,14 +66,14 @@ proptest! {
                         }
                     }
                     Op::PopHead => {
-                        prop_assert_eq!(owner.pop_head().map(|t| t.id), model.pop_back());
+                        prop_assert_eq!(owner.pop_head().map(|t| t.id()), model.pop_back());
                     }
                     Op::PopTail => {
-                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id), model.pop_front());
+                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id()), model.pop_front());
                     }
                     Op::PopTailFreshStealer => {
                         let fresh = owner.stealer().clone();
-                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id), model.pop_front());
+                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id()), model.pop_front());
                     }
                     Op::Len => {}
                 }
@@ -83,13 +83,13 @@ proptest! {
                 prop_assert_eq!(owner.capacity(), capacity);
             }
             // Every token not in the model was dropped exactly once already.
-            for (id, op) in ops.iter().enumerate() {
+            for (id, op) in (0u64..).zip(ops.iter()) {
                 let expected = u32::from(!model.contains(&id) && matches!(op, Op::Push));
                 prop_assert_eq!(log.drops(id), expected, "token {} before drop", id);
             }
         }
         // Dropping owner and stealer dropped what the ring still held.
-        for (id, op) in ops.iter().enumerate() {
+        for (id, op) in (0u64..).zip(ops.iter()) {
             prop_assert_eq!(log.drops(id), u32::from(matches!(op, Op::Push)), "token {}", id);
         }
     }
@@ -99,25 +99,25 @@ proptest! {
         start in start_index(),
         ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 64 } else { 300 }),
     ) {
-        let log = DropLog::new(ops.len());
+        let log = Ledger::new();
         {
             let (owner, stealer) = hooks::chain_with_start_index(start);
-            let mut model: VecDeque<usize> = VecDeque::new();
-            for (id, op) in ops.iter().enumerate() {
+            let mut model: VecDeque<u64> = VecDeque::new();
+            for (id, op) in (0u64..).zip(ops.iter()) {
                 match op {
                     Op::Push => {
-                        owner.push_head(log.token(id));
+                        owner.push_head(Item::new(id, &log));
                         model.push_back(id);
                     }
                     Op::PopHead => {
-                        prop_assert_eq!(owner.pop_head().map(|t| t.id), model.pop_back());
+                        prop_assert_eq!(owner.pop_head().map(|t| t.id()), model.pop_back());
                     }
                     Op::PopTail => {
-                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id), model.pop_front());
+                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id()), model.pop_front());
                     }
                     Op::PopTailFreshStealer => {
                         let fresh = owner.stealer().clone();
-                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id), model.pop_front());
+                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id()), model.pop_front());
                     }
                     Op::Len => {}
                 }
@@ -128,10 +128,10 @@ proptest! {
                 let caps = owner.ring_capacities();
                 prop_assert!(!caps.is_empty());
                 prop_assert!(caps.windows(2).all(|w| w[1] == 2 * w[0]), "{:?}", caps);
-                prop_assert!(caps.iter().all(|&c| (8..=1 << 30).contains(&c)), "{:?}", caps);
+                prop_assert!(caps.iter().all(|&c| (8..=poolqueue::chain::MAX_RING_CAPACITY).contains(&c)), "{:?}", caps);
             }
         }
-        for (id, op) in ops.iter().enumerate() {
+        for (id, op) in (0u64..).zip(ops.iter()) {
             prop_assert_eq!(log.drops(id), u32::from(matches!(op, Op::Push)), "token {}", id);
         }
     }

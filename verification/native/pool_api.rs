@@ -1,15 +1,16 @@
 //! `Pool` in normal builds: the runtime halves of "Go's pool pitfalls" (the compile-time halves
 //! are `compile_fail` doc tests in `src/pool/mod.rs`), exactly-once drops across threads,
 //! releases, thread exits and panics, and zero allocations per operation in steady state.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 
 use poolqueue::{Pool, Pooled, Reset};
 
 use crate::support::alloc::allocations;
+use crate::support::values::{self, Item, Ledger};
 
 /// `n`, or a small fraction of it under Miri.
 const fn scaled(n: u64) -> u64 {
@@ -20,76 +21,9 @@ const fn scaled(n: u64) -> u64 {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// A tracked value: a ledger records every creation and drop and fails on a double drop; a flag
-// fails if two users hold the value at once.
-
-#[derive(Default)]
-struct Ledger {
-    created: AtomicU64,
-    dropped: Mutex<HashSet<u64>>,
-}
-
-impl Ledger {
-    fn make(self: &Arc<Self>) -> Tracked {
-        Tracked {
-            id: self.created.fetch_add(1, Ordering::SeqCst),
-            ledger: self.clone(),
-            in_use: AtomicBool::new(false),
-            uses: 0,
-        }
-    }
-    fn created(&self) -> u64 {
-        self.created.load(Ordering::SeqCst)
-    }
-    fn dropped(&self) -> u64 {
-        self.dropped.lock().unwrap().len() as u64
-    }
-    fn assert_all_dropped(&self) {
-        assert_eq!(
-            self.dropped(),
-            self.created(),
-            "a created value was never dropped"
-        );
-    }
-}
-
-struct Tracked {
-    id: u64,
-    ledger: Arc<Ledger>,
-    in_use: AtomicBool,
-    uses: u64,
-}
-
-impl Tracked {
-    /// Marks the value as held by one user; fails if another user holds it.
-    fn enter(&self) {
-        assert!(
-            !self.in_use.swap(true, Ordering::SeqCst),
-            "value {} handed to two users",
-            self.id
-        );
-    }
-    fn leave(&self) {
-        self.in_use.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let fresh = self
-            .ledger
-            .dropped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(self.id);
-        assert!(fresh, "value {} dropped twice", self.id);
-    }
-}
-
-fn tracked_pool(ledger: &Arc<Ledger>) -> Pool<Tracked> {
-    let maker = ledger.clone();
-    Pool::with_reset(move || maker.make(), |t| t.uses = 0).with_counters()
+/// The ledger's pool, with the statistics counters on.
+fn tracked_pool(ledger: &Arc<Ledger>) -> Pool<Item> {
+    values::tracked_pool(ledger).with_counters()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,15 +66,15 @@ fn bug2_returned_bytes_do_not_alias_the_pool() {
 /// Bugs 3 and 4: a value goes back once (by move); a returned value is reachable by one user.
 #[test]
 fn bug3_bug4_a_value_returns_once() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     let a = pool.get();
-    let id = a.id;
+    let id = a.id();
     drop(a);
     let b = pool.get();
     let c = pool.get(); // the only idle value is held by `b`: a new one
-    assert_eq!(b.id, id);
-    assert_ne!(c.id, id);
+    assert_eq!(b.id(), id);
+    assert_ne!(c.id(), id);
     drop((b, c));
     drop(pool);
     ledger.assert_all_dropped();
@@ -216,7 +150,7 @@ fn bug7_no_allocation_per_operation() {
 /// Bug 8: a pool is not a cache: contents are reset, and values are gone after two releases.
 #[test]
 fn bug8_pool_is_not_a_cache() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     let pool_of_strings = Pool::new(String::new);
     pool_of_strings.put("key=value".into());
@@ -226,7 +160,7 @@ fn bug8_pool_is_not_a_cache() {
     pool.release();
     pool.release();
     assert_eq!(ledger.dropped(), 1, "two releases drop an idle value");
-    assert_eq!(pool.get().id, 1, "a new value was created");
+    assert_eq!(pool.get().id(), 1, "a new value was created");
 }
 
 /// Bug 9: `get` never returns "nothing"; an empty pool creates.
@@ -239,7 +173,7 @@ fn bug9_get_never_returns_nothing() {
 /// Bug 10: no thread affinity: values put on one thread are stolen by another.
 #[test]
 fn bug10_values_move_between_threads() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
     let mine = pool.get();
@@ -268,7 +202,7 @@ fn bug10_values_move_between_threads() {
 
 #[test]
 fn victim_generation_survives_exactly_one_release() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
     let mine = pool.get();
@@ -302,7 +236,7 @@ fn victim_generation_survives_exactly_one_release() {
 
 #[test]
 fn exited_threads_shards_are_inherited_or_stolen() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     for round in 0..scaled(200) {
         thread::scope(|s| {
@@ -329,7 +263,7 @@ fn exited_threads_shards_are_inherited_or_stolen() {
 
 #[test]
 fn concurrent_gets_puts_and_releases_drop_everything_once() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger).max_idle(16);
     thread::scope(|s| {
         for t in 0..4 {
@@ -366,7 +300,7 @@ fn concurrent_gets_puts_and_releases_drop_everything_once() {
 
 #[test]
 fn panicking_reset_drops_the_value_once() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let maker = ledger.clone();
     let pool = Pool::with_reset(
         move || maker.make(),
@@ -389,7 +323,7 @@ fn panicking_reset_drops_the_value_once() {
 #[test]
 fn panicking_drop_during_pool_drop_leaks_nothing_else() {
     struct Bomb {
-        _inner: Tracked,
+        _inner: Item,
         explode: bool,
     }
     impl Drop for Bomb {
@@ -399,7 +333,7 @@ fn panicking_drop_during_pool_drop_leaks_nothing_else() {
             }
         }
     }
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let maker = ledger.clone();
     let pool = Pool::with_reset(
         move || Bomb {
@@ -423,10 +357,10 @@ fn panicking_drop_during_pool_drop_leaks_nothing_else() {
 
 #[test]
 fn retain_and_max_idle_drop_what_they_refuse() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let maker = ledger.clone();
     let pool = Pool::with_reset(move || maker.make(), |_| {})
-        .retain(|t| t.id % 2 == 0)
+        .retain(|t| t.id() % 2 == 0)
         .max_idle(3)
         .with_counters();
     let held: Vec<_> = (0..10).map(|_| pool.get()).collect();
@@ -465,10 +399,10 @@ fn owned_guards_cross_threads() {
 )]
 fn guards_in_thread_local_destructors_are_dropped_once() {
     static LEDGER: std::sync::OnceLock<Arc<Ledger>> = std::sync::OnceLock::new();
-    static POOL: std::sync::OnceLock<Pool<Tracked>> = std::sync::OnceLock::new();
+    static POOL: std::sync::OnceLock<Pool<Item>> = std::sync::OnceLock::new();
     let ledger = LEDGER.get_or_init(Default::default).clone();
     let pool = POOL.get_or_init(|| tracked_pool(&ledger));
-    struct Holder(Option<Pooled<'static, Tracked>>);
+    struct Holder(Option<Pooled<'static, Item>>);
     impl Drop for Holder {
         fn drop(&mut self) {
             // Runs during thread teardown, before or after the pool's thread id is given back.

@@ -3,37 +3,11 @@
 //! generations. After every step the set of dropped values must equal the model's, and every
 //! `get` must hand out a value the model allows (primary first, then victim, then new).
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 
-use poolqueue::{Pool, Pooled};
+use poolqueue::Pooled;
 use proptest::prelude::*;
 
-#[derive(Default)]
-struct Ledger {
-    next: u64,
-    dropped: BTreeSet<u64>,
-}
-
-struct Tracked {
-    id: u64,
-    ledger: Arc<Mutex<Ledger>>,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let fresh = self.ledger.lock().unwrap().dropped.insert(self.id);
-        assert!(fresh, "value {} dropped twice", self.id);
-    }
-}
-
-fn make(ledger: &Arc<Mutex<Ledger>>) -> Tracked {
-    let mut l = ledger.lock().unwrap();
-    l.next += 1;
-    Tracked {
-        id: l.next,
-        ledger: ledger.clone(),
-    }
-}
+use crate::support::values::{tracked_pool, Item, Ledger};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -62,39 +36,38 @@ struct Model {
 }
 
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let maker = ledger.clone();
-    let pool = Pool::with_reset(move || make(&maker), |_| {});
-    let mut held: Vec<Pooled<'_, Tracked>> = Vec::new();
+    let ledger = Ledger::new();
+    let pool = tracked_pool(&ledger);
+    let mut held: Vec<Pooled<'_, Item>> = Vec::new();
     let mut model = Model::default();
     for op in ops {
         match op {
             Op::Get => {
-                let before = ledger.lock().unwrap().next;
+                let before = ledger.created();
                 let got = pool.get();
-                let id = got.id;
+                let id = got.id();
                 if !model.primary.is_empty() {
                     prop_assert!(model.primary.remove(&id), "{id} is not primary: {model:?}");
                 } else if !model.victim.is_empty() {
                     prop_assert!(model.victim.remove(&id), "{id} is not a victim: {model:?}");
                 } else {
-                    prop_assert_eq!(id, before + 1, "expected a new value: {:?}", model);
+                    prop_assert_eq!(id, before, "expected a new value: {:?}", model);
                 }
                 held.push(got);
             }
             Op::Return(i) if !held.is_empty() => {
                 let guard = held.swap_remove(i % held.len());
-                model.primary.insert(guard.id);
+                model.primary.insert(guard.id());
                 drop(guard);
             }
             Op::Detach(i) if !held.is_empty() => {
                 let value = Pooled::detach(held.swap_remove(i % held.len()));
-                model.dropped.insert(value.id);
+                model.dropped.insert(value.id());
                 drop(value);
             }
             Op::Put => {
-                let value = make(&ledger);
-                model.primary.insert(value.id);
+                let value = ledger.make();
+                model.primary.insert(value.id());
                 pool.put(value);
             }
             Op::Release => {
@@ -104,14 +77,13 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Return(_) | Op::Detach(_) => {}
         }
-        prop_assert_eq!(&ledger.lock().unwrap().dropped, &model.dropped);
+        prop_assert_eq!(&ledger.dropped_ids(), &model.dropped);
     }
     drop(held);
     drop(pool);
-    let l = ledger.lock().unwrap();
     prop_assert_eq!(
-        l.dropped.len() as u64,
-        l.next,
+        ledger.dropped(),
+        ledger.created(),
         "pool drop left values behind"
     );
     Ok(())

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::support::drop_log::NEAR_WRAP;
+use crate::support::NEAR_WRAP;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue};
 

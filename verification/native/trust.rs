@@ -14,7 +14,7 @@ use poolqueue::__test_hooks::{collect_retired, live_ring_slots, live_rings};
 use poolqueue::{chain, Pool, Pooled};
 
 use crate::support::alloc::allocations;
-use crate::support::ledger::{tracked_pool, Ledger};
+use crate::support::values::{tracked_pool, Ledger};
 
 /// Runs `body` in a child process of this test binary, alone (`--exact`, one test thread), so
 /// that process-wide figures (live rings, RSS) see only this test.
@@ -316,7 +316,7 @@ fn a_released_pool_gives_its_memory_back() {
 
 #[test]
 fn release_ages_the_values_of_exited_threads() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
     drop(pool.get()); // this thread's own value, reused below
     let values_before = ledger.created();

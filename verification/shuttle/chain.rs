@@ -12,12 +12,12 @@
 //! happens (the interesting paths must be reached).
 //!
 //! Replay a failing schedule with `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features
-//! shuttle --test shuttle_chain -- --ignored replay --nocapture`.
+//! shuttle --test shuttle chain::replay -- --ignored --nocapture`.
 
 use std::sync::atomic::Ordering;
 
 use crate::harness::{self, Stats};
-use crate::support::values::{self, Drops, Item};
+use crate::support::values::{self, Item, Ledger};
 use lincheck::{Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
 use poolqueue::chain;
@@ -33,7 +33,7 @@ fn scenario(stats: &Stats) {
     let stealers = rng.gen_range(2..=4usize);
     let owner_calls = rng.gen_range(16..=36usize);
     let clock = harness::clock();
-    let drops = Drops::new();
+    let drops = Ledger::new();
     let (mut owner, stealer) = hooks::chain_with_start_index::<Item>(start);
     let mut log = Log::new(clock.clone(), 0);
     let mut next_id = 0u64;

@@ -13,12 +13,12 @@
 //!   a livelocked one fails with its schedule.
 //!
 //! A failure prints shuttle's schedule string; replay it with
-//! `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features shuttle --test shuttle_dequeue
-//! -- --ignored replay --nocapture`. Knobs: `POOLQUEUE_SHUTTLE_ITERS` (executions per scheduler),
+//! `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features shuttle --test shuttle
+//! dequeue::replay -- --ignored --nocapture`. Knobs: `POOLQUEUE_SHUTTLE_ITERS` (executions per scheduler),
 //! `POOLQUEUE_SHUTTLE_SEED`.
 
 use crate::harness::{self, Stats};
-use crate::support::values::{self, Drops, Item};
+use crate::support::values::{self, Item, Ledger};
 use lincheck::{Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
 use shuttle::rand::{thread_rng, Rng};
@@ -36,7 +36,7 @@ fn scenario(stats: &Stats) {
     let stealers = rng.gen_range(2..=5usize);
     let owner_calls = rng.gen_range(16..=32usize);
     let clock = harness::clock();
-    let drops = Drops::new();
+    let drops = Ledger::new();
     let (mut owner, stealer) = hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
 
     let thieves: Vec<_> = (0..stealers)

@@ -5,7 +5,7 @@
 //! - `POOLQUEUE_SHUTTLE_ITERS`: executions per scheduler per test (default in each suite).
 //! - `POOLQUEUE_SHUTTLE_SEED`: fixes the schedulers' seeds (default: fresh seeds every run).
 //! - `POOLQUEUE_SHUTTLE_REPLAY`: a schedule printed by a failing run; the `replay` test of the
-//!   same suite re-runs exactly that execution (`-- --ignored replay --nocapture`).
+//!   same module re-runs exactly that execution (`<module>::replay -- --ignored --nocapture`).
 
 #![allow(dead_code)] // each suite uses a different part
 

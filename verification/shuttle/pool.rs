@@ -6,10 +6,10 @@ use std::sync::Arc;
 use poolqueue::Pooled;
 use shuttle::thread;
 
-use crate::support::ledger::{tracked_pool, Ledger};
+use crate::support::values::{tracked_pool, Ledger};
 
 fn scenario() {
-    let ledger = Arc::new(Ledger::default());
+    let ledger = Ledger::new();
     let pool = Arc::new(tracked_pool(&ledger));
     // The main thread takes its shard first and leaves values in its chain for thieves.
     let seeded: Vec<_> = (0..3).map(|_| pool.get()).collect();
