@@ -11,6 +11,7 @@
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
+//! | [`support_checks`] | the shared helpers: knobs fail loudly, the ledger reports leaks and duplicates |
 //! | [`trust`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
 //!
 //! Its types only work outside a model, so the whole binary is compiled out under the `loom` and
@@ -27,4 +28,5 @@ mod model;
 mod pool_api;
 mod pool_model;
 mod stress;
+mod support_checks;
 mod trust;

@@ -26,14 +26,25 @@ where
     T::Err: Debug,
 {
     match std::env::var(name) {
-        Ok(v) => Some(
-            v.trim()
-                .parse()
-                .unwrap_or_else(|e| panic!("{name}={v:?} is not a valid value: {e:?}")),
-        ),
+        Ok(v) => Some(parse(name, &v)),
         Err(std::env::VarError::NotPresent) => None,
         Err(e) => panic!("{name}: {e}"),
     }
+}
+
+/// `value` (of the knob `name`) parsed as `T`, surrounding blanks ignored.
+///
+/// # Panics
+/// If it does not parse, naming the knob and the value.
+#[track_caller]
+pub(crate) fn parse<T: FromStr>(name: &str, value: &str) -> T
+where
+    T::Err: Debug,
+{
+    value
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}={value:?} is not a valid value: {e:?}"))
 }
 
 /// Whether the flag `name` is set (to anything); `POOLQUEUE_LONG=1` selects the long campaigns.
