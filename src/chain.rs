@@ -62,7 +62,7 @@ use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, O
 pub const FIRST_RING_CAPACITY: usize = 8;
 
 /// The largest ring's capacity; once reached, every new ring has this many slots.
-pub const MAX_RING_CAPACITY: usize = 1 << 30;
+pub const MAX_RING_CAPACITY: usize = crate::CapacityError::MAX;
 
 /// The capacity of the ring linked after a full ring of `capacity` slots.
 ///

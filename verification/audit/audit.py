@@ -191,31 +191,29 @@ LOGIC_BUGS = [
         "the unlinking stealer clears `next.prev` before its tail CAS (even if it loses it)",
         [(
             "src/chain.rs",
-            """            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                // SAFETY: `next` was read while pinned and is linked.
-                let successor = unsafe { &*next };
-                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
-                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
-                // before its snapshot of pinned threads.
-                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
-            """            unsafe { &*next }
+            """        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {
+            // SAFETY: `next` was read while pinned and is linked.
+            let successor = unsafe { &*next };
+            // Relaxed: after it the owner cannot reach `node` any more. A null publishes no
+            // data; the reclaimer's SeqCst fence (in `retire`, below) orders this store before
+            // its snapshot of pinned threads.
+            successor
                 .alive()
                 .prev
-                .store(ptr::null_mut(), Ordering::Relaxed);
-            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {""",
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """        unsafe { &*next }
+            .alive()
+            .prev
+            .store(ptr::null_mut(), Ordering::Relaxed);
+        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {""",
         )],
     ),
     (
@@ -223,18 +221,18 @@ LOGIC_BUGS = [
         "the unlinking stealer retires the ring before clearing `next.prev`",
         [(
             "src/chain.rs",
-            """                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);
-                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
-                // and it is now unreachable from `tail` and from `prev`; it holds no values.
-                unsafe { guard.retire(node) };""",
-            """                unsafe { guard.retire(node) };
-                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
+            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            unsafe { guard.retire(node) };""",
+            """            unsafe { guard.retire(node) };
+            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
         )],
     ),
     (
@@ -242,11 +240,11 @@ LOGIC_BUGS = [
         "the unlinking stealer never clears `next.prev` (the owner can walk into a retired ring)",
         [(
             "src/chain.rs",
-            """                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
-            """                let _ = successor;""",
+            """            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """            let _ = successor;""",
         )],
     ),
     (
@@ -254,20 +252,18 @@ LOGIC_BUGS = [
         "every stealer that finds the ring drained retires it before the tail CAS",
         [(
             "src/chain.rs",
-            """            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
-            """            unsafe { guard.retire(node) };
-            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
+            """        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
+            """        unsafe { guard.retire(node) };
+        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
         ), (
             "src/chain.rs",
-            """                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
-                // and it is now unreachable from `tail` and from `prev`; it holds no values.
-                unsafe { guard.retire(node) };""",
+            """            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
+            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            unsafe { guard.retire(node) };""",
             "",
         )],
     ),
