@@ -96,6 +96,13 @@ pub fn collect_retired(expected_live: usize) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct RingScope(Arc<AtomicUsize>);
 
+/// Scopes entered and not yet left, over all threads. While it is 0 (every test that does not use
+/// a scope), ring allocations never touch [`CURRENT`], so no thread gains a thread-local
+/// destructor from this hook (an extra destructor would change the timing of thread exits that
+/// the pool's tests observe).
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+static ENTERED: AtomicUsize = AtomicUsize::new(0);
+
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 std::thread_local! {
     /// The scope the calling thread's ring allocations count in.
@@ -112,6 +119,8 @@ impl Drop for Entered {
     fn drop(&mut self) {
         let previous = self.0.take();
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+        // Relaxed: only the entering thread's own allocations read the scope (program order).
+        ENTERED.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -124,6 +133,8 @@ impl RingScope {
 
     /// Counts the rings the calling thread allocates in this scope until the guard drops.
     pub fn enter(&self) -> Entered {
+        // Relaxed: as in `Entered::drop`.
+        ENTERED.fetch_add(1, Ordering::Relaxed);
         Entered(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
     }
 
@@ -151,6 +162,10 @@ impl RingScope {
     /// Called by the ring tracker when a ring is allocated: the calling thread's scope, if any,
     /// counted one more.
     pub(crate) fn allocated() -> Option<RingScope> {
+        // Relaxed: a scope entered on this thread was counted before, in program order.
+        if ENTERED.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
         // Relaxed: as in `live`.
         scope.0.fetch_add(1, Ordering::Relaxed);

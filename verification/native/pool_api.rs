@@ -203,15 +203,19 @@ fn bug10_values_move_between_threads() {
 #[test]
 fn victim_generation_survives_exactly_one_release() {
     let ledger = Ledger::new();
-    let pool = tracked_pool(&ledger);
+    let pool = Arc::new(tracked_pool(&ledger));
     // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
     let mine = pool.get();
-    thread::scope(|s| {
-        s.spawn(|| {
-            let held: Vec<_> = (0..20).map(|_| pool.get()).collect();
-            drop(held); // one in that thread's private slot, 19 in its chain
-        });
-    });
+    // A joined `JoinHandle`, not a scoped thread: `join` returns only after the thread's
+    // thread-local destructors ran (which register its exit with the pool), while a scope may
+    // return as soon as the closure has, and the first `release` would race the exit.
+    let theirs = pool.clone();
+    thread::spawn(move || {
+        let held: Vec<_> = (0..20).map(|_| theirs.get()).collect();
+        drop(held); // one in that thread's private slot, 19 in its chain
+    })
+    .join()
+    .unwrap();
     pool.release(); // the 19 chain values become victims
     assert_eq!(ledger.dropped(), 0);
     let back: Vec<_> = (0..19).map(|_| pool.get()).collect();
