@@ -58,8 +58,8 @@ if [ "$run" = 1 ]; then
     for w in $(grep -o 'id: "[a-z0-9_]*"' benches/harness/mod.rs | cut -d'"' -f2); do
         rm -rf "$target/criterion/$w"
     done
-    echo "== Rust: poolqueue (cargo bench --bench ring)"
-    cargo bench --bench ring -- "${crit[@]}" 2>&1 | tee "$out/rust-ring.log" | (grep -E '^[a-f]_|time:' || true)
+    echo "== Rust: poolqueue (cargo bench --bench poolqueue)"
+    cargo bench --bench poolqueue -- "${crit[@]}" 2>&1 | tee "$out/rust-poolqueue.log" | (grep -E '^[a-f]_|time:' || true)
     echo "== Rust: peers (cargo bench --bench peers)"
     cargo bench --bench peers -- "${crit[@]}" 2>&1 | tee "$out/rust-peers.log" | (grep -E '^[a-f]_|time:' || true)
     echo "== Rust: allocations per item (cargo run --release --example alloc_count)"

@@ -1,4 +1,4 @@
-//! Reference task 1: the allocation cost of building a string, without and with a pool.
+//! The allocation cost of building a string, without and with a pool.
 //!
 //! A counting global allocator measures allocations per operation; the pooled version keeps its
 //! buffer between calls and only allocates the returned copy.

@@ -1,4 +1,4 @@
-//! Reference task 3: cross-thread stealing. One thread only puts 10 000 values, three threads
+//! Cross-thread stealing. One thread only puts 10 000 values, three threads
 //! only get 3 000 each; the getters' hits come from stealing the putter's chain (or, once the
 //! putter has exited, from its shard, which the next thread to take its id inherits).
 //!

@@ -1,4 +1,4 @@
-//! Reference task 2: the victim generation. Contents survive one `release` and are gone after
+//! The victim generation. Contents survive one `release` and are gone after
 //! two, which is why Go needs two garbage collections to empty a pool.
 //!
 //! Run: `cargo run --example pool_victim_drain`

@@ -1,4 +1,4 @@
-//! Reference task 12: how many values to pre-warm. Four threads each hold up to 8 values at
+//! How many values to pre-warm. Four threads each hold up to 8 values at
 //! once; the main thread warms the pool with K values first. Creates during the workload
 //! fall with K until the peak demand is covered: the elbow.
 //!

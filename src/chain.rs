@@ -62,7 +62,7 @@ use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, O
 pub const FIRST_RING_CAPACITY: usize = 8;
 
 /// The largest ring's capacity; once reached, every new ring has this many slots.
-pub const MAX_RING_CAPACITY: usize = 1 << 30;
+pub const MAX_RING_CAPACITY: usize = crate::CapacityError::MAX;
 
 /// The capacity of the ring linked after a full ring of `capacity` slots.
 ///
@@ -173,8 +173,7 @@ pub fn new<T>() -> (Owner<T>, Stealer<T>) {
 }
 
 /// Like [`new`], with every ring's indices starting at `start` so tests cross the 2^32 wrap.
-#[doc(hidden)]
-pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
+pub(crate) fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
     with_first_capacity(FIRST_RING_CAPACITY, start)
 }
 
@@ -183,8 +182,7 @@ pub fn with_start_index<T>(start: u32) -> (Owner<T>, Stealer<T>) {
 ///
 /// # Panics
 /// Unless `capacity` is a power of two in `2..=2^30`.
-#[doc(hidden)]
-pub fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer<T>) {
+pub(crate) fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, Stealer<T>) {
     let capacity = crate::CapacityError::check(capacity).expect("ring capacity");
     let head = Node::boxed(capacity, start, ptr::null_mut());
     let shared = ArcHandle::new(Shared {
@@ -463,6 +461,7 @@ impl<T> Owner<T> {
 
     /// The capacities of the linked rings, oldest first (for tests of the memory bound).
     #[doc(hidden)]
+    #[cfg(any(test, feature = "__test-hooks"))]
     pub fn ring_capacities(&self) -> Vec<usize> {
         self.shared.ring_capacities()
     }
@@ -666,6 +665,7 @@ impl<T> Shared<T> {
         len
     }
 
+    #[cfg(any(test, feature = "__test-hooks"))]
     fn ring_capacities(&self) -> Vec<usize> {
         let mut capacities = Vec::new();
         self.for_each_ring(|ring| capacities.push(ring.capacity()));

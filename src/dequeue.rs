@@ -49,8 +49,7 @@ pub fn new<T>(capacity: usize) -> Result<(Owner<T>, Stealer<T>), CapacityError> 
 
 /// Like [`new`], with both indices starting at `start` instead of 0. Tests start near 2^32
 /// (Go's hooks use `2^32 - 500`) so that every run crosses the index wrap.
-#[doc(hidden)]
-pub fn with_start_index<T>(
+pub(crate) fn with_start_index<T>(
     capacity: usize,
     start: u32,
 ) -> Result<(Owner<T>, Stealer<T>), CapacityError> {

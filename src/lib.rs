@@ -32,9 +32,13 @@ pub mod dequeue;
 pub mod event;
 pub mod pool;
 
+/// Test hooks for the crate's own test binaries and fuzz targets: **unstable, not part of the
+/// API**, compiled only with the hidden `__test-hooks` feature (which the test targets turn on
+/// through the crate's dev-dependency on itself).
+#[cfg(feature = "__test-hooks")]
 #[doc(hidden)]
 #[path = "verify/mod.rs"]
-pub mod __verify;
+pub mod __test_hooks;
 
 pub use error::CapacityError;
 pub use event::{EventCount, WaitResult, Waiter};

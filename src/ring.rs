@@ -70,7 +70,9 @@ impl<T> Ring<T> {
     /// A ring of `capacity` slots whose indices start at `start` (tests start near 2^32 to cross
     /// the wrap). `capacity` must already be checked by `CapacityError::check`.
     pub(crate) fn new(capacity: usize, start: u32) -> Self {
-        debug_assert!(capacity.is_power_of_two() && (2..=1 << 30).contains(&capacity));
+        debug_assert!(
+            capacity.is_power_of_two() && (2..=crate::CapacityError::MAX).contains(&capacity)
+        );
         let slots = (0..capacity)
             .map(|_| Slot {
                 occupied: AtomicBool::new(false),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 
 /// The producer side: one thread pushes and pops at the head.
-pub trait Owner: Send + Sized + 'static {
+pub(crate) trait Owner: Send + Sized + 'static {
     /// The implementation's name in tables and plots.
     const NAME: &'static str;
     /// The handle a stealing thread uses.
@@ -36,7 +36,7 @@ pub trait Owner: Send + Sized + 'static {
 }
 
 /// The consumer side: takes the oldest item.
-pub trait Thief: Send + 'static {
+pub(crate) trait Thief: Send + 'static {
     /// Takes one item from the tail; `None` when empty (or, for peers that report it, when a
     /// concurrent steal made this attempt give up: the caller just tries again).
     fn steal(&mut self) -> Option<usize>;
@@ -47,7 +47,7 @@ pub trait Thief: Send + 'static {
 // ---------------------------------------------------------------------------------------------
 
 /// `poolqueue::dequeue`: the fixed ring.
-pub struct PqDequeue(
+pub(crate) struct PqDequeue(
     poolqueue::dequeue::Owner<usize>,
     poolqueue::dequeue::Stealer<usize>,
 );
@@ -78,7 +78,7 @@ impl Thief for poolqueue::dequeue::Stealer<usize> {
 }
 
 /// `poolqueue::chain`: doubling rings, epoch reclamation.
-pub struct PqChain(
+pub(crate) struct PqChain(
     poolqueue::chain::Owner<usize>,
     poolqueue::chain::Stealer<usize>,
 );
@@ -110,9 +110,9 @@ impl Thief for poolqueue::chain::Stealer<usize> {
 }
 
 /// `st3::lifo`: bounded, owner LIFO, FIFO steals (one steal at a time, `Busy` otherwise).
-pub struct St3Lifo(st3::lifo::Worker<usize>);
+pub(crate) struct St3Lifo(st3::lifo::Worker<usize>);
 /// An `st3` stealer with the destination worker its API needs (never filled: we steal 1).
-pub struct St3Thief(st3::lifo::Stealer<usize>, st3::lifo::Worker<usize>);
+pub(crate) struct St3Thief(st3::lifo::Stealer<usize>, st3::lifo::Worker<usize>);
 impl Owner for St3Lifo {
     const NAME: &'static str = "st3-lifo";
     type Thief = St3Thief;
@@ -139,7 +139,7 @@ impl Thief for St3Thief {
 }
 
 /// `crossbeam_deque::Worker::new_lifo` + `Stealer` (growable, epoch-reclaimed buffers).
-pub struct CbDeque(crossbeam_deque::Worker<usize>);
+pub(crate) struct CbDeque(crossbeam_deque::Worker<usize>);
 impl Owner for CbDeque {
     const NAME: &'static str = "crossbeam-deque";
     type Thief = crossbeam_deque::Stealer<usize>;
@@ -167,9 +167,9 @@ impl Thief for crossbeam_deque::Stealer<usize> {
 }
 
 /// `crossbeam_queue::ArrayQueue`: a bounded MPMC FIFO; the owner's `pop` is FIFO too.
-pub struct CbArrayQueue(Arc<crossbeam_queue::ArrayQueue<usize>>);
+pub(crate) struct CbArrayQueue(Arc<crossbeam_queue::ArrayQueue<usize>>);
 /// The shared queue, popped from any thread.
-pub struct CbArrayThief(Arc<crossbeam_queue::ArrayQueue<usize>>);
+pub(crate) struct CbArrayThief(Arc<crossbeam_queue::ArrayQueue<usize>>);
 impl Owner for CbArrayQueue {
     const NAME: &'static str = "crossbeam-arrayqueue";
     type Thief = CbArrayThief;
@@ -196,9 +196,9 @@ impl Thief for CbArrayThief {
 }
 
 /// `Mutex<VecDeque>`: owner at the back, thieves at the front; grows like the chain.
-pub struct MutexDeque(Arc<Mutex<VecDeque<usize>>>);
+pub(crate) struct MutexDeque(Arc<Mutex<VecDeque<usize>>>);
 /// The shared deque, popped at the front.
-pub struct MutexThief(Arc<Mutex<VecDeque<usize>>>);
+pub(crate) struct MutexThief(Arc<Mutex<VecDeque<usize>>>);
 impl Owner for MutexDeque {
     const NAME: &'static str = "mutex-vecdeque";
     type Thief = MutexThief;
@@ -230,7 +230,7 @@ impl Thief for MutexThief {
 // ---------------------------------------------------------------------------------------------
 
 /// Ring capacity for the single-item and contended workloads (Go's harness: 1024).
-pub const RING_CAPACITY: usize = 1024;
+pub(crate) const RING_CAPACITY: usize = 1024;
 
 /// A thief gives up its time slice after this many failed attempts in a row (Go's tests call
 /// `runtime.Gosched()` after 100).
@@ -238,17 +238,17 @@ const SPINS_BEFORE_YIELD: u32 = 100;
 
 /// One workload: its id (the criterion group and the report's row), the items one repetition
 /// moves, and what it does.
-pub struct Workload {
+pub(crate) struct Workload {
     /// Row id, also the criterion group name and the Go sub-benchmark name.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// Items per repetition (ns/item = ns per repetition / items).
-    pub items: u64,
+    pub(crate) items: u64,
     /// Description for the report.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
 }
 
 /// Every workload, in report order. `benches/go/pq_bench_test.go` uses the same ids.
-pub const WORKLOADS: &[Workload] = &[
+pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         id: "a_push_pop",
         items: 1,
@@ -303,7 +303,7 @@ pub const WORKLOADS: &[Workload] = &[
 
 /// The calling thread's CPU time. Single-threaded workloads are timed with it, so that time
 /// slices given to other processes on a loaded machine do not count (the Go side does the same).
-pub fn thread_cpu() -> Duration {
+pub(crate) fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -326,7 +326,7 @@ fn warm<O: Owner>(o: &mut O, t: &mut O::Thief, n: usize) {
 }
 
 /// (a) `iters` pairs of push then pop by the owner.
-pub fn push_pop<O: Owner>(iters: u64) -> Duration {
+pub(crate) fn push_pop<O: Owner>(iters: u64) -> Duration {
     let mut o = O::new(RING_CAPACITY);
     let start = thread_cpu();
     for i in 0..iters as usize {
@@ -337,7 +337,7 @@ pub fn push_pop<O: Owner>(iters: u64) -> Duration {
 }
 
 /// (b) `iters` batches: push `batch`, pop `batch` at the owner's end.
-pub fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
+pub(crate) fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
     let mut o = O::new(batch);
     let mut t = o.thief();
     warm(&mut o, &mut t, batch);
@@ -354,7 +354,7 @@ pub fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
 }
 
 /// (c) `iters` batches: push `batch`, then steal `batch` from the tail on the same thread.
-pub fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
+pub(crate) fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
     let mut o = O::new(batch);
     let mut t = o.thief();
     warm(&mut o, &mut t, batch);
@@ -373,7 +373,7 @@ pub fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
 /// (d) The owner pushes `0..iters` (yielding while a bounded structure is full) while
 /// `stealers` threads steal until the last item is taken. Timed from the moment every thread is
 /// running until all have joined. Afterwards it asserts that every item was taken exactly once.
-pub fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
+pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Duration {
     let n = iters as usize;
     let last = n - 1;
     let mut o = O::new(RING_CAPACITY);
@@ -478,7 +478,7 @@ fn check_exactly_once(name: &str, n: usize, results: &[(Vec<u64>, usize)]) {
 /// spins on the tail. Timed with the owner's CPU clock (cache lines taken by the thief show up as
 /// the owner's stalls; time slices given to other processes do not count). Checks that pops +
 /// steals + leftovers account for every push.
-pub fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
+pub(crate) fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
     let mut o = O::new(RING_CAPACITY);
     let mut t = o.thief();
     let stop = Arc::new(AtomicBool::new(false));
@@ -532,7 +532,7 @@ pub fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
 
 /// (f) `iters` times: a new structure, push `batch`, steal `batch`, drop it (allocation and,
 /// for growable structures, growth included).
-pub fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
+pub(crate) fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
     let start = thread_cpu();
     for _ in 0..iters {
         let mut o = O::new(batch);
@@ -550,7 +550,7 @@ pub fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
 }
 
 /// Runs one repetition-count of the workload with this id (for the allocation counter).
-pub fn run<O: Owner>(id: &str, iters: u64) -> Duration {
+pub(crate) fn run<O: Owner>(id: &str, iters: u64) -> Duration {
     match id {
         "a_push_pop" => push_pop::<O>(iters),
         "b_batch64_pop_head" => batch_pop_head::<O>(iters, 64),
@@ -568,7 +568,7 @@ pub fn run<O: Owner>(id: &str, iters: u64) -> Duration {
 
 /// Registers every workload for implementation `O` with criterion (group = workload id,
 /// function = implementation name, throughput = items per repetition).
-pub fn bench_all<O: Owner>(c: &mut Criterion) {
+pub(crate) fn bench_all<O: Owner>(c: &mut Criterion) {
     for w in WORKLOADS {
         let mut g = c.benchmark_group(w.id);
         g.throughput(Throughput::Elements(w.items));

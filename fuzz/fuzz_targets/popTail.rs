@@ -1,5 +1,5 @@
-//! The ring (`poolqueue::dequeue`): an owner and up to three stealers; the input chooses the
-//! operations, the ring size, the start index near the 2^32 wrap, and the interleaving.
+//! The dequeue (`poolqueue::dequeue`): an owner and up to three stealers; the input chooses the
+//! operations, the capacity, the start index near the 2^32 wrap, and the interleaving.
 #![no_main]
 // The target is named after the operation it stresses, as cargo-fuzz users will type it.
 #![allow(non_snake_case)]
@@ -7,4 +7,4 @@
 use libfuzzer_sys::fuzz_target;
 use poolqueue_fuzz::{run, Target};
 
-fuzz_target!(|data: &[u8]| run(Target::Ring, data));
+fuzz_target!(|data: &[u8]| run(Target::Dequeue, data));

@@ -1,5 +1,5 @@
 //! Decoding and execution harness shared by the fuzz targets (`popTail`, `chain`, and `pool`,
-//! whose harness is in [`pool`]) and by the corpus replay test (`verification/fuzz_replay.rs`,
+//! whose harness is in [`pool`]) and by the corpus replay test (`verification/shuttle/fuzz_replay.rs`,
 //! run by `cargo test --features shuttle`).
 //!
 //! One input is one concurrent test case:
@@ -23,14 +23,16 @@
 //! the recorded history (invocation and response stamped by a [`StepClock`], a plain `std`
 //! counter that adds no modelled synchronization: every shuttle thread runs on the caller's OS
 //! thread) is linearizable against the sequential deque, checked by the crate's own history
-//! checker (`poolqueue::__verify::lincheck`, the one the shuttle and real-thread suites use).
+//! checker (the `lincheck` crate in `verification/lincheck/`, which the shuttle and real-thread
+//! suites use too).
 
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
-use poolqueue::__verify::lincheck::{self, Failure, Log, Op, Ret, Spec, StepClock};
+use lincheck::{Failure, Log, Op, Ret, Spec, StepClock};
 
+use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
@@ -48,7 +50,7 @@ pub const MAX_STEALERS: usize = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// `dequeue`: a fixed ring of 2, 4 or 8 slots.
-    Ring,
+    Dequeue,
     /// `chain`: doubling rings from 8 slots, drained rings retired.
     Chain,
 }
@@ -69,7 +71,7 @@ pub enum OwnerOp {
 pub struct Program {
     /// Which structure.
     pub target: Target,
-    /// Ring capacity (the ring target only).
+    /// Dequeue capacity (the `popTail` target only).
     pub capacity: usize,
     /// Start index of every ring.
     pub start: u32,
@@ -265,12 +267,12 @@ trait Subject: Sized + 'static {
     fn len(o: &Self::Owner) -> usize;
 }
 
-struct RingSubject;
-impl Subject for RingSubject {
+struct DequeueSubject;
+impl Subject for DequeueSubject {
     type Owner = dequeue::Owner<Val>;
     type Stealer = dequeue::Stealer<Val>;
     fn make(p: &Program) -> (Self::Owner, Self::Stealer) {
-        dequeue::with_start_index(p.capacity, p.start).expect("capacity is a power of two")
+        hooks::dequeue_with_start_index(p.capacity, p.start).expect("capacity is a power of two")
     }
     fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
         o.push_head(v)
@@ -291,7 +293,7 @@ impl Subject for ChainSubject {
     type Owner = chain::Owner<Val>;
     type Stealer = chain::Stealer<Val>;
     fn make(p: &Program) -> (Self::Owner, Self::Stealer) {
-        chain::with_start_index(p.start)
+        hooks::chain_with_start_index(p.start)
     }
     fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
         o.push_head(v);
@@ -327,7 +329,7 @@ pub fn run_program(p: Program) {
     let p = StdArc::new(p);
     let runner = shuttle::Runner::new(ByteScheduler::new(schedule), config);
     match p.target {
-        Target::Ring => runner.run(move || execute::<RingSubject>(&p)),
+        Target::Dequeue => runner.run(move || execute::<DequeueSubject>(&p)),
         Target::Chain => runner.run(move || execute::<ChainSubject>(&p)),
     };
 }
@@ -400,7 +402,7 @@ fn execute<S: Subject>(p: &Program) {
 
     // P3 first: its report names the operations, which explains a P1/P2 failure too.
     let spec = match p.target {
-        Target::Ring => Spec::Bounded {
+        Target::Dequeue => Spec::Bounded {
             capacity: p.capacity,
         },
         Target::Chain => Spec::Unbounded,

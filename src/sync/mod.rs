@@ -23,35 +23,53 @@ mod imp {
     pub(crate) use super::cell::UnsafeCell;
     pub(crate) use super::reclaim_epoch::{collect_round, Collector, Guard};
 
-    /// Outside loom: counts the live tracked allocations (chain rings) and their slots, so tests
-    /// can check that every retired ring is freed and that memory shrinks back
-    /// (`__verify::live_rings`, `__verify::live_ring_slots`). Two relaxed read-modify-writes per
-    /// ring allocated or freed; nothing on the per-operation paths.
+    /// Outside loom, with the test-only `__test-hooks` feature: counts the live tracked
+    /// allocations (chain rings) and their slots, so tests can check that every retired ring is
+    /// freed and that memory shrinks back (`__test_hooks::live_rings`, `live_ring_slots`,
+    /// `RingScope`). Two relaxed read-modify-writes per ring allocated or freed; nothing on the
+    /// per-operation paths. Without the feature it is an empty marker.
     #[derive(Debug)]
     pub(crate) struct LeakTrack {
+        #[cfg(feature = "__test-hooks")]
         slots: usize,
+        #[cfg(feature = "__test-hooks")]
+        scope: Option<crate::__test_hooks::RingScope>,
     }
 
     /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
     /// threads that changed it were joined (the join orders the updates before the read).
+    #[cfg(feature = "__test-hooks")]
     pub(crate) static LIVE_TRACKED: std::sync::atomic::AtomicUsize =
         std::sync::atomic::AtomicUsize::new(0);
     /// The slots of the tracked rings alive in the process. Relaxed: as `LIVE_TRACKED`.
+    #[cfg(feature = "__test-hooks")]
     pub(crate) static LIVE_SLOTS: std::sync::atomic::AtomicUsize =
         std::sync::atomic::AtomicUsize::new(0);
 
+    #[cfg(feature = "__test-hooks")]
     impl Drop for LeakTrack {
         fn drop(&mut self) {
             LIVE_TRACKED.fetch_sub(1, Ordering::Relaxed);
             LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
+            if let Some(scope) = &self.scope {
+                scope.freed();
+            }
         }
     }
 
     impl LeakTrack {
+        #[cfg_attr(not(feature = "__test-hooks"), allow(unused_variables))]
         pub(crate) fn new(slots: usize) -> Self {
+            #[cfg(feature = "__test-hooks")]
             LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "__test-hooks")]
             LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
-            LeakTrack { slots }
+            LeakTrack {
+                #[cfg(feature = "__test-hooks")]
+                slots,
+                #[cfg(feature = "__test-hooks")]
+                scope: crate::__test_hooks::RingScope::allocated(),
+            }
         }
     }
 

@@ -1,13 +1,50 @@
-//! Verification support shared by the test suites, the fuzz targets and the report: not part of
-//! the public API, no stability promise. Always compiled, std only, so every checker (shuttle,
-//! real threads, loom, fuzzing) uses the same code.
+//! Hooks for the crate's test binaries (`verification/`) and fuzz targets: compiled only with the
+//! hidden `__test-hooks` feature, outside semver, never in the library users build. The
+//! linearizability checker and the drop-counting values live outside the library
+//! (`verification/lincheck/`, `verification/support/`).
 
-pub mod lincheck;
+use crate::{chain, dequeue, CapacityError};
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+use std::{
+    cell::RefCell,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
+
+/// [`dequeue::new`] with both indices starting at `start` instead of 0. Tests start near 2^32
+/// (Go's hooks use `2^32 - 500`) so that every run crosses the index wrap.
+pub fn dequeue_with_start_index<T>(
+    capacity: usize,
+    start: u32,
+) -> Result<(dequeue::Owner<T>, dequeue::Stealer<T>), CapacityError> {
+    dequeue::with_start_index(capacity, start)
+}
+
+/// [`chain::new`] with every ring's indices starting at `start`, so tests cross the 2^32 wrap.
+pub fn chain_with_start_index<T>(start: u32) -> (chain::Owner<T>, chain::Stealer<T>) {
+    chain::with_start_index(start)
+}
+
+/// As [`chain_with_start_index`], with a first ring of `capacity` slots instead of
+/// [`chain::FIRST_RING_CAPACITY`], so model checkers can outgrow and drain rings in a few steps.
+///
+/// # Panics
+/// Unless `capacity` is a power of two in `2..=2^30`.
+pub fn chain_with_first_capacity<T>(
+    capacity: usize,
+    start: u32,
+) -> (chain::Owner<T>, chain::Stealer<T>) {
+    chain::with_first_capacity(capacity, start)
+}
 
 /// Chain rings currently allocated in the process, over all chains (normal builds only; under
 /// loom, its leak tracker checks every ring instead).
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub fn live_rings() -> usize {
+    // Relaxed: a statistic; the tests read it after joining the threads that changed it.
     crate::sync::LIVE_TRACKED.load(crate::sync::Ordering::Relaxed)
 }
 
@@ -36,4 +73,108 @@ pub fn collect_retired(expected_live: usize) -> usize {
         crate::sync::collect_round();
     }
     live_rings()
+}
+
+/// Chain rings allocated by the threads that entered this scope and not freed yet, wherever they
+/// are freed (normal builds only). Unlike [`live_rings`], the count is not disturbed by other
+/// tests of the same binary that create chains at the same time.
+///
+/// ```
+/// # poolqueue::__doc_model(|| {
+/// use poolqueue::__test_hooks::RingScope;
+/// let scope = RingScope::new();
+/// let entered = scope.enter();
+/// let (mut owner, stealer) = poolqueue::chain::new::<u32>();
+/// (0..20).for_each(|i| owner.push_head(i)); // 8 + 16 slots
+/// drop(entered);
+/// assert_eq!(scope.live(), 2);
+/// drop((owner, stealer));
+/// assert_eq!(scope.collect(0), 0);
+/// # });
+/// ```
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+#[derive(Clone, Debug, Default)]
+pub struct RingScope(Arc<AtomicUsize>);
+
+/// Scopes entered and not yet left, over all threads. While it is 0 (every test that does not use
+/// a scope), ring allocations never touch [`CURRENT`], so no thread gains a thread-local
+/// destructor from this hook (an extra destructor would change the timing of thread exits that
+/// the pool's tests observe).
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+static ENTERED: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+std::thread_local! {
+    /// The scope the calling thread's ring allocations count in.
+    static CURRENT: RefCell<Option<RingScope>> = const { RefCell::new(None) };
+}
+
+/// Leaves the scope entered by [`RingScope::enter`] when dropped.
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+#[derive(Debug)]
+pub struct Entered(Option<RingScope>);
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+        // Relaxed: only the entering thread's own allocations read the scope (program order).
+        ENTERED.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+impl RingScope {
+    /// An empty scope.
+    pub fn new() -> Self {
+        RingScope::default()
+    }
+
+    /// Counts the rings the calling thread allocates in this scope until the guard drops.
+    pub fn enter(&self) -> Entered {
+        // Relaxed: as in `Entered::drop`.
+        ENTERED.fetch_add(1, Ordering::Relaxed);
+        Entered(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
+    }
+
+    /// Rings of this scope still allocated.
+    pub fn live(&self) -> usize {
+        // Relaxed: a statistic, read after the threads that changed it were joined or, for frees
+        // by the epoch collector on another thread, re-read by `collect` until it settles.
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// As [`collect_retired`], until this scope has at most `expected_live` rings; returns
+    /// [`RingScope::live`] afterwards.
+    pub fn collect(&self, expected_live: usize) -> usize {
+        for _ in 0..1024 {
+            if self.live() <= expected_live {
+                break;
+            }
+            crate::sync::collect_round();
+            // Another test's thread may hold a pin or be freeing this scope's ring right now.
+            std::thread::yield_now();
+        }
+        self.live()
+    }
+
+    /// Called by the ring tracker when a ring is allocated: the calling thread's scope, if any,
+    /// counted one more.
+    pub(crate) fn allocated() -> Option<RingScope> {
+        // Relaxed: a scope entered on this thread was counted before, in program order.
+        if ENTERED.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
+        // Relaxed: as in `live`.
+        scope.0.fetch_add(1, Ordering::Relaxed);
+        Some(scope)
+    }
+
+    /// Called by the ring tracker when a ring of this scope is freed.
+    pub(crate) fn freed(&self) {
+        // Relaxed: as in `live`.
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }

@@ -10,10 +10,13 @@ caught it, or "survived") to proofs-notes/audit.md.
 Table-driven: a checker is one line of checkers.tsv (name, timeout in seconds, shell command
 run in the scratch crate); a logic bug is one entry of LOGIC_BUGS below.
 
-Usage: verification/audit/run.sh [--only SUBSTR] [--all-checkers] [--out FILE] [--list]
+Usage: cargo xtask audit [--only SUBSTR] [--all-checkers] [--out FILE] [--list] [--check-patches]
   --only SUBSTR    run only mutants whose id contains SUBSTR
   --all-checkers   run every checker on every mutant (default: stop at the first that catches)
   --list           print the mutants and exit
+  --check-patches  only check that every seeded bug still applies (each `old` text occurs exactly
+                   once in the file it names) and every audited file exists; exit 1 otherwise
+                   (a CI lane: a move or an edit must not silently retire a seeded bug)
 Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit), AUDIT_TARGET (cargo target dir for
 the scratch crate, default $AUDIT_SCRATCH/target).
 """
@@ -188,31 +191,29 @@ LOGIC_BUGS = [
         "the unlinking stealer clears `next.prev` before its tail CAS (even if it loses it)",
         [(
             "src/chain.rs",
-            """            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                // SAFETY: `next` was read while pinned and is linked.
-                let successor = unsafe { &*next };
-                // Relaxed: after it the owner cannot reach `current` any more. A null publishes
-                // no data; the reclaimer's SeqCst fence (in `retire`, below) orders this store
-                // before its snapshot of pinned threads.
-                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
-            """            unsafe { &*next }
+            """        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {
+            // SAFETY: `next` was read while pinned and is linked.
+            let successor = unsafe { &*next };
+            // Relaxed: after it the owner cannot reach `node` any more. A null publishes no
+            // data; the reclaimer's SeqCst fence (in `retire`, below) orders this store before
+            // its snapshot of pinned threads.
+            successor
                 .alive()
                 .prev
-                .store(ptr::null_mut(), Ordering::Relaxed);
-            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {""",
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """        unsafe { &*next }
+            .alive()
+            .prev
+            .store(ptr::null_mut(), Ordering::Relaxed);
+        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {""",
         )],
     ),
     (
@@ -220,18 +221,18 @@ LOGIC_BUGS = [
         "the unlinking stealer retires the ring before clearing `next.prev`",
         [(
             "src/chain.rs",
-            """                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);
-                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
-                // and it is now unreachable from `tail` and from `prev`; it holds no values.
-                unsafe { guard.retire(node) };""",
-            """                unsafe { guard.retire(node) };
-                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
+            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            unsafe { guard.retire(node) };""",
+            """            unsafe { guard.retire(node) };
+            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
         )],
     ),
     (
@@ -239,11 +240,11 @@ LOGIC_BUGS = [
         "the unlinking stealer never clears `next.prev` (the owner can walk into a retired ring)",
         [(
             "src/chain.rs",
-            """                successor
-                    .alive()
-                    .prev
-                    .store(ptr::null_mut(), Ordering::Relaxed);""",
-            """                let _ = successor;""",
+            """            successor
+                .alive()
+                .prev
+                .store(ptr::null_mut(), Ordering::Relaxed);""",
+            """            let _ = successor;""",
         )],
     ),
     (
@@ -251,20 +252,18 @@ LOGIC_BUGS = [
         "every stealer that finds the ring drained retires it before the tail CAS",
         [(
             "src/chain.rs",
-            """            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
-            """            unsafe { guard.retire(node) };
-            if self
-                .shared
-                .tail
-                .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
+            """        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
+            """        unsafe { guard.retire(node) };
+        if self
+            .tail
+            .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)""",
         ), (
             "src/chain.rs",
-            """                // SAFETY: `current` came from `Box::into_raw`, only this CAS winner retires it,
-                // and it is now unreachable from `tail` and from `prev`; it holds no values.
-                unsafe { guard.retire(node) };""",
+            """            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
+            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            unsafe { guard.retire(node) };""",
             "",
         )],
     ),
@@ -441,13 +440,48 @@ def first_message(out):
     return ""
 
 
+def check_patches(root):
+    """Every seeded bug's edits apply to the tree at `root`, in order, each `old` text exactly
+    once. Returns the list of problems (empty when all apply)."""
+    problems = []
+    for rel in ORDERING_FILES:
+        if not os.path.exists(os.path.join(root, rel)):
+            problems.append(f"ordering file {rel} does not exist")
+    for bug_id, _, edits in LOGIC_BUGS:
+        files = {}
+        for rel, old, new in edits:
+            path = os.path.join(root, rel)
+            if rel not in files:
+                if not os.path.exists(path):
+                    problems.append(f"{bug_id}: {rel} does not exist")
+                    break
+                files[rel] = open(path).read()
+            n = files[rel].count(old)
+            if n != 1:
+                first = old.strip().splitlines()[0].strip()
+                problems.append(f"{bug_id}: {first!r} occurs {n}x in {rel} (must be exactly once)")
+                break
+            files[rel] = files[rel].replace(old, new)
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only")
     ap.add_argument("--all-checkers", action="store_true")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--check-patches", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "proofs-notes", "audit.md"))
     args = ap.parse_args()
+
+    if args.check_patches:
+        problems = check_patches(ROOT)
+        for p in problems:
+            print(f"stale seeded bug: {p}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"all {len(LOGIC_BUGS)} seeded bugs apply ({sum(len(e) for _, _, e in LOGIC_BUGS)} edits)")
+        return 0
 
     all_mutants = mutants(ROOT)
     if args.only:
@@ -541,7 +575,7 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                      + f" | {verdict} | {r['reason'].replace('|', '/')} |")
     with open(path, "w") as f:
         f.write("# Ordering and seeded-bug audit\n\n")
-        f.write("Generated by `verification/audit/run.sh`"
+        f.write("Generated by `cargo xtask audit`"
                 + (f" (`--only {args.only}`)" if args.only else "")
                 + (" with `--all-checkers`" if args.all_checkers else
                    " (checkers run in order; the first that catches a mutant stops its row)")

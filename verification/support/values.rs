@@ -1,24 +1,79 @@
-//! Values for the concurrent suites (shuttle and real threads): each has an identity in a `Box`
-//! (a real allocation, so Miri and the allocator see leaks and double frees) and records its
-//! drop; plus the exactly-once check on identities.
+//! The one drop-counting value of the test binaries, [`Item`], and its [`Ledger`].
+//!
+//! An `Item` owns a `Box` (a real allocation, so Miri and the allocator see a leak), records its
+//! drop in the ledger it was made from, fails when it is dropped while a user holds it, and can
+//! be made to panic in its `Drop`. Its identity is also kept inline, so a second drop of the same
+//! bits (a duplicated value) is recognised and counted without touching the freed box: the test
+//! then reports "dropped 2 times" instead of the process aborting on a double free. Used
+//! by the native, shuttle and loom binaries alike (the loom models add loom's own leak tracker
+//! through `loom/util.rs`'s `Val`).
+//!
+//! Identities come either from the caller ([`Item::new`], when the test numbers its pushes) or
+//! from the ledger ([`Ledger::make`], for a pool's `create`); use one way per ledger.
 
-#![allow(dead_code)] // each suite uses a different part
+use std::collections::{BTreeSet, HashMap};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use poolqueue::Pool;
 
-/// Drop counts per value identity, shared by the values of one execution.
-#[derive(Default)]
-pub struct Drops(Mutex<HashMap<u64, u32>>);
+/// Drop counts per identity, for the items of one test or one model execution.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    /// Items made so far (by either constructor); the next identity [`Ledger::make`] hands out.
+    created: AtomicU64,
+    drops: Mutex<HashMap<u64, u32>>,
+}
 
-impl Drops {
-    pub fn new() -> Arc<Self> {
+impl Ledger {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::default()
     }
 
+    /// A fresh item with the next identity (0, 1, 2, ...).
+    pub(crate) fn make(self: &Arc<Self>) -> Item {
+        // Relaxed (std atomic, also under the models): a counter; uniqueness is all it provides.
+        let id = self.created.fetch_add(1, Ordering::Relaxed);
+        Item::build(id, self, false)
+    }
+
+    /// An item with identity `id` whose `Drop` panics (after it was counted).
+    pub(crate) fn panicking(self: &Arc<Self>, id: u64) -> Item {
+        self.created.fetch_add(1, Ordering::Relaxed);
+        Item::build(id, self, true)
+    }
+
+    /// Items made so far.
+    pub(crate) fn created(&self) -> u64 {
+        // Relaxed: read after the threads that made items were joined.
+        self.created.load(Ordering::Relaxed)
+    }
+
+    fn counts(&self) -> MutexGuard<'_, HashMap<u64, u32>> {
+        // A drop that panicked (on purpose) may have poisoned the lock; the counts stay valid.
+        self.drops.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How often `id` was dropped.
+    pub(crate) fn drops(&self, id: u64) -> u32 {
+        self.counts().get(&id).copied().unwrap_or(0)
+    }
+
+    /// How many distinct identities were dropped.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.counts().len() as u64
+    }
+
+    /// The identities dropped so far.
+    pub(crate) fn dropped_ids(&self) -> BTreeSet<u64> {
+        self.counts().keys().copied().collect()
+    }
+
     /// Every identity in `ids` was dropped exactly once, and nothing else was dropped.
-    pub fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
-        let drops = self.0.lock().unwrap();
+    #[track_caller]
+    pub(crate) fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
+        let drops = self.counts();
         let mut expected = 0;
         for id in ids {
             expected += 1;
@@ -34,40 +89,117 @@ impl Drops {
             "values dropped that were never created"
         );
     }
+
+    /// Every item [`Ledger::make`] made was dropped exactly once.
+    #[track_caller]
+    pub(crate) fn assert_all_dropped(&self) {
+        self.assert_each_dropped_once(0..self.created());
+    }
 }
 
-/// A value with an identity in a `Box` (so Miri and allocators see a real allocation per value)
-/// that records its drop.
-pub struct Item {
-    id: Box<u64>,
-    drops: Arc<Drops>,
+/// A value with an identity in a `Box` that records its drop in its [`Ledger`].
+#[derive(Debug)]
+pub(crate) struct Item {
+    /// The identity, inline: a duplicate's drop must not read through the (already freed) box.
+    id: u64,
+    /// The allocation and the ledger; released by the first drop only.
+    inner: ManuallyDrop<(Box<u64>, Arc<Ledger>)>,
+    panic_on_drop: bool,
+    /// Set while one user holds the value ([`Item::enter`] .. [`Item::leave`]).
+    in_use: AtomicBool,
+    /// Free for the test: the pool tests count uses since the last reset here.
+    pub(crate) uses: u64,
 }
 
 impl Item {
-    pub fn new(id: u64, drops: &Arc<Drops>) -> Self {
+    /// An item with identity `id`.
+    pub(crate) fn new(id: u64, ledger: &Arc<Ledger>) -> Self {
+        ledger.created.fetch_add(1, Ordering::Relaxed);
+        Item::build(id, ledger, false)
+    }
+
+    fn build(id: u64, ledger: &Arc<Ledger>, panic_on_drop: bool) -> Self {
         Item {
-            id: Box::new(id),
-            drops: drops.clone(),
+            id,
+            inner: ManuallyDrop::new((Box::new(id), ledger.clone())),
+            panic_on_drop,
+            in_use: AtomicBool::new(false),
+            uses: 0,
         }
     }
 
-    pub fn id(&self) -> u64 {
-        *self.id
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Marks the value as held by one user; fails if another user holds it.
+    #[track_caller]
+    pub(crate) fn enter(&self) {
+        // SeqCst (std atomic): a check, not synchronization; the strongest is the clearest.
+        assert!(
+            !self.in_use.swap(true, Ordering::SeqCst),
+            "value {} handed to two users",
+            self.id()
+        );
+    }
+
+    /// Ends the use begun by [`Item::enter`].
+    pub(crate) fn leave(&self) {
+        // SeqCst: as in `enter`.
+        self.in_use.store(false, Ordering::SeqCst);
+    }
+
+    /// Uses the value as its one user, calling `pause` (a model's yield) in the middle; fails
+    /// if another user holds it meanwhile.
+    #[track_caller]
+    pub(crate) fn touch(&self, pause: impl FnOnce()) {
+        self.enter();
+        pause();
+        self.leave();
     }
 }
 
 impl Drop for Item {
     fn drop(&mut self) {
-        *self.drops.0.lock().unwrap().entry(*self.id).or_default() += 1;
+        let id = self.id();
+        let unwinding = std::thread::panicking();
+        // SeqCst: as in `enter`.
+        assert!(
+            unwinding || !self.in_use.load(Ordering::SeqCst),
+            "value {id} dropped while in use"
+        );
+        // The ledger outlives its items: the test holds it until it checks the counts.
+        let n = {
+            let mut counts = self.inner.1.counts();
+            let n = counts.entry(id).or_default();
+            *n += 1;
+            *n
+        };
+        if n > 1 {
+            // A second copy of one value: never free it again. Panic unless already unwinding
+            // (a panic in a drop during unwinding aborts); the ledger's check reports it then.
+            assert!(unwinding, "value {id} dropped twice");
+            return;
+        }
+        // SAFETY: the first drop of this identity (checked above), so the box and the ledger
+        // handle are released exactly once.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        if self.panic_on_drop && !unwinding {
+            panic!("value {id} panics in drop");
+        }
     }
 }
 
-/// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
-/// duplicate) and nothing else was popped.
+/// A pool whose `create` makes items of `ledger` and whose reset clears their use count.
+pub(crate) fn tracked_pool(ledger: &Arc<Ledger>) -> Pool<Item> {
+    let maker = ledger.clone();
+    Pool::with_reset(move || maker.make(), |item| item.uses = 0)
+}
+
 /// Keeps a popped value (so it is dropped later, by the test) and reports the pop's result to
 /// the history.
-pub fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> poolqueue::__verify::lincheck::Ret {
-    use poolqueue::__verify::lincheck::Ret;
+pub(crate) fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> lincheck::Ret {
+    use lincheck::Ret;
     match value {
         Some(v) => {
             let id = v.id();
@@ -78,7 +210,9 @@ pub fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> poolqueue::__verify:
     }
 }
 
-pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
+/// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
+/// duplicate) and nothing else was popped.
+pub(crate) fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
     let mut popped_sorted = popped.to_vec();
     popped_sorted.sort_unstable();
     for w in popped_sorted.windows(2) {
@@ -106,7 +240,7 @@ pub fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
 /// Panics with `failure` (if any) after forgetting `values`: when a value came out twice, its
 /// two copies share one allocation, and dropping both while unwinding would abort the process
 /// before the failure and its schedule are printed.
-pub fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
+pub(crate) fn fail_on<V>(failure: Result<(), String>, values: V) -> V {
     if let Err(message) = failure {
         std::mem::forget(values);
         panic!("{message}");

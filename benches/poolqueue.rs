@@ -1,0 +1,17 @@
+//! poolqueue's `dequeue` and `chain` on every workload of the shared harness.
+//!
+//! `cargo bench --bench poolqueue` (and `--bench peers` for the peers); `bash benches/report.sh`
+//! runs both plus Go's counterparts and writes the side-by-side report.
+
+mod harness;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use harness::{bench_all, PqChain, PqDequeue};
+
+fn poolqueue(c: &mut Criterion) {
+    bench_all::<PqDequeue>(c);
+    bench_all::<PqChain>(c);
+}
+
+criterion_group!(benches, poolqueue);
+criterion_main!(benches);

@@ -1,0 +1,821 @@
+//! A linearizability checker for histories of the deque operations.
+//!
+//! A *history* is a list of completed [`Call`]s: which thread called which operation, what it
+//! returned, and two stamps, taken just before the call (`invoke`) and just after it returned
+//! (`response`). [`check`] searches for a *linearization*: one total order of the calls that
+//! respects real time (a call whose response precedes another's invocation comes first) and in
+//! which every call returns what the sequential specification says it returns.
+//!
+//! # The sequential specification
+//!
+//! The model is a double-ended queue of value identities (`u64`), bounded by the ring capacity
+//! ([`Spec::Bounded`], the `dequeue`) or unbounded ([`Spec::Unbounded`], the `chain`):
+//!
+//! - `push_head(v)` appends `v` at the head and returns [`Ret::Pushed`]. On a bounded ring it may
+//!   instead return [`Ret::Full`], but only when the model is full **or** the slot the push
+//!   targets is still *held*: a `pop_tail` that emptied that slot has claimed its value but has
+//!   not handed the slot back yet (Go's ring has the same "full while the tail is still being
+//!   cleaned up"). In the model a push into a held slot must report full; since a release may
+//!   be placed anywhere between its claim and its response, the held state only ever widens
+//!   when "full" is allowed (an overwrite of a slot being read shows up in the values popped).
+//!   On an unbounded chain a push never fails.
+//! - `pop_head()` removes and returns the newest value (LIFO), `pop_tail()` the oldest (FIFO).
+//!   Either returns [`Ret::Empty`] only when the model is empty at its linearization point.
+//!
+//! A `pop_tail` therefore has two atomic steps in the model: the *claim* (its linearization point,
+//! where it takes the value) and the *release* of the slot, somewhere between the claim and its
+//! response. The checker places both.
+//!
+//! # Algorithm
+//!
+//! Wing & Gong's search with Lowe's memoisation. The invocation and response events are sorted by
+//! stamp (invocations first on a tie, so equal stamps count as overlapping). Walking the events,
+//! invocations are passed at once; before the response of a call that is not yet linearized, the
+//! search linearizes some open call (invoked, not linearized) whose result the model agrees with,
+//! or releases a held slot, and backtracks when it gets stuck. A state is the position in the
+//! events, the set of linearized calls, the held slots and the model's contents; a state already
+//! explored is never explored again, which keeps the search polynomial in practice for histories
+//! of a few hundred calls with a handful of threads. The search is iterative (no recursion), so it
+//! also runs on the small stacks of model-checker threads.
+//!
+//! # Recording histories without adding synchronization
+//!
+//! Stamps must not create the ordering they observe. Under shuttle every simulated thread runs on
+//! one OS thread and every atomic is sequentially consistent, so a plain std counter
+//! ([`StepClock`]) gives the true execution order and is invisible to the model. On real threads,
+//! [`WallClock`] reads the monotonic clock: a stamp taken after one call returned that is smaller
+//! than a stamp taken before another call started proves real-time order, and reading the clock
+//! synchronizes nothing. Under a weak-memory model (loom, Miri) there is no real time: a relaxed
+//! load may return a stale value however late it runs, so "precedes" must mean "happens before",
+//! which [`HbClock`] records (see its caveat).
+//!
+//! ```
+//! use lincheck::{check, Call, Op, Ret, Spec};
+//! let call = |thread, op, ret, invoke, response| Call { thread, op, ret, invoke, response };
+//! // The owner pushes 1 and 2; a stealer's pop_tail overlaps the pushes and takes 1.
+//! let history = [
+//!     call(0, Op::PushHead(1), Ret::Pushed, 0, 1),
+//!     call(0, Op::PushHead(2), Ret::Pushed, 2, 3),
+//!     call(1, Op::PopTail, Ret::Popped(1), 0, 4),
+//! ];
+//! assert!(check(Spec::Bounded { capacity: 2 }, &history).is_ok());
+//! // A pop_head that returns the oldest value is not linearizable.
+//! let lifo_broken = [
+//!     call(0, Op::PushHead(1), Ret::Pushed, 0, 1),
+//!     call(0, Op::PushHead(2), Ret::Pushed, 2, 3),
+//!     call(0, Op::PopHead, Ret::Popped(1), 4, 5),
+//! ];
+//! assert!(check(Spec::Unbounded, &lifo_broken).is_err());
+//! ```
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An operation on the deque; values are identified by a `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// The owner pushes the value with this identity at the head.
+    PushHead(u64),
+    /// The owner pops at the head.
+    PopHead,
+    /// A stealer pops at the tail.
+    PopTail,
+}
+
+/// What an operation returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ret {
+    /// `push_head` stored the value.
+    Pushed,
+    /// `push_head` handed the value back.
+    Full,
+    /// A pop returned the value with this identity.
+    Popped(u64),
+    /// A pop returned `None`.
+    Empty,
+}
+
+/// One completed call of a history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The calling thread (any label; calls of one thread must not overlap).
+    pub thread: usize,
+    /// The operation.
+    pub op: Op,
+    /// Its result.
+    pub ret: Ret,
+    /// Stamp taken just before the call.
+    pub invoke: u64,
+    /// Stamp taken just after the call returned; `invoke <= response`.
+    pub response: u64,
+}
+
+/// Which sequential specification a history is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// A `dequeue` ring of `capacity` slots: pushes may report full (see the module docs).
+    Bounded {
+        /// The ring's capacity.
+        capacity: usize,
+    },
+    /// A `chain`: pushes never fail.
+    Unbounded,
+}
+
+/// A source of stamps for [`Call::invoke`] and [`Call::response`].
+pub trait Clock {
+    /// The current stamp; never smaller than a stamp returned earlier (on any thread) in real
+    /// time.
+    fn now(&self) -> u64;
+}
+
+/// A counter for model checkers (shuttle, loom, byte-scheduled fuzzing), whose simulated threads
+/// all run on one OS thread: the counter is a plain std atomic, so it orders nothing in the model.
+#[derive(Debug, Default)]
+pub struct StepClock(AtomicU64);
+
+impl StepClock {
+    /// A counter starting at 0.
+    pub fn new() -> Self {
+        StepClock::default()
+    }
+}
+
+impl Clock for StepClock {
+    fn now(&self) -> u64 {
+        // Relaxed: the simulated threads share one OS thread, so program order on that thread is
+        // the execution order; the counter only numbers the steps.
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A shared counter bumped with acquire-release read-modify-writes, for checkers of the C11
+/// memory model itself (loom, Miri), where "real time" is not defined and a relaxed load may
+/// legally return an old value long after a newer store. Linearizability there orders a call
+/// before another only if its response *happens before* the other's invocation, and this clock
+/// gives exactly that: a stamp smaller than another was taken by a read-modify-write that the
+/// later one reads from (through the counter's release sequence), so it synchronizes with it.
+///
+/// The price: every stamp synchronizes with every earlier stamp, so the threads are less
+/// unsynchronized than in production, and an ordering bug that needs them fully unsynchronized
+/// can hide. Use [`StepClock`] under shuttle (sequentially consistent, nothing to hide) and
+/// [`WallClock`] on hardware.
+#[derive(Debug)]
+pub struct HbClock(AtomicU64);
+
+impl HbClock {
+    /// A counter starting at 0 (a std atomic: for real threads and Miri; loom would need its own).
+    pub fn new() -> Self {
+        HbClock(AtomicU64::new(0))
+    }
+}
+
+impl Default for HbClock {
+    fn default() -> Self {
+        HbClock::new()
+    }
+}
+
+impl Clock for HbClock {
+    fn now(&self) -> u64 {
+        // AcqRel: each stamp reads from the previous one (read-modify-writes extend the release
+        // sequence), so a call stamped earlier happens before a call stamped later.
+        self.0.fetch_add(1, Ordering::AcqRel)
+    }
+}
+
+/// Nanoseconds on the monotonic clock since a shared origin, for histories on real threads.
+#[derive(Clone, Copy, Debug)]
+pub struct WallClock(Instant);
+
+impl WallClock {
+    /// A clock whose origin is now; copy it to every thread of the history.
+    pub fn new() -> Self {
+        WallClock(Instant::now())
+    }
+}
+
+impl Default for WallClock {
+    fn default() -> Self {
+        WallClock::new()
+    }
+}
+
+impl Clock for WallClock {
+    fn now(&self) -> u64 {
+        self.0.elapsed().as_nanos() as u64
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
+}
+
+/// The calls of one thread, stamped by a shared clock.
+#[derive(Debug)]
+pub struct Log<C: Clock> {
+    clock: C,
+    thread: usize,
+    calls: Vec<Call>,
+}
+
+impl<C: Clock> Log<C> {
+    /// An empty log for `thread`.
+    pub fn new(clock: C, thread: usize) -> Self {
+        Log {
+            clock,
+            thread,
+            calls: Vec::new(),
+        }
+    }
+
+    /// Runs `f` (one operation, returning its result) between two stamps and records it.
+    pub fn call(&mut self, op: Op, f: impl FnOnce() -> Ret) -> Ret {
+        let invoke = self.clock.now();
+        let ret = f();
+        let response = self.clock.now();
+        self.calls.push(Call {
+            thread: self.thread,
+            op,
+            ret,
+            invoke,
+            response,
+        });
+        ret
+    }
+
+    /// The calls recorded so far.
+    pub fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    /// The recorded calls.
+    pub fn into_calls(self) -> Vec<Call> {
+        self.calls
+    }
+}
+
+/// Figures about a successful check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Calls in the history.
+    pub calls: usize,
+    /// Search states explored.
+    pub states: usize,
+}
+
+/// Why a history was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// No linearization exists.
+    NotLinearizable,
+    /// The history itself is inconsistent (a response before its invocation, overlapping calls
+    /// on one thread, a result that does not fit the operation).
+    Malformed,
+    /// The search gave up after [`STATE_LIMIT`] states; nothing was proved either way.
+    SearchLimit,
+}
+
+/// The most search states [`check`] explores before giving up with [`Failure::SearchLimit`].
+pub const STATE_LIMIT: usize = 2_000_000;
+
+/// A rejected history, with enough context to read the failure.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// What went wrong.
+    pub failure: Failure,
+    /// A sentence about where.
+    pub detail: String,
+    /// The specification checked against.
+    pub spec: Spec,
+    /// The history, sorted by invocation.
+    pub history: Vec<Call>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:?} against {:?}: {}",
+            self.failure, self.spec, self.detail
+        )?;
+        writeln!(f, "history ({} calls, by invocation):", self.history.len())?;
+        for (i, c) in self.history.iter().enumerate() {
+            writeln!(
+                f,
+                "  #{i:<4} thread {:<2} [{:>8} ..{:>8}] {:?} -> {:?}",
+                c.thread, c.invoke, c.response, c.op, c.ret
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Violation {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    Invoke(usize),
+    Response(usize),
+}
+
+/// A search state (see the module docs).
+#[derive(Clone, Debug)]
+struct State {
+    /// Index of the next event to pass.
+    pos: usize,
+    /// Bit set of linearized calls.
+    done: Vec<u64>,
+    /// Claimed `pop_tail` calls whose slot is not released yet: `(call, slot)`, sorted by call.
+    held: Vec<(usize, u64)>,
+    /// The model's values, oldest first.
+    items: VecDeque<u64>,
+    /// The absolute position of the oldest value (its slot is `tail % capacity`).
+    tail: u64,
+    /// How many calls are linearized.
+    count: usize,
+}
+
+impl State {
+    fn is_done(&self, c: usize) -> bool {
+        self.done[c / 64] & (1 << (c % 64)) != 0
+    }
+
+    fn is_held(&self, c: usize) -> bool {
+        self.held.iter().any(|&(h, _)| h == c)
+    }
+
+    fn key(&self, capacity: Option<u64>) -> Vec<u64> {
+        let mut k =
+            Vec::with_capacity(4 + self.done.len() + 2 * self.held.len() + self.items.len());
+        k.push(self.pos as u64);
+        k.extend_from_slice(&self.done);
+        k.push(self.held.len() as u64);
+        for &(c, slot) in &self.held {
+            k.push(c as u64);
+            k.push(slot);
+        }
+        k.push(capacity.map_or(0, |cap| self.tail % cap));
+        k.extend(self.items.iter().copied());
+        k
+    }
+
+    /// Applies call `c` to the model if its recorded result is what the model returns.
+    fn apply(&mut self, capacity: Option<u64>, c: usize, call: &Call) -> bool {
+        let len = self.items.len() as u64;
+        let head_slot_held = |s: &State| {
+            capacity.is_some_and(|cap| {
+                let slot = (s.tail + len) % cap;
+                s.held.iter().any(|&(_, h)| h == slot)
+            })
+        };
+        match (call.op, call.ret) {
+            (Op::PushHead(v), Ret::Pushed) => {
+                if capacity.is_some_and(|cap| len >= cap) || head_slot_held(self) {
+                    return false;
+                }
+                self.items.push_back(v);
+            }
+            (Op::PushHead(_), Ret::Full) => {
+                let full = capacity.is_some_and(|cap| len >= cap) || head_slot_held(self);
+                if !full {
+                    return false;
+                }
+            }
+            (Op::PopHead, Ret::Popped(v)) => {
+                if self.items.back() != Some(&v) {
+                    return false;
+                }
+                self.items.pop_back();
+            }
+            (Op::PopTail, Ret::Popped(v)) => {
+                if self.items.front() != Some(&v) {
+                    return false;
+                }
+                self.items.pop_front();
+                if let Some(cap) = capacity {
+                    let at = self.held.partition_point(|&(h, _)| h < c);
+                    self.held.insert(at, (c, self.tail % cap));
+                }
+                self.tail += 1;
+            }
+            (Op::PopHead | Op::PopTail, Ret::Empty) => {
+                if !self.items.is_empty() {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        self.done[c / 64] |= 1 << (c % 64);
+        self.count += 1;
+        true
+    }
+}
+
+/// Checks that `history` is linearizable with respect to `spec`.
+///
+/// # Errors
+/// A [`Violation`]: no linearization exists, the history is malformed, or the search hit
+/// [`STATE_LIMIT`].
+pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
+    let mut calls = history.to_vec();
+    calls.sort_by_key(|c| (c.invoke, c.response, c.thread));
+    let violation = |failure, detail: String, calls: &[Call]| Violation {
+        failure,
+        detail,
+        spec,
+        history: calls.to_vec(),
+    };
+    let capacity = match spec {
+        Spec::Bounded { capacity } => Some(capacity as u64),
+        Spec::Unbounded => None,
+    };
+
+    // Well-formedness.
+    for (i, c) in calls.iter().enumerate() {
+        if c.invoke > c.response {
+            return Err(violation(
+                Failure::Malformed,
+                format!("call #{i} responds before it is invoked"),
+                &calls,
+            ));
+        }
+        let fits = matches!(
+            (c.op, c.ret),
+            (Op::PushHead(_), Ret::Pushed | Ret::Full)
+                | (Op::PopHead | Op::PopTail, Ret::Popped(_) | Ret::Empty)
+        );
+        if !fits || (capacity.is_none() && c.ret == Ret::Full) {
+            return Err(violation(
+                Failure::Malformed,
+                format!(
+                    "call #{i}: {:?} cannot return {:?} under {spec:?}",
+                    c.op, c.ret
+                ),
+                &calls,
+            ));
+        }
+    }
+    let mut threads: Vec<usize> = calls.iter().map(|c| c.thread).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    for t in threads {
+        let mut last: Option<(usize, &Call)> = None;
+        for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.thread == t) {
+            if let Some((j, prev)) = last {
+                if prev.response > c.invoke {
+                    return Err(violation(
+                        Failure::Malformed,
+                        format!("calls #{j} and #{i} of thread {t} overlap"),
+                        &calls,
+                    ));
+                }
+            }
+            last = Some((i, c));
+        }
+    }
+
+    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * calls.len());
+    for (i, c) in calls.iter().enumerate() {
+        events.push((c.invoke, 0, i));
+        events.push((c.response, 1, i));
+    }
+    events.sort_unstable();
+    let mut invoked_at = vec![0; calls.len()];
+    let mut responds_at = vec![0; calls.len()];
+    let events: Vec<Event> = events
+        .iter()
+        .enumerate()
+        .map(|(pos, &(_, kind, c))| {
+            if kind == 0 {
+                invoked_at[c] = pos;
+                Event::Invoke(c)
+            } else {
+                responds_at[c] = pos;
+                Event::Response(c)
+            }
+        })
+        .collect();
+
+    let mut stack = vec![State {
+        pos: 0,
+        done: vec![0; calls.len().div_ceil(64)],
+        held: Vec::new(),
+        items: VecDeque::new(),
+        tail: 0,
+        count: 0,
+    }];
+    let mut seen: HashSet<Vec<u64>> = HashSet::new();
+    let mut deepest = (0usize, 0usize); // (linearized calls, stuck before event)
+    while let Some(mut state) = stack.pop() {
+        // Pass invocations, and responses of calls that are linearized and released: neither
+        // changes what can happen next.
+        loop {
+            match events.get(state.pos) {
+                None => {
+                    return Ok(Checked {
+                        calls: calls.len(),
+                        states: seen.len(),
+                    })
+                }
+                Some(&Event::Invoke(_)) => state.pos += 1,
+                Some(&Event::Response(c)) if state.is_done(c) && !state.is_held(c) => {
+                    state.pos += 1
+                }
+                Some(&Event::Response(_)) => break,
+            }
+        }
+        if state.count > deepest.0 || (state.count == deepest.0 && state.pos > deepest.1) {
+            deepest = (state.count, state.pos);
+        }
+        if !seen.insert(state.key(capacity)) {
+            continue;
+        }
+        if seen.len() > STATE_LIMIT {
+            return Err(violation(
+                Failure::SearchLimit,
+                format!("gave up after {STATE_LIMIT} states"),
+                &calls,
+            ));
+        }
+        let Event::Response(due) = events[state.pos] else {
+            unreachable!("the loop above stops only at a response")
+        };
+        // Releases of held slots (any order), then linearizations of open calls; the call whose
+        // response is due goes last so that it is explored first.
+        for i in 0..state.held.len() {
+            let mut next = state.clone();
+            next.held.remove(i);
+            stack.push(next);
+        }
+        let open = (0..calls.len())
+            .filter(|&c| c != due && invoked_at[c] < state.pos && responds_at[c] >= state.pos);
+        for c in open.chain((!state.is_done(due)).then_some(due)) {
+            if state.is_done(c) {
+                continue;
+            }
+            let mut next = state.clone();
+            if next.apply(capacity, c, &calls[c]) {
+                stack.push(next);
+            }
+        }
+    }
+    let (linearized, stuck) = deepest;
+    let detail = match events.get(stuck) {
+        Some(&Event::Response(c)) => format!(
+            "at best {linearized} of {} calls linearize; stuck before the response of #{c} \
+             (thread {}, {:?} -> {:?})",
+            calls.len(),
+            calls[c].thread,
+            calls[c].op,
+            calls[c].ret
+        ),
+        _ => format!("at best {linearized} of {} calls linearize", calls.len()),
+    };
+    Err(violation(Failure::NotLinearizable, detail, &calls))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use Op::*;
+    use Ret::*;
+
+    fn c(thread: usize, op: Op, ret: Ret, invoke: u64, response: u64) -> Call {
+        Call {
+            thread,
+            op,
+            ret,
+            invoke,
+            response,
+        }
+    }
+
+    const RING2: Spec = Spec::Bounded { capacity: 2 };
+
+    fn rejects(spec: Spec, h: &[Call]) -> Failure {
+        let v = check(spec, h).expect_err("history must be rejected");
+        // The report names the history.
+        assert!(v.to_string().contains("history"));
+        v.failure
+    }
+
+    #[test]
+    fn sequential_deque_semantics() {
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(0, PushHead(3), Full, 4, 5),
+            c(0, PopHead, Popped(2), 6, 7),
+            c(1, PopTail, Popped(1), 8, 9),
+            c(1, PopTail, Empty, 10, 11),
+            c(0, PopHead, Empty, 12, 13),
+        ];
+        let ok = check(RING2, &h).unwrap();
+        assert_eq!(ok.calls, 7);
+    }
+
+    #[test]
+    fn overlapping_calls_may_take_effect_in_either_order() {
+        // The stealer's pop overlaps both pushes and the owner's pop: it must be placed after
+        // the first push and before the pop_head for the history to fit, which needs backtracking
+        // if the search tries it last.
+        let h = [
+            c(0, PushHead(1), Pushed, 1, 2),
+            c(0, PushHead(2), Pushed, 3, 4),
+            c(0, PopHead, Popped(2), 5, 6),
+            c(0, PopHead, Empty, 7, 8),
+            c(1, PopTail, Popped(1), 0, 9),
+        ];
+        check(Spec::Unbounded, &h).unwrap();
+        // A None that overlaps a push may be placed before it.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 3),
+            c(1, PopTail, Empty, 1, 2),
+            c(1, PopTail, Popped(1), 4, 5),
+        ];
+        check(RING2, &h).unwrap();
+    }
+
+    #[test]
+    fn stale_none_is_rejected() {
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(1, PopTail, Empty, 2, 3),
+            c(0, PopHead, Popped(1), 4, 5),
+        ];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+        // Also when the None overlaps a pop of another value that leaves one behind.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Popped(1), 4, 7),
+            c(2, PopTail, Empty, 5, 6),
+            c(0, PopHead, Popped(2), 8, 9),
+        ];
+        assert_eq!(rejects(RING2, &h), Failure::NotLinearizable);
+    }
+
+    #[test]
+    fn duplicate_is_rejected() {
+        let h = [
+            c(0, PushHead(7), Pushed, 0, 1),
+            c(0, PopHead, Popped(7), 2, 5),
+            c(1, PopTail, Popped(7), 3, 4),
+        ];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+    }
+
+    #[test]
+    fn lost_value_shows_as_a_wrong_empty() {
+        // A drain that ends empty although a pushed value was never popped.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Popped(1), 4, 5),
+            c(0, PopHead, Empty, 6, 7),
+        ];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+    }
+
+    #[test]
+    fn lifo_fifo_swap_is_rejected() {
+        let pushes = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+        ];
+        let mut h = pushes.to_vec();
+        h.push(c(0, PopHead, Popped(1), 4, 5));
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+        let mut h = pushes.to_vec();
+        h.push(c(1, PopTail, Popped(2), 4, 5));
+        assert_eq!(rejects(RING2, &h), Failure::NotLinearizable);
+    }
+
+    #[test]
+    fn full_is_allowed_only_when_full_or_while_the_slot_is_held() {
+        let base = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+        ];
+        // Stealer 1 claimed value 1 (slot 0) and returns only after the owner's push; stealer 2
+        // took value 2 before the push, so the push cannot be placed while the ring was full.
+        // It targets slot 0, still held: "full" is allowed although the model is empty.
+        let mut h = base.to_vec();
+        h.push(c(1, PopTail, Popped(1), 4, 12));
+        h.push(c(2, PopTail, Popped(2), 5, 6));
+        h.push(c(0, PushHead(3), Full, 7, 8));
+        check(RING2, &h).unwrap();
+        // The same push after stealer 1 returned: the slot was released, so "full" is wrong.
+        let mut h = base.to_vec();
+        h.push(c(1, PopTail, Popped(1), 4, 6));
+        h.push(c(2, PopTail, Popped(2), 5, 6));
+        h.push(c(0, PushHead(3), Full, 7, 8));
+        assert_eq!(rejects(RING2, &h), Failure::NotLinearizable);
+        // A held slot excuses only a push that targets it: capacity 4, the held slot is 0, the
+        // push goes to slot 2.
+        let mut h = base.to_vec();
+        h.push(c(1, PopTail, Popped(1), 4, 12));
+        h.push(c(2, PopTail, Popped(2), 5, 6));
+        h.push(c(0, PushHead(3), Full, 7, 8));
+        assert_eq!(
+            rejects(Spec::Bounded { capacity: 4 }, &h),
+            Failure::NotLinearizable
+        );
+        // "Full" on an empty ring with nothing held.
+        let h = [c(0, PushHead(1), Full, 0, 1)];
+        assert_eq!(rejects(RING2, &h), Failure::NotLinearizable);
+        // A chain never reports full.
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::Malformed);
+    }
+
+    #[test]
+    fn a_push_into_a_held_slot_must_wait_for_the_release() {
+        // Push 3 succeeds while the stealer that took value 1 from slot 0 is still running. That
+        // is fine if the release can be placed before the push ...
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Popped(1), 4, 9),
+            c(0, PushHead(3), Pushed, 6, 7),
+        ];
+        check(RING2, &h).unwrap();
+        // (a release can always be placed right after its claim, so an overwrite of a held slot
+        // shows up in the values that come out, not here) ... but a push into a ring that was
+        // full until after the push returned is rejected.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(0, PushHead(3), Pushed, 4, 5),
+            c(1, PopTail, Popped(1), 6, 9),
+        ];
+        assert_eq!(rejects(RING2, &h), Failure::NotLinearizable);
+    }
+
+    #[test]
+    fn malformed_histories_are_rejected() {
+        let h = [c(0, PushHead(1), Pushed, 3, 2)];
+        assert_eq!(rejects(RING2, &h), Failure::Malformed);
+        let h = [c(0, PushHead(1), Pushed, 0, 3), c(0, PopHead, Empty, 2, 4)];
+        assert_eq!(rejects(RING2, &h), Failure::Malformed);
+        let h = [c(0, PopHead, Pushed, 0, 1)];
+        assert_eq!(rejects(RING2, &h), Failure::Malformed);
+    }
+
+    /// A long history generated from the model itself with overlapping intervals: the search
+    /// must accept it quickly (the memo table keeps it polynomial).
+    #[test]
+    fn long_concurrent_history_is_checked_quickly() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let n = if cfg!(miri) { 40 } else { 600 };
+        let mut model = VecDeque::new();
+        let mut h = Vec::new();
+        let mut id = 0;
+        // Calls take effect at time 10 * i; each thread's calls are stretched around that point
+        // as far as its neighbours allow, so many calls overlap.
+        let threads = 4;
+        let mut last_response = vec![0u64; threads];
+        for i in 0..n {
+            let t = (next() % threads as u64) as usize;
+            let at = 10 * (i as u64 + 1);
+            let op = match (t, next() % 3) {
+                (0, 0 | 1) => PushHead(id),
+                (0, _) => PopHead,
+                _ => PopTail,
+            };
+            let ret = match op {
+                PushHead(v) => {
+                    id += 1;
+                    model.push_back(v);
+                    Pushed
+                }
+                PopHead => model.pop_back().map_or(Empty, Popped),
+                PopTail => model.pop_front().map_or(Empty, Popped),
+            };
+            let invoke = last_response[t].max(at.saturating_sub(25));
+            let response = at + (next() % 5);
+            last_response[t] = response;
+            h.push(c(t, op, ret, invoke, response));
+        }
+        let ok = check(Spec::Unbounded, &h).unwrap();
+        assert_eq!(ok.calls, n);
+    }
+}

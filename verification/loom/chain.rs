@@ -1,0 +1,195 @@
+//! Loom models of the chain of rings: growth while a stealer works, and retirement of a drained
+//! ring while another stealer and the owner's `pop_head` (walking `prev`) may still hold it.
+//! Retired rings go to the adversarial reclaimer of the `sync` shim, which frees them at the
+//! earliest moment the epoch contract allows; touching a freed ring fails the model. Every
+//! model checks that each value pushed comes out exactly once.
+
+use crate::util::{after_spawn, assert_exactly_once, model, Val};
+use loom::thread;
+use poolqueue::__test_hooks as hooks;
+use poolqueue::chain;
+
+/// Indices start here so that the first ring crosses 2^32 after a few pushes.
+const START: u32 = u32::MAX - 3;
+
+fn drain(owner: &mut chain::Owner<Val>, seen: &mut Vec<u32>) {
+    while let Some(v) = owner.pop_head() {
+        seen.push(v.id());
+    }
+}
+
+/// A chain whose first ring (8 slots) holds only the value 7 and whose second ring (16 slots)
+/// is empty: the next pop that finds the first ring empty unlinks and retires it.
+fn almost_drained() -> (chain::Owner<Val>, chain::Stealer<Val>) {
+    let (owner, stealer) = hooks::chain_with_start_index::<Val>(START);
+    for id in 0..9 {
+        owner.push_head(Val::new(id));
+    }
+    assert_eq!(owner.ring_capacities(), vec![8, 16]);
+    for id in 0..7 {
+        assert_eq!(stealer.pop_tail().map(|v| v.id()), Some(id));
+    }
+    assert_eq!(owner.pop_head().map(|v| v.id()), Some(8));
+    (owner, stealer)
+}
+
+/// The owner outgrows a full ring (linking a 16-slot ring) while a stealer pops from it.
+#[test]
+fn growth_while_a_stealer_works() {
+    model(None, || {
+        let (mut owner, stealer) = hooks::chain_with_start_index::<Val>(START);
+        for id in 0..8 {
+            owner.push_head(Val::new(id));
+        }
+        let thief = thread::spawn(move || {
+            let mut got = Vec::new();
+            got.extend(stealer.pop_tail().map(|v| v.id()));
+            got.extend(stealer.pop_tail().map(|v| v.id()));
+            got
+        });
+        after_spawn();
+        owner.push_head(Val::new(8)); // grows unless the steal already released a slot
+        owner.push_head(Val::new(9));
+        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        let stolen = thief.join().unwrap();
+        assert_eq!(
+            stolen.len(),
+            2,
+            "the chain never looked empty to the stealer"
+        );
+        assert!(stolen[0] < stolen[1], "stealers take values oldest first");
+        seen.extend(stolen);
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..10);
+    });
+}
+
+/// Two stealers and the owner race for the last value of the oldest ring. Whichever stealer
+/// finds it empty unlinks and retires it while the other stealer may still be inside it and
+/// the owner may be backing up into it through `prev`.
+#[test]
+fn retirement_while_a_stealer_and_the_owner_hold_the_ring() {
+    model(Some(3), || {
+        let (mut owner, stealer) = almost_drained();
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let s = stealer.clone();
+                thread::spawn(move || s.pop_tail().map(|v| v.id()))
+            })
+            .collect();
+        after_spawn();
+        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        for t in thieves {
+            seen.extend(t.join().unwrap());
+        }
+        assert_eq!(stealer.pop_tail().map(|v| v.id()), None);
+        assert_eq!(
+            owner.ring_capacities(),
+            vec![16],
+            "the drained ring is unlinked"
+        );
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, [7]);
+    });
+}
+
+/// A stealer takes the last value of the oldest ring, retires it and moves on to the newer
+/// ring, while the owner pushes there and pops back (possibly through the retired ring's
+/// `prev` link, which the stealer clears).
+#[test]
+fn retirement_while_the_owner_pushes_and_pops() {
+    model(None, || {
+        let (mut owner, stealer) = almost_drained();
+        let thief = thread::spawn(move || {
+            let mut got = Vec::new();
+            got.extend(stealer.pop_tail().map(|v| v.id()));
+            got.extend(stealer.pop_tail().map(|v| v.id()));
+            got
+        });
+        after_spawn();
+        owner.push_head(Val::new(9));
+        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        seen.extend(owner.pop_head().map(|v| v.id()));
+        seen.extend(thief.join().unwrap());
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, [7, 9]);
+    });
+}
+
+/// A stealer looks at a fresh chain while the owner fills the first ring (2 slots here) and
+/// outgrows it. The stealer may see the ring empty, but it must not unlink it unless it saw the
+/// successor *before* that empty pop (once a successor exists the owner never pushes to the
+/// ring again).
+#[test]
+fn a_ring_still_being_filled_is_never_unlinked() {
+    model(None, || {
+        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
+        let thief = thread::spawn(move || stealer.pop_tail().map(|v| v.id()));
+        after_spawn();
+        for id in 0..3 {
+            owner.push_head(Val::new(id)); // the third links a second ring
+        }
+        let mut seen: Vec<u32> = thief.join().unwrap().into_iter().collect();
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// The owner links a ring *inside* the model and drains the old one from the head; one stealer
+/// swings `tail` to the new ring (retiring the old one) while another enters the chain through
+/// `tail` and then walks it for `len`. The second stealer only learns of the new ring through
+/// the first stealer's swing or the owner's `next` link, so those must publish it.
+#[test]
+fn a_stealer_enters_a_ring_another_stealer_swung_to() {
+    model(Some(3), || {
+        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1)); // the first ring is full
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
+        let b = thread::spawn(move || {
+            let got = stealer.pop_tail().map(|v| v.id());
+            (got, stealer.len())
+        });
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.extend(owner.pop_head().map(|v| v.id()));
+        }
+        seen.extend(a.join().unwrap());
+        let (got, len) = b.join().unwrap();
+        assert!(len <= 3, "len counts only values that were pushed");
+        seen.extend(got);
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// Like the previous model, but the second stealer only walks the chain for `len`: its first
+/// sight of the new ring is through `tail` (after the first stealer's swing) or the old ring's
+/// `next`, so `len`'s own loads must acquire the ring.
+#[test]
+fn len_walks_into_a_ring_another_stealer_swung_to() {
+    model(Some(3), || {
+        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1));
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
+        let b = thread::spawn(move || stealer.len());
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.extend(owner.pop_head().map(|v| v.id()));
+        }
+        seen.extend(a.join().unwrap());
+        assert!(
+            b.join().unwrap() <= 3,
+            "len counts only values that were pushed"
+        );
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}

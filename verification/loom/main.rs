@@ -1,0 +1,23 @@
+//! The loom test binary (`cargo test --features loom`): exhaustive interleavings under weak
+//! memory, with the adversarial reclaimer of the `sync` shim freeing retired rings at the
+//! earliest moment the epoch contract allows. Built only with the `loom` feature
+//! (`required-features` in Cargo.toml).
+//!
+//! | module | what it models |
+//! | --- | --- |
+//! | [`smoke`] | the `sync` seam really switched to loom |
+//! | [`dequeue`] | every pair of operations on a dequeue of 2–4 slots, across the index wrap |
+//! | [`chain`] | ring growth and retirement while stealers and the owner may hold a ring |
+//! | [`event`] | `EventCount`: no lost wake-up |
+//! | [`pool`] | `Pool`: steals, `release` and thread exits racing gets and returns |
+//! | [`util`] | the loom identity value (`Val`, a loom-tracked allocation) and the model runner |
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod chain;
+mod dequeue;
+mod event;
+mod pool;
+mod smoke;
+mod util;

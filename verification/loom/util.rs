@@ -1,0 +1,134 @@
+//! Helpers shared by the loom models: identity-tagged values and the exactly-once check.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::mem::ManuallyDrop;
+
+use loom::alloc::Track;
+
+/// A value with an identity. The `Box` makes a lost value a leak and the loom `Track` makes a
+/// value that is never dropped fail the model ("leaked"). A duplicated value (two bitwise copies
+/// of one `Val`) would be a double free that aborts the whole test process; instead the second
+/// drop is recognised by its id and fails the model with a clear message.
+#[derive(Debug)]
+pub(crate) struct Val {
+    /// The id, inline: a duplicate's drop must not read through the (already freed) box.
+    id: u32,
+    inner: ManuallyDrop<(Box<u32>, Track<()>)>,
+}
+
+std::thread_local! {
+    /// Ids dropped in the current execution (std, not loom: bookkeeping only). All loom threads
+    /// of a model run on the test's OS thread.
+    static DROPPED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
+}
+
+impl Val {
+    pub(crate) fn new(id: u32) -> Val {
+        Val {
+            id,
+            inner: ManuallyDrop::new((Box::new(id), Track::new(()))),
+        }
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+impl Drop for Val {
+    fn drop(&mut self) {
+        let id = self.id;
+        let first = DROPPED.with(|d| d.borrow_mut().insert(id));
+        if !first {
+            // A second copy of one value: never free it again. Panic unless already unwinding
+            // (a panic in a drop during unwinding would abort the whole test process).
+            assert!(
+                std::thread::panicking(),
+                "value {id} came out twice (dropped twice)"
+            );
+            return;
+        }
+        // SAFETY: dropped once: the id check above stops a second drop of a duplicate.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+/// Asserts that `seen` holds every id in `expected` exactly once (no loss, no duplicate).
+#[track_caller]
+pub(crate) fn assert_exactly_once(
+    seen: impl IntoIterator<Item = u32>,
+    expected: impl IntoIterator<Item = u32>,
+) {
+    let mut seen: Vec<u32> = seen.into_iter().collect();
+    let mut expected: Vec<u32> = expected.into_iter().collect();
+    seen.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(
+        seen, expected,
+        "every pushed value must come out exactly once"
+    );
+}
+
+std::thread_local! {
+    static YIELD_FIRST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called by a model's main thread right after it spawns: in the second pass of [`model`] the
+/// main thread yields, so the spawned threads run first.
+///
+/// loom's DPOR remembers only the last access to each atomic, so it can miss the order "thread
+/// A's load, then thread B's read-modify-write" when B also loaded in between (for example an
+/// owner whose push only *loads* the word because the ring looks full, against a stealer's
+/// load + compare-and-swap). Starting the exploration once from each side covers both orders.
+pub(crate) fn after_spawn() {
+    if YIELD_FIRST.with(|y| y.get()) {
+        loom::thread::yield_now();
+    }
+}
+
+/// Runs `f` under loom with an explicit preemption bound (`None` = exhaustive) and prints how
+/// many executions were explored (`cargo test --features loom -- --nocapture` shows it).
+#[track_caller]
+pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f: F) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = preemption_bound;
+    // A std counter: not a loom object, so it adds no synchronization to the model.
+    let executions = Arc::new(AtomicUsize::new(0));
+    let counter = executions.clone();
+    let start = std::time::Instant::now();
+    let f = Arc::new(f);
+    for yield_first in [false, true] {
+        YIELD_FIRST.with(|y| y.set(yield_first));
+        let (f, counter) = (f.clone(), counter.clone());
+        b.check(move || {
+            DROPPED.with(|d| d.borrow_mut().clear());
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 50_000 == 0 {
+                eprintln!("  ... {n} executions");
+            }
+            f()
+        });
+    }
+    YIELD_FIRST.with(|y| y.set(false));
+    let caller = std::panic::Location::caller();
+    let explored = executions.load(Ordering::Relaxed);
+    eprintln!(
+        "loom model at {caller}: preemption bound {preemption_bound:?}, {explored} executions, {:.2?}",
+        start.elapsed()
+    );
+    // For the verification report: counts asserted (P1, P2), the race detector (P4), the leak
+    // tracker and the adversarial reclaimer's liveness cells (P5).
+    let structure = if caller.file().contains("chain") {
+        "chain"
+    } else {
+        "dequeue"
+    };
+    println!(
+        "POOLQUEUE-STAT checker=loom property=P1,P2,P4,P5 test={structure} models=1 executions={explored}"
+    );
+}

@@ -1,0 +1,433 @@
+//! Reclamation, memory and the pool's lifecycle as users run them: the process-wide epoch, bursts
+//! at scale, exited threads, panics. Each test names the defect it pins down; each failed on the
+//! code before its fix.
+//!
+//! The memory tests count the chain rings (and their slots) alive in the whole process and read
+//! the resident set size, so each runs alone in a child process of this test binary.
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use poolqueue::__test_hooks::{collect_retired, live_ring_slots, live_rings};
+use poolqueue::{chain, Pool, Pooled};
+
+use crate::support::alloc::allocations;
+use crate::support::values::{tracked_pool, Ledger};
+
+/// Runs `body` in a child process of this test binary, alone (`--exact`, one test thread), so
+/// that process-wide figures (live rings, RSS) see only this test.
+fn alone(name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "POOLQUEUE_ALONE";
+    // The test's path in this binary: `<module>::<name>`.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let name = &format!("{module}::{name}");
+    if std::env::var(CHILD).as_deref() == Ok(name) {
+        body();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the test binary as a child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child run of {name} failed:\n{text}"
+    );
+    print!("{text}");
+}
+
+/// The resident set size of this process, in bytes (Linux; 0 elsewhere), after the allocator
+/// returned what it could: what is left is memory still allocated, not the allocator's cache.
+fn rss() -> usize {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases free memory of glibc's heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+const MIB: usize = 1 << 20;
+
+/// Runs `f` on a thread and fails with `what` if it has not finished within `limit`.
+fn watchdog(limit: Duration, what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(()) => worker.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic)
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: no progress in {limit:?}"),
+    }
+}
+
+/// Defers `n` functions on crossbeam's default collector (another crate's garbage) that run
+/// `f` and count themselves, and seals them into the collector's queue.
+fn defer_on_crossbeams_collector(
+    n: usize,
+    ran: &Arc<AtomicU64>,
+    f: impl Fn() + Send + Sync + 'static,
+) {
+    let f = Arc::new(f);
+    let guard = crossbeam_epoch::pin();
+    for _ in 0..n {
+        let (f, ran) = (f.clone(), ran.clone());
+        guard.defer(move || {
+            ran.fetch_add(1, Ordering::SeqCst);
+            f();
+        });
+    }
+    guard.flush();
+}
+
+/// Runs crossbeam's default collector until every function deferred on it so far has run.
+fn drain_crossbeams_collector(ran: &AtomicU64, n: u64) {
+    for _ in 0..10_000 {
+        if ran.load(Ordering::SeqCst) >= n {
+            return;
+        }
+        crossbeam_epoch::pin().flush();
+    }
+    panic!("crossbeam's collector did not run the deferred functions");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 1: another crate's deferred function ran inside a shard's owner-only state.
+
+#[test]
+fn other_crates_deferred_functions_never_run_inside_the_pool() {
+    let pool = Arc::new(Pool::new(Vec::<u8>::new));
+    let ran = Arc::new(AtomicU64::new(0));
+    let reentrant = pool.clone();
+    defer_on_crossbeams_collector(256, &ran, move || {
+        // What a `Drop` that goes back to the pool does: re-enter it.
+        reentrant.put(Vec::with_capacity(8));
+        drop(reentrant.get());
+    });
+    // Slow paths that pin: an empty pool's `try_get` backs up through its chain; stealing
+    // pins too; `release` drains chains.
+    for _ in 0..5_000 {
+        assert!(pool.try_get().is_none() || pool.try_get().is_some());
+        drop(pool.try_get());
+        pool.release();
+    }
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        0,
+        "the pool's pins ran another crate's deferred functions (user code inside the pool)"
+    );
+    drain_crossbeams_collector(&ran, 256);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 2: `release` pinned while holding the victim lock; a deferred `release` deadlocked.
+
+#[test]
+fn a_deferred_release_does_not_deadlock() {
+    watchdog(
+        Duration::from_secs(30),
+        "release deadlocked on its own victim lock",
+        || {
+            let pool = Arc::new(Pool::new(Vec::<u8>::new));
+            let ran = Arc::new(AtomicU64::new(0));
+            let reentrant = pool.clone();
+            defer_on_crossbeams_collector(64, &ran, move || reentrant.release());
+            for i in 0..5_000 {
+                pool.put(Vec::with_capacity(i % 7));
+                pool.put(Vec::with_capacity(i % 5));
+                pool.release();
+            }
+            drain_crossbeams_collector(&ran, 64);
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 3: retired rings waited in the retiring thread's bag while it kept working.
+
+#[test]
+fn retired_rings_are_freed_while_the_thread_keeps_working() {
+    alone(
+        "retired_rings_are_freed_while_the_thread_keeps_working",
+        || {
+            let rss_before = rss();
+            let (owner, stealer) = chain::new::<u64>();
+            for i in 0..1 << 22 {
+                owner.push_head(i);
+            }
+            assert!(live_rings() >= 20, "the burst grew the chain");
+            while stealer.pop_tail().is_some() {}
+            // The thread keeps working on the head ring only: no pins, no collections.
+            for i in 0..1_000_000 {
+                owner.push_head(i);
+                owner.pop_head();
+            }
+            assert!(
+                live_rings() <= 2,
+                "{} rings alive after the drain (retired rings are not freed)",
+                live_rings()
+            );
+            println!(
+                "rss: {} MiB before the burst, {} MiB after the drain",
+                rss_before / MIB,
+                rss() / MIB
+            );
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The head ring kept the burst's peak size for good.
+
+#[test]
+fn the_head_ring_shrinks_back_after_a_burst() {
+    alone("the_head_ring_shrinks_back_after_a_burst", || {
+        let rss_before = rss();
+        let (owner, stealer) = chain::new::<u64>();
+        for i in 0..1 << 22 {
+            owner.push_head(i);
+        }
+        let rss_peak = rss();
+        while stealer.pop_tail().is_some() {}
+        // Back to ordinary use: the owner finds the chain empty twice after the burst.
+        for round in 0..2 {
+            for i in 0..5 {
+                owner.push_head(i);
+            }
+            while owner.pop_head().is_some() {}
+            assert_eq!(owner.pop_head(), None, "round {round}");
+        }
+        assert_eq!(collect_retired(1), 1, "one ring left");
+        assert!(
+            live_ring_slots() <= 64,
+            "the head ring kept {} slots after the burst",
+            live_ring_slots()
+        );
+        let rss_after = rss();
+        println!(
+            "rss: {} MiB before, {} MiB at the peak, {} MiB after",
+            rss_before / MIB,
+            rss_peak / MIB,
+            rss_after / MIB
+        );
+        // The burst's rings (128 MiB of slots) are returned to the system: the largest ones
+        // are mapped separately by any allocator, so at least half of the growth comes back.
+        assert!(
+            rss_after < rss_before + (rss_peak - rss_before) / 2,
+            "resident memory stayed high after the drain"
+        );
+    });
+}
+
+#[test]
+fn a_chain_refilled_to_the_same_peak_never_shrinks() {
+    alone("a_chain_refilled_to_the_same_peak_never_shrinks", || {
+        // The steady state allocates nothing: the same rings serve every round.
+        for k in [5, 9, 100, 1500, 5000] {
+            let (owner, stealer) = chain::new::<u64>();
+            let mut shapes = Vec::with_capacity(6);
+            let mut allocated = Vec::with_capacity(6);
+            for _ in 0..6 {
+                let before = allocations();
+                for i in 0..k {
+                    owner.push_head(i);
+                }
+                while owner.pop_head().is_some() {}
+                assert_eq!(stealer.pop_tail(), None);
+                allocated.push(allocations() - before);
+                shapes.push(owner.ring_capacities());
+            }
+            // Two rounds to settle (older rings unlinked), then the same single ring, and not
+            // one allocation per round.
+            assert!(
+                shapes[2..]
+                    .windows(2)
+                    .all(|w| w[0] == w[1] && w[0].len() == 1),
+                "k = {k}: rings changed in a steady state: {shapes:?}"
+            );
+            assert!(shapes[5][0] >= k as usize, "k = {k}: {shapes:?}");
+            assert_eq!(
+                allocated[3..],
+                [0, 0, 0],
+                "k = {k}: a steady state allocates (rounds: {allocated:?})"
+            );
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 4: a drained, released pool never gave its rings back.
+
+#[test]
+fn a_released_pool_gives_its_memory_back() {
+    alone("a_released_pool_gives_its_memory_back", || {
+        const BURST: usize = 200_000;
+        let pool = Pool::new(|| Vec::<u8>::with_capacity(1024)).with_counters();
+        drop(pool.get()); // this thread's shard, and the victim chain
+        let slots_before = live_ring_slots();
+        let rss_before = rss();
+        {
+            let held: Vec<_> = (0..BURST).map(|_| pool.get()).collect();
+            drop(held); // all pooled: one private, the rest in this thread's chain
+        }
+        let rss_peak = rss();
+        pool.release(); // idle values become victims
+        pool.release(); // ... and are dropped
+        assert_eq!(pool.stats().unwrap().released, BURST as u64);
+        assert!(pool.try_get().is_none(), "nothing is pooled");
+        collect_retired(2);
+        let slots_after = live_ring_slots();
+        let rss_after = rss();
+        println!(
+            "ring slots: {slots_before} before, {slots_after} after; rss: {} MiB before, {} MiB at the peak, {} MiB after",
+            rss_before / MIB,
+            rss_peak / MIB,
+            rss_after / MIB
+        );
+        // The guarantee: after two releases, the calling thread's shard and the victim
+        // generation are back to one small ring each.
+        assert!(
+            slots_after <= slots_before + 2 * chain::FIRST_RING_CAPACITY,
+            "{slots_after} ring slots held after two releases ({slots_before} before the burst)"
+        );
+        assert!(
+            rss_after < rss_before + (rss_peak - rss_before) / 2,
+            "resident memory stayed high after two releases"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 5: the values of exited threads survived every release.
+
+#[test]
+fn release_ages_the_values_of_exited_threads() {
+    let ledger = Ledger::new();
+    let pool = tracked_pool(&ledger);
+    drop(pool.get()); // this thread's own value, reused below
+    let values_before = ledger.created();
+    thread::scope(|s| {
+        for _ in 0..100 {
+            s.spawn(|| drop(pool.get())); // a value in that thread's private slot, then exit
+        }
+    });
+    let exited = ledger.created() - values_before;
+    assert!(exited >= 1);
+    pool.release();
+    assert_eq!(ledger.dropped(), 0, "idle values survive one release");
+    pool.release();
+    // Every value, this thread's included, was idle since before the first release.
+    assert_eq!(
+        ledger.dropped(),
+        ledger.created(),
+        "values of exited threads survived two releases"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 6: a guard dropped while unwinding reset and re-pooled its (half-updated) value.
+
+#[test]
+fn a_guard_dropped_while_panicking_drops_its_value() {
+    let resets = Arc::new(AtomicU64::new(0));
+    let counted = resets.clone();
+    let pool = Pool::with_reset(
+        || vec![0_u8; 4],
+        move |v: &mut Vec<u8>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            v.fill(0);
+        },
+    )
+    .with_counters();
+    let owned = Arc::new(Pool::new(String::new).with_counters());
+    let unwound = catch_unwind(AssertUnwindSafe(|| {
+        let mut buf = pool.get();
+        buf[0] = 1; // half-way through an update ...
+        let mut s = owned.get_owned();
+        s.push_str("half");
+        panic!("... the caller panics");
+    }));
+    assert!(unwound.is_err());
+    assert_eq!(
+        resets.load(Ordering::SeqCst),
+        0,
+        "no reset during unwinding"
+    );
+    assert_eq!(pool.stats().unwrap().discarded, 1);
+    assert_eq!(
+        pool.stats().unwrap().puts,
+        0,
+        "the value was not pooled again"
+    );
+    assert_eq!(owned.stats().unwrap().discarded, 1);
+    assert!(pool.try_get().is_none() && owned.try_get().is_none());
+}
+
+#[test]
+fn a_validating_reset_does_not_abort_an_unwinding_thread() {
+    // A reset hook that panics on a value it finds inconsistent; run during unwinding, that
+    // panic would abort the process.
+    let pool = Pool::with_reset(Vec::<u8>::new, |v: &mut Vec<u8>| {
+        assert!(v.len() < 3, "inconsistent value");
+        v.clear();
+    });
+    let unwound = catch_unwind(AssertUnwindSafe(|| {
+        let mut v = pool.get();
+        v.extend_from_slice(b"abc");
+        panic!("caller panics with an inconsistent value in hand");
+    }));
+    assert!(unwound.is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 7: a value whose reset panicked was dropped but counted nowhere.
+
+#[test]
+fn every_drop_is_counted_also_when_reset_panics() {
+    let pool = Pool::with_reset(Vec::<u8>::new, |v: &mut Vec<u8>| {
+        let poisoned = v.first() == Some(&0xff);
+        v.clear();
+        assert!(!poisoned, "reset refuses a poisoned value");
+    })
+    .with_counters()
+    .max_idle(3);
+    let mut puts = 0;
+    for round in 0..50_u8 {
+        let mut held: Vec<Pooled<'_, Vec<u8>>> = (0..5).map(|_| pool.get()).collect();
+        held[0].push(if round % 2 == 0 { 0xff } else { 1 });
+        let mut detached = held.pop().map(Pooled::detach).unwrap();
+        for guard in held {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(guard)));
+        }
+        detached.push(0xff);
+        if round % 3 == 0 {
+            let _ = catch_unwind(AssertUnwindSafe(|| pool.put(detached)));
+            puts += 1;
+        }
+    }
+    let stats = pool.stats().unwrap();
+    assert_eq!(
+        stats.discarded,
+        25 + 17,
+        "each panicking reset is counted once"
+    );
+    assert_eq!(
+        stats.gets() + puts,
+        stats.puts + stats.rejected + stats.evicted + stats.discarded + stats.detached,
+        "{stats:?}"
+    );
+}

@@ -1,0 +1,184 @@
+//! Shuttle campaign for the chain of rings: one owner and 2–4 stealers run random programs of a
+//! few dozen calls, enough pushes to link a second and third ring and enough steals to drain and
+//! retire the first, with every ring's indices starting just below 2^32, under PCT (depth 2 and
+//! 3) and uniformly random schedules.
+//!
+//! Every execution checks P1/P2 by identity, P3 (the history, drain included, against the
+//! unbounded deque specification) and exactly-once drops of every value, including those left in
+//! the rings when the last handle goes (P5 for values; ring memory is covered by loom's leak
+//! tracker and Miri). P6: every execution finishes within `harness::MAX_STEPS` scheduling
+//! steps. The summary counts the executions in which the chain grew and in which a
+//! stealer retired a ring while the owner was still running, and the tests fail if either never
+//! happens (the interesting paths must be reached).
+//!
+//! Replay a failing schedule with `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features
+//! shuttle --test shuttle chain::replay -- --ignored --nocapture`.
+
+use std::sync::atomic::Ordering;
+
+use crate::harness::{self, Stats};
+use crate::support::values::{self, Item, Ledger};
+use lincheck::{Log, Op, Ret, Spec};
+use poolqueue::__test_hooks as hooks;
+use poolqueue::chain;
+use shuttle::rand::{thread_rng, Rng};
+use shuttle::thread;
+
+const PROPERTIES: &str = "P1,P2,P3,P5,P6";
+const DEFAULT_ITERS: usize = 5_000;
+
+fn scenario(stats: &Stats) {
+    let mut rng = thread_rng();
+    let start = u32::MAX - rng.gen_range(0..12u32);
+    let stealers = rng.gen_range(2..=4usize);
+    let owner_calls = rng.gen_range(16..=36usize);
+    let clock = harness::clock();
+    let drops = Ledger::new();
+    let (mut owner, stealer) = hooks::chain_with_start_index::<Item>(start);
+    let mut log = Log::new(clock.clone(), 0);
+    let mut next_id = 0u64;
+    let mut pushed = Vec::new();
+    let mut popped: Vec<Item> = Vec::new();
+    let mut push = |owner: &mut chain::Owner<Item>, log: &mut Log<_>, next_id: &mut u64| {
+        let id = *next_id;
+        *next_id += 1;
+        let item = Item::new(id, &drops);
+        log.call(Op::PushHead(id), || {
+            owner.push_head(item);
+            Ret::Pushed
+        });
+        pushed.push(id);
+    };
+    // A head start for the owner: with many stealers a uniformly random schedule runs the owner
+    // rarely, and the chain would hardly ever outgrow its first ring before they drain it.
+    for _ in 0..rng.gen_range(0..=14) {
+        push(&mut owner, &mut log, &mut next_id);
+    }
+
+    let thieves: Vec<_> = (0..stealers)
+        .map(|t| {
+            let s = stealer.clone();
+            let clock = clock.clone();
+            // Steal until `want` values came out or after `attempts` calls: stealers that gave
+            // up on an empty chain early would rarely see a ring drained for good.
+            let want = rng.gen_range(4..=10usize);
+            let attempts = 40;
+            thread::spawn(move || {
+                let mut log = Log::new(clock, t + 1);
+                let mut got = Vec::new();
+                for _ in 0..attempts {
+                    if got.len() == want {
+                        break;
+                    }
+                    log.call(Op::PopTail, || values::keep(&mut got, s.pop_tail()));
+                }
+                (log.into_calls(), got)
+            })
+        })
+        .collect();
+
+    for _ in 0..owner_calls {
+        if rng.gen_bool(0.75) {
+            push(&mut owner, &mut log, &mut next_id);
+        } else {
+            log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
+        }
+    }
+    let mut history = Vec::new();
+    for t in thieves {
+        let (calls, got) = t.join().unwrap();
+        history.extend(calls);
+        popped.extend(got);
+    }
+    let rings = owner.ring_capacities();
+    let grew = rings.len() > 1 || rings[0] != chain::FIRST_RING_CAPACITY;
+    let retired = rings[0] != chain::FIRST_RING_CAPACITY;
+    Stats::add(&stats.grew, grew as u64);
+    Stats::add(&stats.retired, retired as u64);
+    loop {
+        let ret = log.call(Op::PopTail, || {
+            values::keep(&mut popped, stealer.pop_tail())
+        });
+        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
+        if ret == Ret::Empty && ret2 == Ret::Empty {
+            break;
+        }
+    }
+    history.extend(log.into_calls());
+    Stats::add(&stats.values, next_id);
+
+    let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
+    let verdict = values::exactly_once(&pushed, &popped_ids)
+        .and_then(|()| harness::linearizable(Spec::Unbounded, &history, stats));
+    let (owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
+
+    // Leave values in several rings for the drop of the last handle.
+    let leftover = rng.gen_range(0..=20u64);
+    for _ in 0..leftover {
+        owner.push_head(Item::new(next_id, &drops));
+        next_id += 1;
+    }
+    drop((owner, stealer));
+    drop(popped);
+    drops.assert_each_dropped_once(0..next_id);
+}
+
+/// The paths that matter were reached at least once.
+fn assert_reached(stats: &Stats) {
+    assert!(
+        stats.grew.load(Ordering::Relaxed) > 0,
+        "the chain never grew"
+    );
+    assert!(
+        stats.retired.load(Ordering::Relaxed) > 0,
+        "no ring was ever retired while the owner ran"
+    );
+}
+
+#[test]
+fn chain_pct_depth_2() {
+    let stats = harness::pct(
+        "chain",
+        PROPERTIES,
+        2,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
+    assert_reached(stats);
+}
+
+#[test]
+fn chain_pct_depth_3() {
+    let stats = harness::pct(
+        "chain",
+        PROPERTIES,
+        3,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
+    assert_reached(stats);
+}
+
+#[test]
+fn chain_random() {
+    let stats = harness::random(
+        "chain",
+        PROPERTIES,
+        harness::iterations(DEFAULT_ITERS),
+        scenario,
+    );
+    assert_reached(stats);
+}
+
+/// The scenario is deterministic given its schedule, so printed schedules replay.
+#[test]
+fn chain_schedules_replay_deterministically() {
+    harness::determinism("chain", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+}
+
+/// Re-runs one schedule printed by a failing run (see the module docs).
+#[test]
+#[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
+fn replay() {
+    harness::replay(scenario);
+}

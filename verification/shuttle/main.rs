@@ -1,0 +1,32 @@
+//! The shuttle test binary (`cargo test --features shuttle`): more threads and longer histories
+//! under PCT and random schedules (sequentially consistent: logic and histories, not orderings).
+//! Built only with the `shuttle` feature (`required-features` in Cargo.toml).
+//!
+//! | module | what it runs |
+//! | --- | --- |
+//! | [`smoke`] | the `sync` seam really switched to shuttle |
+//! | [`dequeue`] | dequeue campaign: P1–P3, P5 drops, P6 |
+//! | [`chain`] | chain campaign with growth and retirement |
+//! | [`chain_empty`] | the chain's `pop_tail` returns `None` only when empty at some instant |
+//! | [`event`] | `EventCount` with several sleepers and producers |
+//! | [`pool`] | `Pool` gets, returns, steals, `release`, thread exits |
+//! | [`fuzz_replay`] | every committed `fuzz/corpus/*` input through the fuzz harness |
+//! | [`harness`] | schedulers, statistics, replay of a printed schedule |
+
+#[path = "../support/mod.rs"]
+mod support;
+
+/// The fuzz targets' harness (`fuzz/src/`), compiled here so the corpus replays on stable.
+#[path = "../../fuzz/src/lib.rs"]
+// The harness is the fuzz crate's public library; here it is a private module.
+#[allow(dead_code, unreachable_pub)]
+mod fuzz_harness;
+
+mod chain;
+mod chain_empty;
+mod dequeue;
+mod event;
+mod fuzz_replay;
+mod harness;
+mod pool;
+mod smoke;

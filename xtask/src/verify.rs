@@ -1,0 +1,822 @@
+//! The verification report: runs every checker lane within a time budget and prints, per
+//! property, what each checker explored and its verdict.
+//!
+//! ```text
+//! cargo xtask verify                                # default budget, a few minutes
+//! cargo xtask verify --long                         # bigger campaigns
+//! cargo xtask verify --lanes shuttle,miri-sb --budget 600
+//! cargo xtask verify --list                         # the lanes and their commands
+//! ```
+//!
+//! Every figure in the table is parsed from what the lanes print; nothing is hard-coded.
+//!
+//! # Lanes
+//!
+//! A lane is one command (usually `cargo test` with some features or toolchain) plus the
+//! properties it checks as a whole. A lane whose tool is missing (nightly, Miri, cargo-fuzz) is
+//! shown as `skipped: <reason>`; a lane that runs past its share of the budget is killed and shown
+//! as `TIMEOUT`. To add a lane, add an entry to [`lanes`].
+//!
+//! # The `POOLQUEUE-STAT` convention
+//!
+//! A test that explored something prints one line per campaign after its checks passed:
+//!
+//! ```text
+//! POOLQUEUE-STAT checker=<name> property=<P1,P2,...> [test=<name>] <key>=<integer> ...
+//! ```
+//!
+//! The report runs tests with `--nocapture`, finds such lines anywhere in a line of output, and
+//! sums every integer field per (lane, checker, property); non-integer fields (`test`,
+//! `scheduler`) are listed. Property ids: P1 no loss, P2 no duplicate, P3 linearizable, P4 no data
+//! race or UB, P5 no use-after-free or leak, P6 progress. With `--long`, every lane runs with
+//! `POOLQUEUE_LONG=1` in its environment, for tests that scale their campaigns themselves.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Measures listed first in the "explored" column, in this order.
+const FIRST: [&str; 6] = [
+    "executions",
+    "bursts",
+    "histories",
+    "calls",
+    "runs",
+    "values",
+];
+
+const PROPERTIES: [(&str, &str); 6] = [
+    ("P1", "no loss"),
+    ("P2", "no duplicate"),
+    ("P3", "linearizable"),
+    ("P4", "no data race / UB"),
+    ("P5", "no use-after-free / leak"),
+    ("P6", "progress"),
+];
+
+/// Set once from the command line.
+static MODE_LONG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How big the campaigns are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Default,
+    Long,
+}
+
+/// One checker lane.
+struct Lane {
+    name: &'static str,
+    /// What it runs, in a few words.
+    what: &'static str,
+    /// Properties the lane checks as a whole (beyond its `POOLQUEUE-STAT` lines), with what the
+    /// passing tests stand for.
+    covers: &'static [&'static str],
+    /// Share of the budget, relative to the other lanes.
+    weight: u32,
+    /// `Err(reason)` when the lane cannot run here.
+    available: fn() -> Result<(), String>,
+    /// The commands to run (program, arguments, environment).
+    commands: fn(Mode) -> Vec<Cmd>,
+}
+
+struct Cmd {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+fn cargo(args: &[&str], env: &[(&str, String)]) -> Cmd {
+    Cmd {
+        program: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+/// `cargo +nightly ...`: through rustup's proxy, not the `cargo` running this tool.
+fn nightly(args: &[&str], env: &[(&str, String)]) -> Cmd {
+    let mut all = vec!["+nightly".to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    Cmd {
+        program: "cargo".into(),
+        args: all,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+fn always() -> Result<(), String> {
+    Ok(())
+}
+
+fn has_miri() -> Result<(), String> {
+    let out = Command::new("cargo")
+        .args(["+nightly", "miri", "--version"])
+        .output()
+        .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(
+            "no nightly toolchain with the miri component (rustup +nightly component add miri)"
+                .into(),
+        )
+    }
+}
+
+fn has_fuzz() -> Result<(), String> {
+    if !crate::root().join("fuzz/Cargo.toml").exists() {
+        return Err("no fuzz/ crate in this tree".into());
+    }
+    let out = Command::new("cargo")
+        .args(["+nightly", "fuzz", "--version"])
+        .output()
+        .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err("cargo-fuzz or nightly missing (cargo install cargo-fuzz)".into())
+    }
+}
+
+fn fuzz_targets() -> Vec<String> {
+    Command::new("cargo")
+        .args(["+nightly", "fuzz", "list"])
+        .current_dir(crate::root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The lanes, in the order they run. Add new lanes here.
+fn lanes() -> Vec<Lane> {
+    vec![
+        Lane {
+            name: "unit",
+            what: "cargo test: unit, doc, proptest, real-thread bursts",
+            covers: &[],
+            weight: 2,
+            available: always,
+            commands: |_| vec![cargo(&["test", "--no-fail-fast", "--", "--nocapture"], &[])],
+        },
+        Lane {
+            name: "shuttle",
+            what: "cargo test --release --features shuttle (PCT + random schedules)",
+            covers: &[],
+            weight: 3,
+            available: always,
+            commands: |mode| {
+                let iters = match mode {
+                    Mode::Default => "4000",
+                    Mode::Long => "100000",
+                };
+                vec![cargo(
+                    &[
+                        "test",
+                        "--no-fail-fast",
+                        "--release",
+                        "--features",
+                        "shuttle",
+                        "--",
+                        "--nocapture",
+                    ],
+                    &[("POOLQUEUE_SHUTTLE_ITERS", iters.into())],
+                )]
+            },
+        },
+        Lane {
+            name: "loom",
+            what: "cargo test --release --features loom (exhaustive, weak memory)",
+            covers: &[],
+            weight: 4,
+            available: always,
+            commands: |_| {
+                vec![cargo(
+                    &[
+                        "test",
+                        "--no-fail-fast",
+                        "--release",
+                        "--features",
+                        "loom",
+                        "--",
+                        "--nocapture",
+                    ],
+                    &[],
+                )]
+            },
+        },
+        Lane {
+            name: "miri-sb",
+            what: "cargo +nightly miri test, Stacked Borrows, leak check on (tests that never pin the epoch)",
+            covers: &["P4", "P5"],
+            weight: 2,
+            available: has_miri,
+            // crossbeam-epoch's participant list breaks Stacked Borrows' rules, so tests that pin
+            // (every chain, pool and event test) run in the Tree Borrows lane below.
+            commands: |mode| {
+                vec![miri_test(
+                    MIRI_TARGETS,
+                    &["--skip", "chain", "--skip", "pool", "--skip", "event", "--skip", "trust::"],
+                    miri_flags(mode, ""),
+                )]
+            },
+        },
+        Lane {
+            name: "miri-tb",
+            what: "cargo +nightly miri test, Tree Borrows, leak check on (everything)",
+            covers: &["P4", "P5"],
+            weight: 3,
+            available: has_miri,
+            // Under Miri each chain owns a private crossbeam collector, so dropping the chain
+            // frees every retired ring and the leak check stays on.
+            commands: |mode| {
+                // Left to native runs: the real-thread event stress (it sleeps on futexes) and the
+                // trust tests (their memory tests re-run the binary as a child process).
+                vec![miri_test(
+                    MIRI_TARGETS,
+                    &["--skip", "event_stress::", "--skip", "trust::"],
+                    miri_flags(mode, "-Zmiri-tree-borrows"),
+                )]
+            },
+        },
+        Lane {
+            name: "fuzz",
+            what: "cargo +nightly fuzz run <each target> for a fixed time",
+            covers: &["P1", "P2", "P3"],
+            weight: 2,
+            available: has_fuzz,
+            commands: |mode| {
+                let secs = match mode {
+                    Mode::Default => "20",
+                    Mode::Long => "300",
+                };
+                fuzz_targets()
+                    .iter()
+                    .map(|t| {
+                        let time = format!("-max_total_time={secs}");
+                        nightly(&["fuzz", "run", t, "--", &time], &[])
+                    })
+                    .collect()
+            },
+        },
+    ]
+}
+
+/// The test targets both Miri lanes run: the unit tests and the native binary (the loom and
+/// shuttle binaries need their features).
+const MIRI_TARGETS: &[&str] = &["--lib", "--test", "native"];
+
+/// `cargo +nightly miri test` on `targets`, with libtest `filters` and `MIRIFLAGS`.
+fn miri_test(targets: &[&str], filters: &[&str], flags: String) -> Cmd {
+    let mut args = vec!["miri", "test", "--no-fail-fast"];
+    args.extend(targets);
+    args.push("--");
+    args.extend(filters);
+    args.push("--nocapture");
+    nightly(&args, &[("MIRIFLAGS", flags)])
+}
+
+/// Miri flags: the caller's `MIRIFLAGS`, the lane's, and in long mode several seeds.
+fn miri_flags(mode: Mode, lane: &str) -> String {
+    let mut flags = std::env::var("MIRIFLAGS").unwrap_or_default();
+    for f in [
+        lane,
+        "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS",
+        "-Zmiri-env-forward=POOLQUEUE_LONG",
+    ] {
+        if !f.is_empty() {
+            flags.push(' ');
+            flags.push_str(f);
+        }
+    }
+    if mode == Mode::Long {
+        flags.push_str(" -Zmiri-many-seeds=0..8");
+    }
+    flags.trim().to_string()
+}
+
+/// What a lane printed and how it ended.
+#[derive(Default)]
+struct Outcome {
+    verdict: Verdict,
+    seconds: f64,
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    failures: Vec<String>,
+    /// (checker, property) -> field -> sum
+    stats: BTreeMap<(String, String), BTreeMap<String, u64>>,
+    /// (checker, property) -> text field -> values seen
+    labels: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
+    /// Whether any `POOLQUEUE-STAT` line was seen.
+    any_stat: bool,
+    /// Failure messages that name a property (`P3: ...` at the start of a line) -> first lines.
+    violations: BTreeMap<String, Vec<String>>,
+    /// libFuzzer: total runs.
+    fuzz_runs: u64,
+    log: PathBuf,
+}
+
+#[derive(Default, Clone, PartialEq, Eq)]
+enum Verdict {
+    #[default]
+    Pass,
+    Fail(String),
+    Timeout,
+    Skipped(String),
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Pass => write!(f, "pass"),
+            Verdict::Fail(why) => write!(f, "FAIL ({why})"),
+            Verdict::Timeout => write!(f, "TIMEOUT"),
+            Verdict::Skipped(why) => write!(f, "skipped: {why}"),
+        }
+    }
+}
+
+fn parse_line(line: &str, out: &mut Outcome) {
+    if let Some(at) = line.find("POOLQUEUE-STAT ") {
+        let mut checker = String::from("?");
+        let mut props = Vec::new();
+        let mut nums = Vec::new();
+        let mut texts = Vec::new();
+        for field in line[at + "POOLQUEUE-STAT ".len()..].split_whitespace() {
+            let Some((k, v)) = field.split_once('=') else {
+                continue;
+            };
+            match k {
+                "checker" => checker = v.to_string(),
+                "property" => props = v.split(',').map(str::to_string).collect(),
+                _ => match v.parse::<u64>() {
+                    Ok(n) => nums.push((k.to_string(), n)),
+                    Err(_) => texts.push((k.to_string(), v.to_string())),
+                },
+            }
+        }
+        for p in props {
+            let key = (checker.clone(), p);
+            let sums = out.stats.entry(key.clone()).or_default();
+            for (k, n) in &nums {
+                *sums.entry(k.clone()).or_default() += n;
+            }
+            let labels = out.labels.entry(key).or_default();
+            for (k, v) in &texts {
+                let seen = labels.entry(k.clone()).or_default();
+                if !seen.contains(v) {
+                    seen.push(v.clone());
+                }
+            }
+        }
+        out.any_stat = true;
+    }
+    // A failing check names its property: "P3: NotLinearizable ..." (panic message lines).
+    let t = line.trim_start();
+    if t.len() > 3 && t.starts_with('P') && t.as_bytes()[1].is_ascii_digit() && &t[2..4] == ": " {
+        let v = out.violations.entry(t[..2].to_string()).or_default();
+        if v.len() < 3 {
+            v.push(t.chars().take(110).collect());
+        }
+    }
+    // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
+    if let Some(rest) = line.trim_start().strip_prefix("test result: ") {
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            if let [.., n, what] = words.as_slice() {
+                if let Ok(n) = n.parse::<u64>() {
+                    match *what {
+                        "passed" => out.passed += n,
+                        "failed" => out.failed += n,
+                        "ignored" => out.ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    // libtest: "test name ... FAILED"
+    if line.starts_with("test ") && line.trim_end().ends_with("FAILED") {
+        let name = line["test ".len()..]
+            .trim_end()
+            .trim_end_matches("FAILED")
+            .trim_end()
+            .trim_end_matches("...")
+            .trim();
+        out.failures.push(name.to_string());
+    }
+    // libFuzzer: "Done 123456 runs in 20 second(s)"
+    if let Some(rest) = line.trim_start().strip_prefix("Done ") {
+        if let Some(n) = rest
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            out.fuzz_runs += n;
+        }
+    }
+}
+
+/// Runs `cmd` until it ends or `deadline`; appends its output to `log` and parses it.
+fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome) -> bool {
+    let mut command = Command::new(&cmd.program);
+    command
+        .args(&cmd.args)
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Long mode: every lane sees POOLQUEUE_LONG=1, for tests that scale themselves.
+    if MODE_LONG.load(std::sync::atomic::Ordering::Relaxed) {
+        command.env("POOLQUEUE_LONG", "1");
+    }
+    command.current_dir(crate::root());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let env: Vec<String> = cmd.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
+    let _ = writeln!(
+        log,
+        "$ {}{} {}",
+        env.concat(),
+        cmd.program,
+        cmd.args.join(" ")
+    );
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            out.verdict = Verdict::Fail(format!("cannot start {}: {e}", cmd.program));
+            return false;
+        }
+    };
+    let (tx, rx) = mpsc::channel::<String>();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|stream| {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+    })
+    .collect();
+    drop(tx);
+    let status = loop {
+        while let Ok(line) = rx.try_recv() {
+            let _ = writeln!(log, "{line}");
+            parse_line(&line, out);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => {
+                kill_group(&mut child);
+                break None;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(50)),
+            Err(_) => break None,
+        }
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    for line in rx.try_iter() {
+        let _ = writeln!(log, "{line}");
+        parse_line(&line, out);
+    }
+    match status {
+        Some(s) if s.success() => true,
+        Some(s) => {
+            out.verdict = Verdict::Fail(s.to_string());
+            false
+        }
+        None => {
+            out.verdict = Verdict::Timeout;
+            false
+        }
+    }
+}
+
+/// Ends the child and everything it started (cargo runs test binaries as grandchildren).
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", child.id())])
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Options {
+    mode: Mode,
+    budget: Duration,
+    only: Option<Vec<String>>,
+    list: bool,
+}
+
+fn options(args: Vec<String>) -> Options {
+    let mut o = Options {
+        mode: Mode::Default,
+        budget: Duration::from_secs(0),
+        only: None,
+        list: false,
+    };
+    let mut budget = None;
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--long" => o.mode = Mode::Long,
+            "--budget" => {
+                let secs = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                    eprintln!("--budget takes a number of seconds");
+                    std::process::exit(2)
+                });
+                budget = Some(Duration::from_secs(secs));
+            }
+            "--lanes" => {
+                o.only = args
+                    .next()
+                    .map(|s| s.split(',').map(str::to_string).collect())
+            }
+            "--list" => o.list = true,
+            "-h" | "--help" => {
+                println!(
+                    "usage: cargo xtask verify [--long] [--budget SECS] \
+                     [--lanes a,b,...] [--list]\n\ndefault budget 900 s (--long: 7200 s), shared \
+                     by the lanes by weight; builds count against it"
+                );
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other:?} (try --help)");
+                std::process::exit(2);
+            }
+        }
+    }
+    o.budget = budget.unwrap_or(Duration::from_secs(match o.mode {
+        Mode::Default => 900,
+        Mode::Long => 7200,
+    }));
+    o
+}
+
+/// `cargo xtask verify [args]`: runs the lanes and prints the report; exits 1 if a lane failed.
+pub(crate) fn main(args: Vec<String>) {
+    let opts = options(args);
+    MODE_LONG.store(
+        opts.mode == Mode::Long,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let all = lanes();
+    let selected: Vec<&Lane> = all
+        .iter()
+        .filter(|l| {
+            opts.only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == l.name))
+        })
+        .collect();
+    if opts.list {
+        for l in &selected {
+            println!("{:<8} {}", l.name, l.what);
+            for c in (l.commands)(opts.mode) {
+                let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
+                println!(
+                    "         $ {}{} {}",
+                    env.concat(),
+                    c.program,
+                    c.args.join(" ")
+                );
+            }
+        }
+        return;
+    }
+    let log_dir =
+        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+            .join("verify-logs");
+    std::fs::create_dir_all(&log_dir).expect("create the log directory");
+    let started = Instant::now();
+    let total_weight: u32 = selected.iter().map(|l| l.weight).sum();
+    let mut outcomes = Vec::new();
+    let mut remaining_weight = total_weight;
+    for lane in &selected {
+        let mut out = Outcome {
+            log: log_dir.join(format!("{}.log", lane.name)),
+            ..Outcome::default()
+        };
+        let t0 = Instant::now();
+        match (lane.available)() {
+            Err(why) => out.verdict = Verdict::Skipped(why),
+            Ok(()) => {
+                // The lane's share of what is left, so time a fast lane did not use goes on.
+                let left = opts.budget.saturating_sub(started.elapsed());
+                let share = left.mul_f64(f64::from(lane.weight) / f64::from(remaining_weight));
+                eprintln!(
+                    "[verify] lane {} ({} s max): {}",
+                    lane.name,
+                    share.as_secs(),
+                    lane.what
+                );
+                let deadline = Instant::now() + share;
+                let mut log = std::fs::File::create(&out.log).expect("create a log file");
+                for cmd in (lane.commands)(opts.mode) {
+                    if !run(&cmd, deadline, &mut log, &mut out) {
+                        break;
+                    }
+                }
+                if out.verdict == Verdict::Pass && out.failed > 0 {
+                    out.verdict = Verdict::Fail(format!("{} tests failed", out.failed));
+                }
+                if let Verdict::Fail(why) = &out.verdict {
+                    if !out.failures.is_empty() {
+                        out.verdict =
+                            Verdict::Fail(format!("{why}; failed: {}", out.failures.join(", ")));
+                    }
+                }
+            }
+        }
+        remaining_weight -= lane.weight;
+        out.seconds = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "[verify] lane {}: {} in {:.0} s",
+            lane.name, out.verdict, out.seconds
+        );
+        outcomes.push((*lane, out));
+    }
+    print_report(&outcomes, opts.mode, started.elapsed());
+    let failed = outcomes
+        .iter()
+        .any(|(_, o)| matches!(o.verdict, Verdict::Fail(_) | Verdict::Timeout));
+    std::process::exit(if failed { 1 } else { 0 });
+}
+
+fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
+    println!();
+    println!(
+        "poolqueue verification report ({} mode, {:.0} s)",
+        if mode == Mode::Long {
+            "long"
+        } else {
+            "default"
+        },
+        elapsed.as_secs_f64()
+    );
+    println!();
+    println!(
+        "{:<9} {:<10} {:>7} {:>7} {:>8}  verdict",
+        "lane", "time", "passed", "failed", "ignored"
+    );
+    for (lane, o) in outcomes {
+        println!(
+            "{:<9} {:<10} {:>7} {:>7} {:>8}  {}",
+            lane.name,
+            format!("{:.0} s", o.seconds),
+            o.passed,
+            o.failed,
+            o.ignored,
+            o.verdict
+        );
+    }
+    println!();
+    println!(
+        "{:<34} {:<18} {:<9} explored",
+        "property: verdict", "checker (lane)", "verdict"
+    );
+    for (id, name) in PROPERTIES {
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        for (lane, o) in outcomes {
+            for ((checker, prop), sums) in &o.stats {
+                if prop != id {
+                    continue;
+                }
+                // The usual measures first, then the rest alphabetically.
+                let mut keys: Vec<&String> = sums.keys().collect();
+                keys.sort_by_key(|k| {
+                    (FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()), *k)
+                });
+                let mut explored: Vec<String> =
+                    keys.iter().map(|k| format!("{k}={}", sums[*k])).collect();
+                if let Some(labels) = o.labels.get(&(checker.clone(), prop.clone())) {
+                    let l: Vec<String> = labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.join(",")))
+                        .collect();
+                    explored.push(format!("[{}]", l.join(" ")));
+                }
+                let who = if checker == lane.name {
+                    checker.clone()
+                } else {
+                    format!("{checker} ({})", lane.name)
+                };
+                // A stat line is printed only after its campaign's checks passed.
+                rows.push((who, "pass".into(), explored.join(" ")));
+            }
+            if let Some(msgs) = o.violations.get(id) {
+                rows.push((lane.name.to_string(), "FAIL".into(), msgs.join(" | ")));
+            }
+            if lane.covers.contains(&id) {
+                let explored = match &o.verdict {
+                    Verdict::Skipped(why) => format!("skipped: {why}"),
+                    _ if lane.name == "fuzz" => format!("libFuzzer runs={}", o.fuzz_runs),
+                    _ => format!("tests passed={} under {}", o.passed, lane.what),
+                };
+                rows.push((lane.name.to_string(), short(&o.verdict), explored));
+            }
+        }
+        let overall = if rows.iter().any(|r| r.1 == "FAIL") {
+            "FAIL"
+        } else if rows.iter().any(|r| r.1 == "TIMEOUT") {
+            "TIMEOUT"
+        } else if rows.iter().any(|r| r.1 == "pass") {
+            "pass"
+        } else {
+            "-"
+        };
+        let title = format!("{id} {name}: {overall}");
+        if rows.is_empty() {
+            println!(
+                "{title:<34} {:<18} {:<9} nothing in the selected lanes",
+                "-", "-"
+            );
+        }
+        for (i, (who, verdict, explored)) in rows.iter().enumerate() {
+            let t = if i == 0 { title.as_str() } else { "" };
+            println!("{t:<34} {who:<18} {verdict:<9} {explored}");
+        }
+    }
+    println!();
+    for (lane, o) in outcomes {
+        if let Verdict::Fail(why) = &o.verdict {
+            if o.violations.is_empty() {
+                println!(
+                    "note: lane {} failed ({why}) without naming a property",
+                    lane.name
+                );
+            }
+        }
+        if matches!(o.verdict, Verdict::Timeout) {
+            println!(
+                "note: lane {} ran out of its time share; raise --budget",
+                lane.name
+            );
+        }
+        if !o.any_stat && lane.covers.is_empty() && !matches!(o.verdict, Verdict::Skipped(_)) {
+            println!(
+                "note: lane {} ran {} tests ({}) but printed no POOLQUEUE-STAT lines, so none of \
+                 its work is attributed to a property above",
+                lane.name,
+                o.passed,
+                short(&o.verdict)
+            );
+        }
+    }
+    for (lane, o) in outcomes {
+        if !matches!(o.verdict, Verdict::Skipped(_)) {
+            println!("log of {}: {}", lane.name, o.log.display());
+        }
+    }
+}
+
+fn short(v: &Verdict) -> String {
+    match v {
+        Verdict::Pass => "pass".into(),
+        Verdict::Fail(_) => "FAIL".into(),
+        Verdict::Timeout => "TIMEOUT".into(),
+        Verdict::Skipped(_) => "skipped".into(),
+    }
+}
