@@ -320,11 +320,19 @@ fn release_ages_the_values_of_exited_threads() {
     let pool = tracked_pool(&ledger);
     drop(pool.get()); // this thread's own value, reused below
     let values_before = ledger.created();
-    thread::scope(|s| {
-        for _ in 0..100 {
-            s.spawn(|| drop(pool.get())); // a value in that thread's private slot, then exit
-        }
-    });
+    // `JoinHandle::join`, not a scope: a scope may return before a thread's thread-local
+    // destructors (which give its id back) have run, and such a thread has not exited yet.
+    let pool = Arc::new(pool);
+    let threads: Vec<_> = (0..100)
+        .map(|_| {
+            let pool = pool.clone();
+            // A value in that thread's private slot, then exit.
+            thread::spawn(move || drop(pool.get()))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
     let exited = ledger.created() - values_before;
     assert!(exited >= 1);
     pool.release();
