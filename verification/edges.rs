@@ -29,7 +29,7 @@ fn capacity_errors_are_typed_and_clear() {
 
 #[test]
 fn empty_ring_pops_nothing() {
-    let (mut owner, stealer) = dequeue::new::<String>(2).unwrap();
+    let (owner, stealer) = dequeue::new::<String>(2).unwrap();
     assert_eq!(owner.pop_head(), None);
     assert_eq!(stealer.pop_tail(), None);
     assert!(owner.is_empty() && stealer.is_empty());
@@ -48,7 +48,7 @@ fn empty_chain_pops_nothing() {
 
 #[test]
 fn a_full_ring_hands_the_value_back_and_recovers() {
-    let (mut owner, stealer) = dequeue::with_start_index::<String>(4, NEAR_WRAP).unwrap();
+    let (owner, stealer) = dequeue::with_start_index::<String>(4, NEAR_WRAP).unwrap();
     for i in 0..4 {
         owner.push_head(i.to_string()).unwrap();
     }
@@ -62,7 +62,7 @@ fn a_full_ring_hands_the_value_back_and_recovers() {
 
 #[test]
 fn owner_is_lifo_and_stealers_are_fifo_across_the_wrap() {
-    let (mut owner, stealer) = dequeue::with_start_index::<u32>(8, u32::MAX - 2).unwrap();
+    let (owner, stealer) = dequeue::with_start_index::<u32>(8, u32::MAX - 2).unwrap();
     for round in 0..10 {
         for i in 0..6 {
             owner.push_head(round * 10 + i).unwrap();
@@ -95,7 +95,7 @@ fn chain_stealers_outlive_the_owner_and_keep_draining() {
 fn dropping_every_ring_handle_drops_each_value_once() {
     // Ring: some values popped from each end, the rest left inside across the wrap.
     let log = DropLog::new(16);
-    let (mut owner, stealer) = dequeue::with_start_index(16, u32::MAX - 3).unwrap();
+    let (owner, stealer) = dequeue::with_start_index(16, u32::MAX - 3).unwrap();
     for id in 0..16 {
         owner.push_head(log.token(id)).unwrap();
     }
@@ -131,7 +131,7 @@ fn dropping_every_chain_handle_drops_each_value_once() {
 #[test]
 fn ring_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     let log = DropLog::new(12);
-    let (mut owner, stealer) = dequeue::new(16).unwrap();
+    let (owner, stealer) = dequeue::new(16).unwrap();
     for id in 0..12 {
         let token = if id == 4 {
             log.panicking_token(id)

@@ -67,7 +67,7 @@ impl Gate {
         let mut spins = 0u32;
         while self.arrived.load(Ordering::Acquire) < self.parties {
             spins += 1;
-            if spins.is_multiple_of(64) {
+            if spins % 64 == 0 {
                 thread::yield_now();
             } else {
                 std::hint::spin_loop();
@@ -371,7 +371,7 @@ fn chain_bursts_are_linearizable() {
 /// the assertion here (the bursts above count drops with their own values).
 #[test]
 fn dequeue_boxes_left_inside_are_freed() {
-    let (mut owner, stealer) = dequeue::with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
+    let (owner, stealer) = dequeue::with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
     for i in 0..4 {
         owner.push_head(Box::new(i)).unwrap();
     }

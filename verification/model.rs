@@ -54,7 +54,7 @@ proptest! {
         let capacity = 1usize << log2_cap;
         let log = DropLog::new(ops.len());
         {
-            let (mut owner, stealer) = dequeue::with_start_index(capacity, start).unwrap();
+            let (owner, stealer) = dequeue::with_start_index(capacity, start).unwrap();
             let mut model: VecDeque<usize> = VecDeque::new();
             for (id, op) in ops.iter().enumerate() {
                 match op {

@@ -619,7 +619,7 @@ fn main() {
         .filter(|l| {
             opts.only
                 .as_ref()
-                .is_none_or(|o| o.iter().any(|n| n == l.name))
+                .map_or(true, |o| o.iter().any(|n| n == l.name))
         })
         .collect();
     if opts.list {

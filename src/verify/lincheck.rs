@@ -510,7 +510,7 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
 
     let mut stack = vec![State {
         pos: 0,
-        done: vec![0; calls.len().div_ceil(64)],
+        done: vec![0; (calls.len() + 63) / 64], // `div_ceil` is above the MSRV
         held: Vec::new(),
         items: VecDeque::new(),
         tail: 0,

@@ -1,0 +1,1 @@
+//! Coming from crossbeam-deque, st3 or Go.
