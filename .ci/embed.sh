@@ -46,4 +46,51 @@ PY
     done
 }
 
+no_std() {
+    local target=x86_64-unknown-none
+    rustup target add "$target" >/dev/null 2>&1 ||
+        { echo "no_std: rustup could not add $target" >&2; exit 1; }
+    # That target has no `std` at all: any `std::` path left in the dequeue's build fails here.
+    echo "no_std: cargo build --lib --no-default-features --target $target"
+    cargo build --lib --no-default-features --target "$target" --quiet
+    cargo clippy --lib --no-default-features --target "$target" --quiet -- -D warnings
+}
+
+deps() {
+    # `--target all`: the platform crates of every target, not only this machine's.
+    local tree
+    tree=$(cargo tree -e normal --target all --no-default-features --features std --prefix none)
+    echo "deps: cargo tree -e normal --target all --no-default-features --features std"
+    echo "$tree" | sed 's/^/  /'
+    if echo "$tree" | grep -E '^(atomic-wait|libc) '; then
+        echo "deps: FAILED: with only \`std\` the tree must not contain atomic-wait or libc" >&2
+        exit 1
+    fi
+    # And the check can see them: `event` pulls both in.
+    cargo tree -e normal --target all --no-default-features --features event --prefix none |
+        grep -q '^atomic-wait ' || { echo "deps: FAILED: event without atomic-wait?" >&2; exit 1; }
+}
+
+features() {
+    if ! command -v cargo-hack >/dev/null 2>&1; then
+        cargo install cargo-hack --locked --quiet ||
+            { echo "features: cargo-hack could not be installed" >&2; exit 1; }
+    fi
+    # loom + shuttle is the one forbidden pair: it must stop at the compile_error!.
+    local out
+    if out=$(cargo check --lib --features loom,shuttle 2>&1); then
+        echo "features: FAILED: --features loom,shuttle compiled" >&2
+        exit 1
+    fi
+    echo "$out" | grep -q 'enable at most one' ||
+        { echo "$out" >&2; echo "features: FAILED: loom,shuttle failed for another reason" >&2; exit 1; }
+    echo "features: loom + shuttle stops at the compile_error!, as it should"
+    # `default` is skipped: it is exactly `event,pool` (which imply `std`), listed anyway.
+    local hack=(cargo hack --feature-powerset --mutually-exclusive-features loom,shuttle --exclude-features default)
+    # Every combination: the library with warnings denied, its unit tests and its doctests.
+    "${hack[@]}" clippy --lib -- -D warnings
+    "${hack[@]}" test --lib
+    "${hack[@]}" test --doc
+}
+
 "$@"

@@ -17,8 +17,8 @@
 //! algorithm checked by the verification suites is the one that ships. The arguments behind each
 //! claim are in the repository's `proofs-notes/`.
 //!
-//! Coming from `crossbeam-deque`, `st3` or Go's `sync` package: the [`guide`] maps their calls
-//! to this crate's and lists what behaves differently.
+//! Coming from `crossbeam-deque`, `st3` or Go's `sync` package: [`guide`] maps their calls to
+//! this crate's and lists what behaves differently.
 //!
 //! # Cargo features
 //!
@@ -44,7 +44,8 @@
 //! one from a dependent crate's `[dependencies]`:** Cargo unifies features, so that one line
 //! would switch *every* user of `poolqueue` in the build to the model's atomics, and those panic
 //! when used outside `loom::model` or a shuttle check.
-#![cfg_attr(not(feature = "std"), no_std)]
+// Unit tests link `std` (the test harness needs it); the no_std lane builds the real thing.
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 // Reads `rust-version` from Cargo.toml: an API newer than the MSRV is an error in the library.
@@ -69,6 +70,7 @@ pub mod dequeue;
 #[cfg(feature = "event")]
 #[cfg_attr(docsrs, doc(cfg(feature = "event")))]
 pub mod event;
+#[cfg(feature = "std")]
 pub mod guide;
 #[cfg(feature = "pool")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]

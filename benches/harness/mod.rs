@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 
+/// The embedding rows (`is_empty`, the fine-grained pattern), used by `benches/embed.rs`.
+pub mod embed;
+
 /// The producer side: one thread pushes and pops at the head.
 pub trait Owner: Send + Sized + 'static {
     /// The implementation's name in tables and plots.
