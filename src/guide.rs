@@ -102,35 +102,35 @@
 //!
 //! ```
 //! # poolqueue::__doc_model(|| {
-//! use poolqueue::dequeue;
-//! use std::cell::RefCell;
+//! use poolqueue::{chain, dequeue};
 //!
 //! /// A worker as a work-stealing runtime keeps it: shared by `&` on its own thread.
 //! struct Worker {
 //!     local: dequeue::Owner<u64>,
-//!     /// Where tasks go when the ring refuses one (a global injector in a real runtime).
-//!     spill: RefCell<Vec<u64>>,
+//!     /// Where tasks go when the ring refuses one: a growable chain, also `&self`.
+//!     spill: chain::Owner<u64>,
 //! }
 //!
 //! impl Worker {
 //!     fn push(&self, task: u64) {
 //!         // Full, or the oldest slot is still being read by a thief: spill, never lose.
 //!         if let Err(task) = self.local.push_head(task) {
-//!             self.spill.borrow_mut().push(task);
+//!             self.spill.push_head(task);
 //!         }
 //!     }
 //!     fn pop(&self) -> Option<u64> {
-//!         self.local.pop_head().or_else(|| self.spill.borrow_mut().pop())
+//!         self.local.pop_head().or_else(|| self.spill.pop_head())
 //!     }
 //! }
 //!
 //! let (local, thief) = dequeue::new(2).unwrap();
-//! let worker = Worker { local, spill: RefCell::new(Vec::new()) };
+//! let (spill, _spill_thief) = chain::new();
+//! let worker = Worker { local, spill };
 //! let by_ref = &worker;
 //! for task in 0..3 {
 //!     by_ref.push(task);
 //! }
-//! assert_eq!(worker.spill.borrow().len(), 1); // the ring holds 2
+//! assert_eq!(worker.spill.len(), 1); // the ring holds 2
 //! assert_eq!(thief.pop_tail(), Some(0));
 //! let mut rest = Vec::new();
 //! while let Some(task) = by_ref.pop() {
