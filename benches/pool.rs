@@ -215,7 +215,7 @@ fn parallel<P: BenchPool>(
     body: impl Fn(&P, &mut Vec<Buf>) + Sync,
 ) -> Duration {
     let threads = threads();
-    let per_thread = iters.div_ceil(threads as u64);
+    let per_thread = (iters + threads as u64 - 1) / threads as u64; // `div_ceil`: Rust 1.73
     let start_line = Barrier::new(threads + 1);
     let finish_line = Barrier::new(threads + 1);
     thread::scope(|s| {

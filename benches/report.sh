@@ -55,13 +55,15 @@ fi
 
 if [ "$run" = 1 ]; then
     # Remove the previous results of these workloads so a failed run cannot show stale figures.
-    for w in $(grep -o 'id: "[a-z0-9_]*"' benches/harness/mod.rs | cut -d'"' -f2); do
+    for w in $(grep -ho 'id: "[a-z0-9_]*"' benches/harness/mod.rs benches/harness/embed.rs | cut -d'"' -f2); do
         rm -rf "$target/criterion/$w"
     done
     echo "== Rust: poolqueue (cargo bench --bench poolqueue)"
     cargo bench --bench poolqueue -- "${crit[@]}" 2>&1 | tee "$out/rust-poolqueue.log" | (grep -E '^[a-f]_|time:' || true)
     echo "== Rust: peers (cargo bench --bench peers)"
     cargo bench --bench peers -- "${crit[@]}" 2>&1 | tee "$out/rust-peers.log" | (grep -E '^[a-f]_|time:' || true)
+    echo "== Rust: embedding rows, is_empty and fine-grained (cargo bench --bench embed)"
+    cargo bench --bench embed -- "${crit[@]}" 2>&1 | tee "$out/rust-embed.log" | (grep -E '^[g-h]_|time:' || true)
     echo "== Rust: allocations per item (cargo run --release --example alloc_count)"
     cargo run --release --example alloc_count > "$out/allocs.md"
     cat "$out/allocs.md"

@@ -383,6 +383,7 @@ impl<T> Owner<T> {
     /// Gives back what an idle chain holds beyond one small ring: when every ring is empty,
     /// links a fresh ring of [`FIRST_RING_CAPACITY`] slots (unless the head ring is already that
     /// small) and unlinks the drained ones. The pool calls it after a `release`.
+    #[cfg_attr(not(feature = "pool"), allow(dead_code))] // only the pool trims
     pub(crate) fn trim(&self) {
         if !self.is_empty() {
             return;

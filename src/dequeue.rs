@@ -7,7 +7,7 @@
 //!
 //! ```
 //! # poolqueue::__doc_model(|| {
-//! let (mut owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
+//! let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
 //! for i in 0..4 {
 //!     owner.push_head(i).unwrap();
 //! }
@@ -68,7 +68,28 @@ pub(crate) fn with_start_index<T>(
 /// The single owner of a ring: pushes and pops at the head.
 ///
 /// `Owner` is `Send` (when `T: Send`) but neither `Sync` nor `Clone`: exactly one thread at a
-/// time may be the producer.
+/// time may be the producer. Its methods take `&self`, as crossbeam-deque's and st3's `Worker`
+/// do, so an owner can sit in a struct that its thread shares by reference:
+///
+/// ```
+/// # poolqueue::__doc_model(|| {
+/// use poolqueue::dequeue::{self, Owner};
+///
+/// struct Worker {
+///     local: Owner<u32>,
+/// }
+/// impl Worker {
+///     fn spawn_task(&self, task: u32) -> Result<(), u32> {
+///         self.local.push_head(task) // `&self` is enough
+///     }
+/// }
+/// let (local, _stealer) = dequeue::new(4).unwrap();
+/// let worker = Worker { local };
+/// let shared = &worker;
+/// shared.spawn_task(1).unwrap();
+/// assert_eq!(worker.local.pop_head(), Some(1));
+/// # });
+/// ```
 ///
 /// ```compile_fail
 /// fn shared<T: Sync>() {}
@@ -111,16 +132,20 @@ impl<T> Owner<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _stealer) = poolqueue::dequeue::new::<u8>(2).unwrap();
+    /// let (owner, _stealer) = poolqueue::dequeue::new::<u8>(2).unwrap();
     /// assert_eq!(owner.push_head(1), Ok(()));
     /// assert_eq!(owner.push_head(2), Ok(()));
     /// assert_eq!(owner.push_head(3), Err(3));
     /// # });
     /// ```
     #[inline]
-    pub fn push_head(&mut self, value: T) -> Result<(), T> {
-        // SAFETY: `Owner` is the ring's only owner (not `Clone`, not `Sync`) and `&mut self`
-        // rules out concurrent owner calls.
+    pub fn push_head(&self, value: T) -> Result<(), T> {
+        // SAFETY: the ring's owner contract (one owner, no concurrent owner calls) holds:
+        // - one owner: this `Owner` is the only one made for the ring, and it is not `Clone`;
+        // - no concurrent calls: `Owner` is `!Sync`, so `&self` cannot reach a second thread,
+        //   and on this thread a call cannot start while another one is still running, because
+        //   no user code runs inside one (the ring moves `T` without calling its methods or
+        //   `Drop`), so nothing can re-enter.
         unsafe { self.ring.push_head(value) }.map(drop)
     }
 
@@ -128,7 +153,7 @@ impl<T> Owner<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
+    /// let (owner, _stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
     /// owner.push_head(1).unwrap();
     /// owner.push_head(2).unwrap();
     /// assert_eq!(owner.pop_head(), Some(2));
@@ -137,8 +162,9 @@ impl<T> Owner<T> {
     /// # });
     /// ```
     #[inline]
-    pub fn pop_head(&mut self) -> Option<T> {
-        // SAFETY: as in `push_head`: the single owner, no concurrent owner calls.
+    pub fn pop_head(&self) -> Option<T> {
+        // SAFETY: as in `push_head`: the only owner, `!Sync`, and no user code runs inside a
+        // call (the value is moved out, not dropped), so owner calls never overlap.
         unsafe { self.ring.pop_head() }
     }
 
@@ -159,7 +185,7 @@ impl<T> Owner<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _) = poolqueue::dequeue::new::<u8>(4).unwrap();
+    /// let (owner, _) = poolqueue::dequeue::new::<u8>(4).unwrap();
     /// owner.push_head(7).unwrap();
     /// assert_eq!(owner.len(), 1);
     /// # });
@@ -184,7 +210,7 @@ impl<T> Owner<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, _) = poolqueue::dequeue::new::<u8>(4).unwrap();
+    /// let (owner, _) = poolqueue::dequeue::new::<u8>(4).unwrap();
     /// let stealer = owner.stealer();
     /// owner.push_head(5).unwrap();
     /// assert_eq!(stealer.pop_tail(), Some(5));
@@ -203,7 +229,7 @@ impl<T> Stealer<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
     /// owner.push_head(1).unwrap();
     /// owner.push_head(2).unwrap();
     /// assert_eq!(stealer.pop_tail(), Some(1));
@@ -232,7 +258,7 @@ impl<T> Stealer<T> {
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
-    /// let (mut owner, stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u8>(4).unwrap();
     /// owner.push_head(1).unwrap();
     /// assert_eq!(stealer.len(), 1);
     /// # });

@@ -53,4 +53,7 @@ impl fmt::Display for CapacityError {
     }
 }
 
+/// `core::error::Error` needs Rust 1.81, above the crate's MSRV, so the impl needs `std`.
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::error::Error for CapacityError {}

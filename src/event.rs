@@ -538,7 +538,7 @@ impl<T> crate::dequeue::Stealer<T> {
     /// ```
     /// # poolqueue::__doc_model(|| {
     /// let event = poolqueue::EventCount::new();
-    /// let (mut owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
     /// owner.push_head_notify(3, &event).unwrap();
     /// assert_eq!(stealer.pop_tail_wait(&event), Some(3));
     /// # });
@@ -558,14 +558,14 @@ impl<T> crate::dequeue::Owner<T> {
     /// ```
     /// # poolqueue::__doc_model(|| {
     /// let event = poolqueue::EventCount::new();
-    /// let (mut owner, _stealer) = poolqueue::dequeue::new::<u32>(2).unwrap();
+    /// let (owner, _stealer) = poolqueue::dequeue::new::<u32>(2).unwrap();
     /// owner.push_head_notify(1, &event).unwrap();
     /// owner.push_head_notify(2, &event).unwrap();
     /// assert_eq!(owner.push_head_notify(3, &event), Err(3));
     /// # });
     /// ```
     #[inline]
-    pub fn push_head_notify(&mut self, value: T, event: &EventCount) -> Result<(), T> {
+    pub fn push_head_notify(&self, value: T, event: &EventCount) -> Result<(), T> {
         self.push_head(value)?;
         event.notify_one();
         Ok(())

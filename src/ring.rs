@@ -24,6 +24,7 @@
 //!
 //! Values in `[tail, head)` when the ring is dropped are dropped there, exactly once.
 
+use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::ptr;
 

@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 
+/// The embedding rows (`is_empty`, the fine-grained pattern), used by `benches/embed.rs`.
+pub(crate) mod embed;
+
 /// The producer side: one thread pushes and pops at the head.
 pub(crate) trait Owner: Send + Sized + 'static {
     /// The implementation's name in tables and plots.
@@ -386,7 +389,7 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
             let barrier = barrier.clone();
             thread::spawn(move || {
                 // One bit per item: set by this thief, merged and checked after the run.
-                let mut seen = vec![0u64; n.div_ceil(64)];
+                let mut seen = vec![0u64; (n + 63) / 64];
                 let mut dup = 0usize;
                 barrier.wait();
                 let mut fails = 0u32;
@@ -424,7 +427,7 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
             v = back;
             fails += 1;
             // A slot that is never handed back would make a bounded structure full forever.
-            if fails.is_multiple_of(1024) && start.elapsed() > Duration::from_secs(60) {
+            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
                 stop.store(true, Ordering::Relaxed);
                 panic!("{}: push of item {i} still refused after 60 s", O::NAME);
             }
@@ -454,7 +457,7 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
 fn check_exactly_once(name: &str, n: usize, results: &[(Vec<u64>, usize)]) {
     let dups: usize = results.iter().map(|r| r.1).sum();
     assert_eq!(dups, 0, "{name}: an item was stolen twice by one thief");
-    for w in 0..n.div_ceil(64) {
+    for w in 0..(n + 63) / 64 {
         let mut acc = 0u64;
         for (seen, _) in results {
             assert_eq!(

@@ -422,7 +422,7 @@ fn execute<S: Subject>(p: &Program) {
         let mut last = None;
         while let Ret::Popped(id) = tracker.popped(S::pop_head(&mut owner), 0, &mut held) {
             assert!(
-                last.is_none_or(|l| id < l),
+                last.map_or(true, |l| id < l),
                 "drain not newest first: {id} after {last:?}"
             );
             last = Some(id);

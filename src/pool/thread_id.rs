@@ -8,8 +8,7 @@
 //! the new owner sees everything the old one wrote to its shards.
 
 use core::cell::Cell;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 
 use crate::sync::{thread_local, Mutex};
 
@@ -17,15 +16,16 @@ use crate::sync::{thread_local, Mutex};
 struct Registry {
     /// One past the largest id ever handed out.
     next: usize,
-    /// Ids of exited threads, smallest first, so the id space stays dense.
-    free: BinaryHeap<Reverse<usize>>,
+    /// Ids of exited threads, taken smallest first so the id space stays dense (a set, not a
+    /// `BinaryHeap`: `BinaryHeap::new` is `const` only from Rust 1.80, above the MSRV).
+    free: BTreeSet<usize>,
 }
 
 impl Registry {
     const fn new() -> Self {
         Registry {
             next: 0,
-            free: BinaryHeap::new(),
+            free: BTreeSet::new(),
         }
     }
 }
@@ -69,7 +69,7 @@ fn lock(registry: &RegistryRef) -> impl core::ops::DerefMut<Target = Registry> +
 pub(crate) fn with_exited<R>(f: impl FnOnce(&mut dyn Iterator<Item = usize>) -> R) -> R {
     let registry = registry_ref();
     let ids = lock(&registry);
-    f(&mut ids.free.iter().map(|Reverse(id)| *id))
+    f(&mut ids.free.iter().copied())
 }
 
 /// The calling thread's id; given back when the thread exits.
@@ -83,8 +83,8 @@ impl ThreadId {
         let registry = registry_ref();
         let id = {
             let mut ids = lock(&registry);
-            match ids.free.pop() {
-                Some(Reverse(id)) => id,
+            match ids.free.pop_first() {
+                Some(id) => id,
                 None => {
                     ids.next += 1;
                     ids.next - 1
@@ -103,7 +103,7 @@ impl Drop for ThreadId {
         // more (its id is gone, so later calls from other thread-local destructors take the
         // shard-less path). Releasing the lock publishes its writes to the next holder.
         let _ = CACHED.try_with(|cached| cached.set(GONE));
-        lock(&self.registry).free.push(Reverse(self.id));
+        lock(&self.registry).free.insert(self.id);
     }
 }
 

@@ -14,14 +14,40 @@
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 mod imp {
-    pub(crate) use std::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
-    };
-    pub(crate) use std::sync::{Arc, Mutex};
-    pub(crate) use std::thread_local;
+    // `core` and `alloc` only, so the ring and the dequeue build `no_std`. Which of these a build
+    // uses depends on its features (the dequeue alone needs `AtomicBool`, `AtomicU64`, `Arc`).
+    pub(crate) use alloc::sync::Arc;
+    #[cfg(target_has_atomic = "64")]
+    pub(crate) use core::sync::atomic::AtomicU64;
+    #[allow(unused_imports)]
+    pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
     pub(crate) use super::cell::UnsafeCell;
-    pub(crate) use super::reclaim_epoch::{collect_round, Collector, Guard};
+
+    // What needs the standard library: the pool's lock and thread-locals, the chain's epoch.
+    #[cfg(feature = "std")]
+    pub(crate) use super::std_only::*;
+
+    pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
+        f()
+    }
+}
+
+/// The `std` half of the normal build: the pool's lock and thread-locals, the chain's epoch and
+/// its ring counter.
+#[cfg(all(feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
+mod std_only {
+    #[cfg(feature = "__test-hooks")]
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    #[allow(unused_imports)]
+    pub(crate) use std::sync::Mutex;
+    #[allow(unused_imports)]
+    pub(crate) use std::thread_local;
+
+    #[cfg(feature = "__test-hooks")]
+    pub(crate) use super::reclaim_epoch::collect_round;
+    pub(crate) use super::reclaim_epoch::{Collector, Guard};
 
     /// Outside loom, with the test-only `__test-hooks` feature: counts the live tracked
     /// allocations (chain rings) and their slots, so tests can check that every retired ring is
@@ -39,12 +65,10 @@ mod imp {
     /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
     /// threads that changed it were joined (the join orders the updates before the read).
     #[cfg(feature = "__test-hooks")]
-    pub(crate) static LIVE_TRACKED: std::sync::atomic::AtomicUsize =
-        std::sync::atomic::AtomicUsize::new(0);
+    pub(crate) static LIVE_TRACKED: AtomicUsize = AtomicUsize::new(0);
     /// The slots of the tracked rings alive in the process. Relaxed: as `LIVE_TRACKED`.
     #[cfg(feature = "__test-hooks")]
-    pub(crate) static LIVE_SLOTS: std::sync::atomic::AtomicUsize =
-        std::sync::atomic::AtomicUsize::new(0);
+    pub(crate) static LIVE_SLOTS: AtomicUsize = AtomicUsize::new(0);
 
     #[cfg(feature = "__test-hooks")]
     impl Drop for LeakTrack {
@@ -72,14 +96,12 @@ mod imp {
             }
         }
     }
-
-    pub(crate) fn model<F: Fn() + Send + Sync + 'static>(f: F) {
-        f()
-    }
 }
 
 #[cfg(feature = "loom")]
 mod imp {
+    // Which names a build uses depends on its features (`pool`, `event`).
+    #![allow(unused_imports)]
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
@@ -107,6 +129,8 @@ mod imp {
 
 #[cfg(feature = "shuttle")]
 mod imp {
+    // Which names a build uses depends on its features (`pool`, `event`).
+    #![allow(unused_imports)]
     pub(crate) use shuttle::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
     };
@@ -133,8 +157,9 @@ mod imp {
 
 #[cfg(not(feature = "loom"))]
 mod cell;
+#[cfg(feature = "event")]
 pub(crate) mod futex;
-#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+#[cfg(all(feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
 mod reclaim_epoch;
 #[cfg(feature = "loom")]
 mod reclaim_loom;
@@ -144,18 +169,18 @@ mod reclaim_model;
 /// Outside loom a node's liveness is not tracked: the flag is zero-sized and the check is empty.
 /// Under loom ([`reclaim_loom::Liveness`]) it is a race-checked cell that the reclaimer writes
 /// when it frees the node.
-#[cfg(not(feature = "loom"))]
+#[cfg(all(feature = "std", not(feature = "loom")))]
 #[derive(Debug, Default)]
 pub(crate) struct Liveness;
 
-#[cfg(not(feature = "loom"))]
+#[cfg(all(feature = "std", not(feature = "loom")))]
 impl Liveness {
     #[inline(always)]
     pub(crate) fn check(&self) {}
 }
 
 /// A node that can be retired exposes its liveness flag (read by the loom reclaimer only).
-#[cfg(not(feature = "loom"))]
+#[cfg(all(feature = "std", not(feature = "loom")))]
 pub(crate) trait Reclaim {
     #[allow(dead_code)]
     fn liveness(&self) -> &Liveness;

@@ -7,8 +7,7 @@ use poolqueue::chain;
 #[test]
 fn dequeue_last_value_goes_to_exactly_one_popper() {
     loom::model(|| {
-        let (mut owner, stealer) =
-            hooks::dequeue_with_start_index::<Box<u32>>(2, u32::MAX).unwrap();
+        let (owner, stealer) = hooks::dequeue_with_start_index::<Box<u32>>(2, u32::MAX).unwrap();
         owner.push_head(Box::new(1)).unwrap();
         owner.push_head(Box::new(2)).unwrap();
         let thief = thread::spawn(move || stealer.pop_tail());

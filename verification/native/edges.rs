@@ -37,7 +37,7 @@ fn capacity_errors_are_typed_and_clear() {
 
 #[test]
 fn empty_dequeue_pops_nothing() {
-    let (mut owner, stealer) = dequeue::new::<String>(2).unwrap();
+    let (owner, stealer) = dequeue::new::<String>(2).unwrap();
     assert_eq!(owner.pop_head(), None);
     assert_eq!(stealer.pop_tail(), None);
     assert!(owner.is_empty() && stealer.is_empty());
@@ -56,7 +56,7 @@ fn empty_chain_pops_nothing() {
 
 #[test]
 fn a_full_dequeue_hands_the_value_back_and_recovers() {
-    let (mut owner, stealer) = hooks::dequeue_with_start_index::<String>(4, NEAR_WRAP).unwrap();
+    let (owner, stealer) = hooks::dequeue_with_start_index::<String>(4, NEAR_WRAP).unwrap();
     for i in 0..4 {
         owner.push_head(i.to_string()).unwrap();
     }
@@ -70,7 +70,7 @@ fn a_full_dequeue_hands_the_value_back_and_recovers() {
 
 #[test]
 fn owner_is_lifo_and_stealers_are_fifo_across_the_wrap() {
-    let (mut owner, stealer) = hooks::dequeue_with_start_index::<u32>(8, u32::MAX - 2).unwrap();
+    let (owner, stealer) = hooks::dequeue_with_start_index::<u32>(8, u32::MAX - 2).unwrap();
     for round in 0..10 {
         for i in 0..6 {
             owner.push_head(round * 10 + i).unwrap();
@@ -103,7 +103,7 @@ fn chain_stealers_outlive_the_owner_and_keep_draining() {
 fn dropping_every_dequeue_handle_drops_each_value_once() {
     // Ring: some values popped from each end, the rest left inside across the wrap.
     let log = Ledger::new();
-    let (mut owner, stealer) = hooks::dequeue_with_start_index(16, u32::MAX - 3).unwrap();
+    let (owner, stealer) = hooks::dequeue_with_start_index(16, u32::MAX - 3).unwrap();
     for id in 0..16 {
         owner.push_head(Item::new(id, &log)).unwrap();
     }
@@ -139,7 +139,7 @@ fn dropping_every_chain_handle_drops_each_value_once() {
 #[test]
 fn dequeue_panicking_drop_neither_leaks_nor_double_drops_the_rest() {
     let log = Ledger::new();
-    let (mut owner, stealer) = dequeue::new(16).unwrap();
+    let (owner, stealer) = dequeue::new(16).unwrap();
     for id in 0..12 {
         let token = if id == 4 {
             log.panicking(id)

@@ -363,8 +363,7 @@ fn chain_bursts_are_linearizable() {
 /// the assertion here (the bursts above count drops with their own values).
 #[test]
 fn dequeue_boxes_left_inside_are_freed() {
-    let (mut owner, stealer) =
-        hooks::dequeue_with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
+    let (owner, stealer) = hooks::dequeue_with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
     for i in 0..4 {
         owner.push_head(Box::new(i)).unwrap();
     }

@@ -17,6 +17,9 @@
 //! Its types only work outside a model, so the whole binary is compiled out under the `loom` and
 //! `shuttle` features (whose binaries are `verification/loom/` and `verification/shuttle/`).
 #![cfg(not(any(feature = "loom", feature = "shuttle")))]
+// The test binaries build on the stable toolchain only (their dev-dependencies need it); the
+// MSRV lane checks the library.
+#![allow(clippy::incompatible_msrv)]
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -50,7 +50,7 @@ proptest! {
         let capacity = 1usize << log2_cap;
         let log = Ledger::new();
         {
-            let (mut owner, stealer) = hooks::dequeue_with_start_index(capacity, start).unwrap();
+            let (owner, stealer) = hooks::dequeue_with_start_index(capacity, start).unwrap();
             let mut model: VecDeque<u64> = VecDeque::new();
             for (id, op) in (0u64..).zip(ops.iter()) {
                 match op {

@@ -37,7 +37,7 @@ fn scenario(stats: &Stats) {
     let owner_calls = rng.gen_range(16..=32usize);
     let clock = harness::clock();
     let drops = Ledger::new();
-    let (mut owner, stealer) = hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
+    let (owner, stealer) = hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
 
     let thieves: Vec<_> = (0..stealers)
         .map(|t| {
@@ -104,7 +104,7 @@ fn scenario(stats: &Stats) {
     let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
     let verdict = values::exactly_once(&pushed, &popped_ids)
         .and_then(|()| harness::linearizable(Spec::Bounded { capacity }, &history, stats));
-    let (mut owner, stealer, popped, handed_back) =
+    let (owner, stealer, popped, handed_back) =
         values::fail_on(verdict, (owner, stealer, popped, handed_back));
 
     // Values still in the ring when the last handle goes are dropped there, once.
