@@ -6,13 +6,15 @@
 mod harness;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::{bench_all, CbArrayQueue, CbDeque, MutexDeque, St3Lifo};
+use harness::{bench_all, bench_batch, CbArrayQueue, CbDeque, MutexDeque, St3Lifo};
 
 fn peers(c: &mut Criterion) {
     bench_all::<St3Lifo>(c);
     bench_all::<CbDeque>(c);
     bench_all::<CbArrayQueue>(c);
     bench_all::<MutexDeque>(c);
+    bench_batch::<St3Lifo>(c);
+    bench_batch::<CbDeque>(c);
 }
 
 criterion_group!(benches, peers);

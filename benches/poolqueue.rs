@@ -6,11 +6,13 @@
 mod harness;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::{bench_all, PqChain, PqDequeue};
+use harness::{bench_all, bench_batch, PqChain, PqDequeue};
 
 fn poolqueue(c: &mut Criterion) {
     bench_all::<PqDequeue>(c);
     bench_all::<PqChain>(c);
+    bench_batch::<PqDequeue>(c);
+    bench_batch::<PqChain>(c);
 }
 
 criterion_group!(benches, poolqueue);

@@ -37,6 +37,14 @@ TARGETS = [
     ("c_batch64_pop_tail", "best poolqueue / Go ring", "go", 0.5),
     ("d_push_1stealer", "best poolqueue / Go ring", "go", 0.8),
     ("e_pushpop_vs_thief", "best poolqueue / best of all others", "best", 0.8),
+    # Issue 11: the batch rows against every peer's batch operations ("best") and, for
+    # reference, against Go's single operations on the matching row ("impl@row").
+    ("b2_batch64_batch_ops", "poolqueue batch / best peer (batch ops where it has them)", "best", 0.5),
+    ("c2_batch64_steal_batch", "poolqueue batch / best peer's batch steal", "best", 0.5),
+    ("d2_push_1stealer_batch", "poolqueue steal_batch_and_pop / best peer's", "best", 0.5),
+    ("b2_batch64_batch_ops", "poolqueue batch / Go ring single ops (row b)", "go-ring@b_batch64_pop_head", 0.5),
+    ("c2_batch64_steal_batch", "poolqueue batch / Go ring single ops (row c)", "go-ring@c_batch64_pop_tail", 0.5),
+    ("d2_push_1stealer_batch", "poolqueue batch thief / Go ring single steals (row d)", "go-ring@d_push_1stealer", 0.5),
 ]
 
 
@@ -219,6 +227,9 @@ def main():
         best_pq = min(pq) if pq else None
         if against == "go":
             ref = med(wid, "go-ring")
+        elif "@" in against:
+            impl, row = against.split("@")
+            ref = med(row, impl)
         elif against == "best":
             others = [v for v in (med(wid, p) for p in PEERS + GO) if v is not None]
             ref = min(others) if others else None

@@ -12,7 +12,8 @@
 mod harness;
 
 use harness::{
-    run, CbArrayQueue, CbDeque, MutexDeque, Owner, PqChain, PqDequeue, St3Lifo, WORKLOADS,
+    run, run_batch, Batch, CbArrayQueue, CbDeque, MutexDeque, Owner, PqChain, PqDequeue, St3Lifo,
+    BATCH_WORKLOADS, WORKLOADS,
 };
 
 fn go<O: Owner>(id: &str, reps: u64, runs: u32) {
@@ -23,6 +24,23 @@ fn go<O: Owner>(id: &str, reps: u64, runs: u32) {
         .items;
     for _ in 0..runs {
         let d = run::<O>(id, reps);
+        println!(
+            "{id} {} {:.2}",
+            O::NAME,
+            d.as_nanos() as f64 / reps as f64 / items as f64
+        );
+    }
+}
+
+/// The batch workloads (b', c', d'), for implementations with batch operations.
+fn go_batch<O: Batch>(id: &str, reps: u64, runs: u32) {
+    let items = BATCH_WORKLOADS
+        .iter()
+        .find(|w| w.id == id)
+        .unwrap_or_else(|| panic!("unknown batch workload {id}"))
+        .items;
+    for _ in 0..runs {
+        let d = run_batch::<O>(id, reps);
         println!(
             "{id} {} {:.2}",
             O::NAME,
@@ -42,6 +60,16 @@ fn main() {
         .get(2)
         .map_or(1_000_000, |s| s.parse().expect("repetitions"));
     let runs = args.get(3).map_or(1, |s| s.parse().expect("runs"));
+    if BATCH_WORKLOADS.iter().any(|w| w.id == id) {
+        match name {
+            "poolqueue-dequeue" => go_batch::<PqDequeue>(id, reps, runs),
+            "poolqueue-chain" => go_batch::<PqChain>(id, reps, runs),
+            "st3-lifo" => go_batch::<St3Lifo>(id, reps, runs),
+            "crossbeam-deque" => go_batch::<CbDeque>(id, reps, runs),
+            other => panic!("no batch operations for {other}"),
+        }
+        return;
+    }
     match name {
         "poolqueue-dequeue" => go::<PqDequeue>(id, reps, runs),
         "poolqueue-chain" => go::<PqChain>(id, reps, runs),

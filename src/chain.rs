@@ -53,6 +53,7 @@
 
 use core::cell::Cell;
 use core::fmt;
+use core::mem::MaybeUninit;
 use core::ptr;
 
 use crate::ring::Ring;
@@ -695,6 +696,381 @@ impl<T> fmt::Debug for Stealer<T> {
         f.debug_struct("chain::Stealer")
             .field("len", &self.len())
             .finish()
+    }
+}
+
+// Batch operations (DESIGN.md §2). A chain's batch goes through a small buffer on the stack
+// (`Chunk`), so that user code (the caller's iterator, its `Extend`, a value's `Drop`) never
+// runs while a ring holds a reservation or an unread claim: such code may reach this owner
+// through `&self`, and a nested push that outgrows the head ring would otherwise link a new
+// ring after one this batch is still filling (breaking invariant 1), or leave claimed slots of
+// a ring that stealers may retire once it looks empty. Rings see only the chain's own moves:
+// one read-modify-write per ring touched per chunk.
+
+/// Values moved out of an iterator or out of rings and not yet handed on: `buf[start..end]`
+/// is initialised. Dropping it drops those, each once.
+struct Chunk<T, const N: usize> {
+    buf: [MaybeUninit<T>; N],
+    start: usize,
+    end: usize,
+}
+
+impl<T, const N: usize> Chunk<T, N> {
+    fn new() -> Self {
+        Chunk {
+            // SAFETY: an array of `MaybeUninit` needs no initialisation.
+            buf: unsafe { MaybeUninit::uninit().assume_init() },
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Fills the chunk from `values` (user code runs here, with no ring state outstanding);
+    /// returns whether the iterator may have more.
+    fn fill<I: Iterator<Item = T> + ?Sized>(&mut self, values: &mut I) -> bool {
+        debug_assert_eq!(self.len(), 0);
+        self.start = 0;
+        self.end = 0;
+        while self.end < N {
+            match values.next() {
+                Some(value) => {
+                    self.buf[self.end].write(value);
+                    self.end += 1;
+                }
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+impl<T, const N: usize> Iterator for Chunk<T, N> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.start == self.end {
+            return None;
+        }
+        self.start += 1;
+        // SAFETY: `start - 1` was in `start..end`, initialised, and is moved out once (the
+        // range no longer covers it).
+        Some(unsafe { self.buf[self.start - 1].assume_init_read() })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
+impl<T, const N: usize> Extend<T> for Chunk<T, N> {
+    /// Only for the rings' batch pops, which never hand over more than the room asked for.
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for value in iter {
+            assert!(self.end < N, "a ring pop handed over more than asked");
+            self.buf[self.end].write(value);
+            self.end += 1;
+        }
+    }
+}
+
+impl<T, const N: usize> Drop for Chunk<T, N> {
+    fn drop(&mut self) {
+        /// Goes on if a value's `Drop` panics (a second panic aborts, as in `Vec`).
+        struct Rest<'a, T, const N: usize>(&'a mut Chunk<T, N>);
+        impl<T, const N: usize> Drop for Rest<'_, T, N> {
+            fn drop(&mut self) {
+                self.0.for_each(drop);
+            }
+        }
+        let rest = Rest(self);
+        rest.0.for_each(drop);
+        core::mem::forget(rest);
+    }
+}
+
+/// Runs `$body` with a `Chunk` type alias `$C` sized for `T`: 64 values when they are small,
+/// fewer when large, so a chunk stays within about 2 KiB of stack.
+macro_rules! with_chunk {
+    ($T:ty, $C:ident => $body:expr) => {
+        if core::mem::size_of::<$T>() <= 32 {
+            type $C<X> = Chunk<X, 64>;
+            $body
+        } else if core::mem::size_of::<$T>() <= 256 {
+            type $C<X> = Chunk<X, 8>;
+            $body
+        } else {
+            type $C<X> = Chunk<X, 1>;
+            $body
+        }
+    };
+}
+
+impl<T> Owner<T> {
+    /// Pushes every value of `values` at the head, growing as needed, and returns how many.
+    /// The values are published one chunk at a time (up to 64 small values) with one
+    /// read-modify-write per ring they land in; each chunk linearizes as that many
+    /// [`push_head`](Self::push_head)s in a row. If `values.next()` panics, the values taken
+    /// before it are in the chain.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (owner, stealer) = poolqueue::chain::new::<u32>();
+    /// assert_eq!(owner.push_head_batch(&mut (0..20)), 20); // 8 slots, then a 16-slot ring
+    /// assert_eq!(stealer.pop_tail(), Some(0));
+    /// assert_eq!(owner.pop_head(), Some(19));
+    /// # });
+    /// ```
+    pub fn push_head_batch<I>(&self, values: &mut I) -> usize
+    where
+        I: Iterator<Item = T> + ?Sized,
+    {
+        with_chunk!(T, C => {
+            let mut chunk = C::<T>::new();
+            let mut pushed = 0;
+            loop {
+                let more = chunk.fill(values);
+                pushed += chunk.len();
+                self.push_chunk(&mut chunk);
+                if !more {
+                    return pushed;
+                }
+            }
+        })
+    }
+
+    /// Moves a chunk into the head ring, linking larger rings while it does not fit. No user
+    /// code runs: the chunk's iterator only moves values.
+    fn push_chunk<const N: usize>(&self, chunk: &mut Chunk<T, N>) {
+        while chunk.len() > 0 {
+            let ring = &self.head().ring;
+            let before = ring.len() as u32;
+            // SAFETY: this `Owner` is the only owner of its rings and `!Sync`; the chunk runs
+            // no user code, so no other owner call can overlap or nest.
+            let n = unsafe { ring.push_head_batch(chunk) } as u32;
+            if n > 0 {
+                // `before + n` bounds the ring's length after the publish (its tail only grows).
+                self.peak.set(self.peak.get().max(before + n));
+            }
+            if chunk.len() > 0 {
+                // The head ring is full (or its next slot is still held): outgrow it, as
+                // `grow` does, with a ring big enough for the rest of the chunk.
+                let full = self.head().ring.capacity();
+                self.outgrown.set(self.outgrown.get().saturating_add(full));
+                let mut capacity = next_ring_capacity(full);
+                while capacity < chunk.len() && capacity < MAX_RING_CAPACITY {
+                    capacity = next_ring_capacity(capacity);
+                }
+                self.link(capacity);
+                self.peak.set(0);
+            }
+        }
+    }
+
+    /// Pops up to `max` of the newest values (from the head ring, then older ones) and hands
+    /// them to `out`, newest first; returns how many `out` took. One compare-and-swap per ring
+    /// per chunk (up to 64 small values); each chunk linearizes as that many
+    /// [`pop_head`](Self::pop_head)s in a row. The values are moved out of the rings before
+    /// `out.extend` runs; if it panics or stops early, the ones it did not take are dropped,
+    /// each once.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (owner, _stealer) = poolqueue::chain::new::<u32>();
+    /// owner.push_head_batch(&mut (0..12)); // two rings: 0..8 and 8..12
+    /// let mut out = Vec::new();
+    /// assert_eq!(owner.pop_head_batch(6, &mut out), 6);
+    /// assert_eq!(out, [11, 10, 9, 8, 7, 6]); // newest first, across the ring boundary
+    /// # });
+    /// ```
+    pub fn pop_head_batch<E>(&self, max: usize, out: &mut E) -> usize
+    where
+        E: Extend<T> + ?Sized,
+    {
+        with_chunk!(T, C => {
+            let mut taken = 0;
+            while taken < max {
+                let mut chunk = C::<T>::new();
+                let want = (max - taken).min(chunk.buf.len());
+                self.pop_chunk(want, &mut chunk);
+                let got = chunk.len();
+                // User code from here on; the rings hold no claim of ours.
+                out.extend(&mut chunk);
+                taken += got - chunk.len();
+                if got < want || chunk.len() > 0 {
+                    // The chain ran out, or `out` stopped taking.
+                    break;
+                }
+            }
+            taken
+        })
+    }
+
+    /// Pops up to `want` of the newest values into `chunk`: the head ring first, then, pinned,
+    /// the older rings through `prev`; with the chain found empty, applies the shrink policy and
+    /// gives back drained rings, as `pop_head` does.
+    fn pop_chunk<const N: usize>(&self, want: usize, chunk: &mut Chunk<T, N>) {
+        // SAFETY: the single owner, no concurrent or nested owner call (`chunk` runs no user
+        // code).
+        unsafe { self.head().ring.pop_head_batch(want, chunk) };
+        if chunk.len() == want {
+            return;
+        }
+        let retired = {
+            let guard = self.shared.collector.pin();
+            // Relaxed: as in `pop_older`.
+            let mut node = self.head().prev.load(Ordering::Relaxed);
+            while !node.is_null() && chunk.len() < want {
+                // SAFETY: reached through `prev` while pinned: alive until the guard drops
+                // (invariant 2).
+                let older = unsafe { &*node };
+                // SAFETY: the single owner pops the head of every ring of its chain.
+                unsafe { older.alive().ring.pop_head_batch(want - chunk.len(), chunk) };
+                // Relaxed: as above.
+                node = older.alive().prev.load(Ordering::Relaxed);
+            }
+            if chunk.len() < want {
+                self.shrink_if_oversized();
+            }
+            self.shared.unlink_drained(&guard, self.head.get())
+        };
+        if retired {
+            self.shared.collector.collect();
+        }
+    }
+
+    /// Makes sure the head ring has `want` slots free from its head (by index, and not held by
+    /// a stealer), linking a larger ring if not. For steals into this chain.
+    fn reserve_room(&self, want: usize) {
+        if want == 0 || self.head().ring.free_from_head(want) >= want {
+            return;
+        }
+        let full = self.head().ring.capacity();
+        self.outgrown.set(self.outgrown.get().saturating_add(full));
+        let mut capacity = next_ring_capacity(full);
+        while capacity < want && capacity < MAX_RING_CAPACITY {
+            capacity = next_ring_capacity(capacity);
+        }
+        self.link(capacity);
+        self.peak.set(0);
+    }
+}
+
+impl<T> Stealer<T> {
+    /// Moves the oldest half (rounded up) of the oldest non-empty ring into `dest`'s head ring
+    /// (linking a larger ring there if it lacks room) and returns how many moved; the steal
+    /// stops at that ring's boundary. The values land in `dest` in their order here: `dest`'s
+    /// stealers see them oldest first, its owner pops the newest of them first.
+    ///
+    /// One compare-and-swap on the source ring claims them (the steal linearizes there as that
+    /// many [`pop_tail`](Self::pop_tail)s in a row) and one read-modify-write on `dest`'s head
+    /// ring publishes them. A chain holding one value still yields it. `dest` may be this
+    /// chain's own owner. `dest` is an [`Owner`], which is `!Sync`, so the steal runs on
+    /// `dest`'s thread, the one allowed to push into it.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::chain::new::<u32>();
+    /// let (mine, _) = poolqueue::chain::new::<u32>();
+    /// victim.push_head_batch(&mut (0..5));
+    /// assert_eq!(stealer.steal_batch(&mine), 3); // ceil(5 / 2)
+    /// assert_eq!(mine.stealer().pop_tail(), Some(0));
+    /// assert_eq!(victim.len(), 2);
+    /// # });
+    /// ```
+    pub fn steal_batch(&self, dest: &Owner<T>) -> usize {
+        self.steal_into(dest, usize::MAX, false).0
+    }
+
+    /// As [`steal_batch`](Self::steal_batch), moving at most `limit` values (none when `limit`
+    /// is 0).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::chain::new::<u32>();
+    /// let (mine, _) = poolqueue::chain::new::<u32>();
+    /// victim.push_head_batch(&mut (0..8));
+    /// assert_eq!(stealer.steal_batch_with_limit(&mine, 3), 3);
+    /// assert_eq!(mine.len(), 3);
+    /// # });
+    /// ```
+    pub fn steal_batch_with_limit(&self, dest: &Owner<T>, limit: usize) -> usize {
+        self.steal_into(dest, limit, false).0
+    }
+
+    /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead
+    /// of pushed into `dest`. `None` when the chain was empty.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::chain::new::<u32>();
+    /// let (mine, _) = poolqueue::chain::new::<u32>();
+    /// victim.push_head_batch(&mut (0..4));
+    /// assert_eq!(stealer.steal_batch_and_pop(&mine), Some(0));
+    /// assert_eq!(mine.pop_head(), Some(1));
+    /// # });
+    /// ```
+    pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
+        self.steal_into(dest, usize::MAX, true).1
+    }
+
+    fn steal_into(&self, dest: &Owner<T>, limit: usize, pop: bool) -> (usize, Option<T>) {
+        if limit == 0 {
+            return (0, None);
+        }
+        let mut retired = false;
+        let result = {
+            let guard = self.shared.collector.pin();
+            // Acquire: as in `pop_tail_pinned`.
+            let mut node = self.shared.tail.load(Ordering::Acquire);
+            loop {
+                // SAFETY: `node` was read from `tail` or `next` while pinned (invariant 2).
+                let current = unsafe { &*node };
+                // Acquire: pairs with the Release store in `Owner::link`; read before the
+                // steal, as in `pop_tail_pinned` (invariant 1).
+                let next = current.alive().next.load(Ordering::Acquire);
+                let len = current.alive().ring.len();
+                let want = (len - len / 2).min(limit).saturating_sub(usize::from(pop));
+                // May link a new head ring in `dest` (possibly this very chain, after
+                // `current`: `next` was read before, so this pass still treats `current` as
+                // it was; the next pass sees the link).
+                dest.reserve_room(want);
+                // SAFETY: `dest` is an `Owner`, `!Sync`, so this runs on its owner thread, the
+                // only one that pushes into its head ring; nothing here runs user code.
+                let (moved, popped) = unsafe {
+                    current
+                        .alive()
+                        .ring
+                        .steal_batch_into(&dest.head().ring, limit, pop)
+                };
+                current.alive();
+                if moved > 0 || popped.is_some() {
+                    let ring = &dest.head().ring;
+                    dest.peak.set(dest.peak.get().max(ring.len() as u32));
+                    break (moved, popped);
+                }
+                if next.is_null() {
+                    // As in `pop_tail_pinned`: empty with no successor before and after.
+                    // Relaxed: as there.
+                    if current.alive().next.load(Ordering::Relaxed).is_null() {
+                        break (0, None);
+                    }
+                    continue;
+                }
+                // SAFETY: `node` is empty for good (a successor was seen before it was found
+                // empty) and `next` is its successor, both read while pinned by `guard`.
+                retired |= unsafe { self.shared.unlink(&guard, node, next) };
+                node = next;
+            }
+        };
+        if retired {
+            self.shared.collector.collect();
+        }
+        result
     }
 }
 

@@ -329,3 +329,131 @@ mod tests {
         }
     }
 }
+
+// Batch operations (DESIGN.md §2): one read-modify-write of the packed word per batch.
+impl<T> Owner<T> {
+    /// Pushes values from `values` at the head until the ring is full (including a slot a
+    /// stealer has claimed but not yet released) or the iterator ends, and publishes them all
+    /// with one read-modify-write. Returns how many were pushed; the rest stay in the iterator
+    /// (a value is taken from it only once a slot for it is free).
+    ///
+    /// The batch linearizes at its publishing read-modify-write as that many
+    /// [`push_head`](Self::push_head)s in a row. If `values.next()` panics, the values taken
+    /// before are in the ring (published), and the panic goes on.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
+    /// let mut values = 0..10;
+    /// assert_eq!(owner.push_head_batch(&mut values), 4); // the ring holds 4
+    /// assert_eq!(values.next(), Some(4)); // nothing was lost: 4.. are still in the iterator
+    /// assert_eq!(stealer.pop_tail(), Some(0));
+    /// # });
+    /// ```
+    #[inline]
+    pub fn push_head_batch<I>(&self, values: &mut I) -> usize
+    where
+        I: Iterator<Item = T> + ?Sized,
+    {
+        // SAFETY: `Owner` is the ring's only owner and `!Sync`, so this runs on the owner's
+        // thread; the only owner calls that can overlap it are nested inside `values.next()`
+        // (through this `&self`), which the ring tolerates.
+        unsafe { self.ring.push_head_batch(values) }
+    }
+
+    /// Pops up to `max` of the newest values with one compare-and-swap and hands them to `out`,
+    /// newest first. Returns how many `out` took.
+    ///
+    /// The batch linearizes at its compare-and-swap as that many [`pop_head`](Self::pop_head)s
+    /// in a row. If `out.extend` panics (or stops early), the claimed values it did not take
+    /// are dropped, each exactly once.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (owner, _stealer) = poolqueue::dequeue::new::<u32>(8).unwrap();
+    /// owner.push_head_batch(&mut (1..=5));
+    /// let mut out = Vec::new();
+    /// assert_eq!(owner.pop_head_batch(3, &mut out), 3);
+    /// assert_eq!(out, [5, 4, 3]); // newest first
+    /// assert_eq!(owner.len(), 2);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn pop_head_batch<E>(&self, max: usize, out: &mut E) -> usize
+    where
+        E: Extend<T> + ?Sized,
+    {
+        // SAFETY: as in `push_head_batch`; calls nested in `out.extend` are tolerated.
+        unsafe { self.ring.pop_head_batch(max, out) }
+    }
+}
+
+impl<T> Stealer<T> {
+    /// Moves the oldest half (rounded up) of the values into `dest`, never more than `dest`
+    /// has room for, and returns how many moved. The values land in `dest` in their order here:
+    /// `dest`'s stealers see them oldest first, its owner pops the newest of them first.
+    ///
+    /// One compare-and-swap on this ring claims them (the steal linearizes there as that many
+    /// [`pop_tail`](Self::pop_tail)s in a row), and one read-modify-write on `dest`'s word
+    /// publishes them. A ring holding one value still yields it; a `dest` without room moves
+    /// nothing and loses nothing. `dest` may be this ring's own owner: the oldest values then
+    /// move to the head.
+    ///
+    /// `dest` is an [`Owner`], which is `!Sync`: a `&Owner` exists only on the owner's
+    /// thread, so the steal runs where pushing into `dest` is allowed.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::dequeue::new::<u32>(8).unwrap();
+    /// let (mine, _) = poolqueue::dequeue::new::<u32>(8).unwrap();
+    /// victim.push_head_batch(&mut (0..5));
+    /// assert_eq!(stealer.steal_batch(&mine), 3); // ceil(5 / 2)
+    /// assert_eq!(mine.stealer().pop_tail(), Some(0)); // the oldest, still first in line
+    /// assert_eq!(victim.len(), 2);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn steal_batch(&self, dest: &Owner<T>) -> usize {
+        self.steal_batch_with_limit(dest, usize::MAX)
+    }
+
+    /// As [`steal_batch`](Self::steal_batch), moving at most `limit` values (none when `limit`
+    /// is 0).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::dequeue::new::<u32>(16).unwrap();
+    /// let (mine, _) = poolqueue::dequeue::new::<u32>(16).unwrap();
+    /// victim.push_head_batch(&mut (0..10));
+    /// assert_eq!(stealer.steal_batch_with_limit(&mine, 2), 2);
+    /// assert_eq!(mine.len(), 2);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn steal_batch_with_limit(&self, dest: &Owner<T>, limit: usize) -> usize {
+        // SAFETY: `dest` is an `Owner`, which is `!Sync`, so `&Owner` cannot cross threads:
+        // this runs on `dest`'s owner thread, the one allowed to push into its ring. No user
+        // code runs inside, so no other owner call can overlap.
+        unsafe { self.ring.steal_batch_into(&dest.ring, limit, false).0 }
+    }
+
+    /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead of
+    /// pushed into `dest` (it needs no room there: with a full `dest`, this is a
+    /// [`pop_tail`](Self::pop_tail)). `None` when this ring was empty.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let (victim, stealer) = poolqueue::dequeue::new::<u32>(8).unwrap();
+    /// let (mine, _) = poolqueue::dequeue::new::<u32>(8).unwrap();
+    /// victim.push_head_batch(&mut (0..4));
+    /// assert_eq!(stealer.steal_batch_and_pop(&mine), Some(0));
+    /// assert_eq!(mine.stealer().pop_tail(), Some(1)); // the other stolen value
+    /// assert_eq!(victim.len(), 2);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
+        // SAFETY: as in `steal_batch_with_limit`.
+        unsafe { self.ring.steal_batch_into(&dest.ring, usize::MAX, true).1 }
+    }
+}

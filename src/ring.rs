@@ -234,6 +234,366 @@ impl<T> Ring<T> {
     }
 }
 
+// Batch operations. Each moves many values with one read-modify-write of `head_tail`; the
+// invariants above still hold, with these additions (proofs-notes/batch.md):
+//
+// 5. The owner may mark a slot above `head` `occupied` before it holds a value (a
+//    *reservation*): `push_head_batch` reserves the next slot before it asks the iterator for a
+//    value. Every owner-side write checks `occupied` first, so code that runs inside the
+//    iterator (user code that may reach the same owner through `&self`) can only pop below
+//    `head` or refill up to the reservation, never overwrite it. Such nested calls can leave
+//    `head` *lower* than where the batch started; `PushBatch::finish` then slides the batch
+//    down before it publishes, so the published range is always `[tail, head)`, contiguous.
+// 6. A batch claim moves `tail` (steal) or `head` (pop) by `k` with one compare-and-swap; the
+//    claimed positions then belong to the claimer exactly as one claimed position does
+//    (invariant 2), and each slot is handed back with its own `occupied` store.
+// 7. A batch steal moves values into the destination ring's slots starting at its `head`, only
+//    into slots it saw free (`Acquire` load of `occupied`) before its claim, and publishes
+//    them with one `fetch_add` on the destination's word. When the destination is the source
+//    itself, those slots are disjoint from the claimed ones: the room was measured with a tail
+//    `t0` no newer than the claimed tail `t1`: a destination position `p` is below
+//    `t0 + capacity` and at or above `head`, and a claimed position `q` is in `[t1, head)`, so
+//    `0 < p - q < capacity`: no two of them share a slot.
+
+/// `n` values at the head, published with one `fetch_add`.
+#[inline(always)]
+fn heads(n: u32) -> u64 {
+    u64::from(n) << 32
+}
+
+/// The state of one `push_head_batch`: `written` values sit in the slots from `base` on, and
+/// the slot after them may be reserved. Dropping it (normally, or when the iterator panics)
+/// publishes what was written: nothing pulled from the iterator is lost.
+struct PushBatch<'a, T> {
+    ring: &'a Ring<T>,
+    base: u32,
+    written: u32,
+    reserved: bool,
+}
+
+impl<T> PushBatch<'_, T> {
+    fn finish(&mut self) {
+        let ring = self.ring;
+        if self.reserved {
+            self.reserved = false;
+            // Relaxed: only the owner reads the flag (invariant 5); nothing was written there.
+            ring.slot(self.base.wrapping_add(self.written))
+                .occupied
+                .store(false, Ordering::Relaxed);
+        }
+        if self.written == 0 {
+            return;
+        }
+        // Relaxed: only the owner moves `head`, and every nested call ran on this thread.
+        let (head, _) = unpack(ring.head_tail.load(Ordering::Relaxed));
+        if head != self.base {
+            ring.slide_down(self.base, head, self.written);
+        }
+        // Release: publishes every slot written above (and by the slide); pairs with the
+        // Acquire compare-and-swap of `claim_tail`/`claim_tail_batch`, as in `push_head`.
+        ring.head_tail
+            .fetch_add(heads(self.written), Ordering::Release);
+        self.written = 0;
+    }
+}
+
+impl<T> Drop for PushBatch<'_, T> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The values a `pop_head_batch` claimed, yielded newest first. Each is moved out of its slot
+/// (and the slot freed) as it is yielded; the ones never yielded are dropped with the iterator,
+/// each once, the lowest position last (so a nested push cannot reach a slot still to be read).
+struct Claimed<'a, T> {
+    ring: &'a Ring<T>,
+    /// The lowest claimed position.
+    low: u32,
+    /// One past the newest position not yet yielded.
+    next: u32,
+}
+
+impl<T> Iterator for Claimed<'_, T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.next == self.low {
+            return None;
+        }
+        self.next = self.next.wrapping_sub(1);
+        let slot = self.ring.slot(self.next);
+        // SAFETY: `pop_head_batch`'s compare-and-swap moved `head` below this position, so it
+        // belongs to this thread (invariant 6); it holds a value written by the owner (this
+        // thread) and is read once: `next` moved past it first.
+        let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
+        // Relaxed: only the owner reads the flag; the value was moved out above.
+        slot.occupied.store(false, Ordering::Relaxed);
+        Some(value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.next.wrapping_sub(self.low) as usize;
+        (n, Some(n))
+    }
+}
+
+impl<T> ExactSizeIterator for Claimed<'_, T> {}
+
+impl<T> Drop for Claimed<'_, T> {
+    fn drop(&mut self) {
+        /// Goes on dropping if one value's `Drop` panics (a second panic aborts, as in `Vec`).
+        struct Guard<'b, 'a, T>(&'b mut Claimed<'a, T>);
+        impl<T> Drop for Guard<'_, '_, T> {
+            fn drop(&mut self) {
+                for value in &mut *self.0 {
+                    drop(value);
+                }
+            }
+        }
+        let guard = Guard(self);
+        for value in &mut *guard.0 {
+            drop(value);
+        }
+        core::mem::forget(guard);
+    }
+}
+
+impl<T> Ring<T> {
+    /// Pushes values from `values` at the head until the ring is full, the next slot is still
+    /// held by a stealer, or the iterator ends, and publishes them all with one `fetch_add`.
+    /// A value is pulled only once a slot for it is known free and reserved, so what is not
+    /// pushed stays in the iterator. If `values.next()` panics, the values written so far are
+    /// published (they are in the ring, not lost) and the panic continues. Returns the count.
+    ///
+    /// # Safety
+    /// Only the ring's owner thread calls the owner methods (`push_head`, `pop_head`, the
+    /// batch methods, and `steal_batch_into` with this ring as `dest`). Calls nested inside
+    /// `values.next()` are allowed (invariant 5); other concurrent owner calls are not.
+    pub(crate) unsafe fn push_head_batch<I>(&self, values: &mut I) -> usize
+    where
+        I: Iterator<Item = T> + ?Sized,
+    {
+        // Relaxed: as in `push_head` (the head half is this thread's; a stale tail only makes
+        // the ring look fuller).
+        let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
+        let free = (self.capacity() as u32).wrapping_sub(head.wrapping_sub(tail));
+        let mut batch = PushBatch {
+            ring: self,
+            base: head,
+            written: 0,
+            reserved: false,
+        };
+        while batch.written < free {
+            let slot = self.slot(head.wrapping_add(batch.written));
+            // Acquire: pairs with the Release store in `take_claimed` that hands the slot back,
+            // so a stealer's read of the old value happens before the write below.
+            if slot.occupied.load(Ordering::Acquire) {
+                break;
+            }
+            // Relaxed: a reservation read only by this thread (invariant 5).
+            slot.occupied.store(true, Ordering::Relaxed);
+            batch.reserved = true;
+            let Some(value) = values.next() else { break };
+            // SAFETY: the slot is above `head`, was seen released and is reserved, and only the
+            // owner writes slots; nested owner calls skip reserved slots (invariant 5).
+            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            batch.reserved = false;
+            batch.written += 1;
+        }
+        let pushed = batch.written as usize;
+        batch.finish();
+        pushed
+    }
+
+    /// Moves `n` values written at `from..from + n` (unpublished) down to `to..to + n`, where
+    /// `to` is below `from`: nested owner calls popped the positions `to..from` meanwhile.
+    #[cold]
+    fn slide_down(&self, from: u32, to: u32, n: u32) {
+        let gap = from.wrapping_sub(to);
+        debug_assert!(
+            gap as usize <= self.capacity(),
+            "nested calls only lower the head"
+        );
+        for i in 0..n {
+            let src = self.slot(from.wrapping_add(i));
+            let dst = self.slot(to.wrapping_add(i));
+            // SAFETY: positions from `to` on are above `head`: only this (owner) thread touches
+            // them. `src` holds an unpublished value; `dst` is either a position the nested
+            // calls popped (value moved out) or one already moved down in an earlier round
+            // (ascending order), so it holds nothing. `i < n` keeps both distinct (gap > 0).
+            unsafe {
+                let value = src.value.with(|p| ptr::read(p).assume_init());
+                dst.value.with_mut(|p| (*p).write(value));
+            }
+            // Relaxed: owner-only flags (invariant 5).
+            dst.occupied.store(true, Ordering::Relaxed);
+        }
+        // The positions the batch no longer covers are empty again.
+        for i in n.max(gap)..n.wrapping_add(gap) {
+            // Relaxed: owner-only flags.
+            self.slot(to.wrapping_add(i))
+                .occupied
+                .store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Pops up to `max` of the newest values with one compare-and-swap and hands them to `out`
+    /// newest first. Values that `out` does not take (its `extend` panics or stops early) are
+    /// dropped, each once. Returns the number `out` took.
+    ///
+    /// # Safety
+    /// As for [`push_head_batch`](Self::push_head_batch); calls nested inside `out.extend` (or
+    /// a value's `Drop`) are allowed: the claimed slots stay marked until they are read.
+    pub(crate) unsafe fn pop_head_batch<E>(&self, max: usize, out: &mut E) -> usize
+    where
+        E: Extend<T> + ?Sized,
+    {
+        let max = max.min(self.capacity()) as u32;
+        // Relaxed: as in `pop_head`; the compare-and-swap re-validates.
+        let mut word = self.head_tail.load(Ordering::Relaxed);
+        let (low, head) = loop {
+            let (head, tail) = unpack(word);
+            let n = head.wrapping_sub(tail).min(max);
+            if n == 0 {
+                return 0;
+            }
+            let low = head.wrapping_sub(n);
+            // Relaxed: as in `pop_head`, the CAS only decides the race for the positions against
+            // the stealers' CAS on the same word; the values were written by this thread.
+            match self.head_tail.compare_exchange(
+                word,
+                pack(low, tail),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break (low, head),
+                Err(current) => word = current,
+            }
+        };
+        let mut claimed = Claimed {
+            ring: self,
+            low,
+            next: head,
+        };
+        out.extend(&mut claimed);
+        let taken = head.wrapping_sub(claimed.next) as usize;
+        drop(claimed);
+        taken
+    }
+
+    /// Claims the oldest `min(ceil(n / 2), limit)` of the `n` values with one compare-and-swap
+    /// on `tail` and returns the first claimed position and the count; `None` when the ring is
+    /// empty or `limit` is 0.
+    #[inline]
+    fn claim_tail_batch(&self, limit: u32) -> Option<(u32, u32)> {
+        // Relaxed: re-validated by the compare-and-swap, which acquires.
+        let mut word = self.head_tail.load(Ordering::Relaxed);
+        loop {
+            let (head, tail) = unpack(word);
+            let n = head.wrapping_sub(tail);
+            let k = (n - n / 2).min(limit);
+            if k == 0 {
+                return None;
+            }
+            // Acquire on success: pairs with the Release `fetch_add` (single or batch) that
+            // published these positions, so their values are visible. Relaxed on failure: retry.
+            match self.head_tail.compare_exchange(
+                word,
+                pack(head, tail.wrapping_add(k)),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some((tail, k)),
+                Err(current) => word = current,
+            }
+        }
+    }
+
+    /// How many slots from `head` on the owner of this ring may write now, up to `want`: the
+    /// index room (with a possibly stale, hence conservative, tail), cut at the first slot a
+    /// stealer still holds. Returns `(head, room)`. Owner thread only.
+    #[inline]
+    fn room(&self, want: u32) -> (u32, u32) {
+        // Relaxed: as in `push_head`.
+        let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
+        let free = (self.capacity() as u32).wrapping_sub(head.wrapping_sub(tail));
+        let mut room = 0;
+        while room < free.min(want) {
+            // Acquire: pairs with the Release store in `take_claimed`, as in `push_head`.
+            if self
+                .slot(head.wrapping_add(room))
+                .occupied
+                .load(Ordering::Acquire)
+            {
+                break;
+            }
+            room += 1;
+        }
+        (head, room)
+    }
+
+    /// How many slots from `head` on the owner could write now, up to `want` (see `room`).
+    /// Owner thread only.
+    pub(crate) fn free_from_head(&self, want: usize) -> usize {
+        self.room(want.min(self.capacity()) as u32).1 as usize
+    }
+
+    /// Steals the oldest half (rounded up) of this ring, at most `limit` values and at most
+    /// `dest`'s room, with one compare-and-swap here, and pushes them into `dest` with one
+    /// `fetch_add` there, oldest lowest (so `dest`'s stealers see them in the order this
+    /// ring's would have). With `pop`, the oldest stolen value is returned instead of pushed,
+    /// and needs no room in `dest`. Returns the number pushed into `dest` and the popped value.
+    /// `dest` may be this very ring (invariant 7).
+    ///
+    /// # Safety
+    /// The caller is `dest`'s owner thread, as in [`push_head_batch`](Self::push_head_batch).
+    pub(crate) unsafe fn steal_batch_into(
+        &self,
+        dest: &Ring<T>,
+        limit: usize,
+        pop: bool,
+    ) -> (usize, Option<T>) {
+        let limit = limit.min(1 << 31) as u32;
+        let extra = u32::from(pop);
+        // Measure the room before the claim (invariant 7), for as many as could be claimed.
+        let len = self.len() as u32;
+        let want = (len - len / 2).min(limit).saturating_sub(extra);
+        let (dest_head, room) = dest.room(want);
+        let Some((tail, k)) = self.claim_tail_batch(limit.min(room + extra)) else {
+            return (0, None);
+        };
+        let mut first = tail;
+        let popped = if pop {
+            first = tail.wrapping_add(1);
+            // SAFETY: the claim covered `tail`; it is taken once, here.
+            Some(unsafe { self.take_claimed(tail) })
+        } else {
+            None
+        };
+        let moved = k - extra;
+        for i in 0..moved {
+            // SAFETY: claimed by the compare-and-swap above (invariant 6), each taken once.
+            let value = unsafe { self.take_claimed(first.wrapping_add(i)) };
+            let slot = dest.slot(dest_head.wrapping_add(i));
+            // SAFETY: `i < room`: the slot is above `dest`'s head, was seen released by
+            // `room`, is disjoint from the claimed slots (invariant 7), and only `dest`'s owner
+            // (this thread) writes `dest`'s slots; no user code runs in this loop.
+            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            // Relaxed: read by the owner only; ordered before any stealer's release store by
+            // the Release `fetch_add` below.
+            slot.occupied.store(true, Ordering::Relaxed);
+        }
+        if moved > 0 {
+            // Release: publishes the slots written above; pairs with the Acquire CAS of
+            // `claim_tail`/`claim_tail_batch` on `dest`.
+            dest.head_tail.fetch_add(heads(moved), Ordering::Release);
+        }
+        (moved as usize, popped)
+    }
+}
+
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         /// The positions `next..end` still to drop. The loop runs in `drop_rest`; if a value's
@@ -329,5 +689,275 @@ mod tests {
             assert_eq!(ring.pop_tail().as_deref(), Some("b"));
             assert_eq!(ring.pop_tail().as_deref(), Some("c"));
         }
+    }
+
+    /// Counts drops in a shared counter, so tests see every value dropped exactly once.
+    struct Counted<'a>(u32, &'a core::cell::Cell<u32>);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.1.set(self.1.get() + 1);
+        }
+    }
+
+    fn drain_tail<T>(ring: &Ring<T>) -> Vec<T> {
+        core::iter::from_fn(|| ring.pop_tail()).collect()
+    }
+
+    #[test]
+    fn push_head_batch_fills_the_ring_and_leaves_the_rest_in_the_iterator() {
+        let ring = Ring::new(4, u32::MAX - 1);
+        let mut pulled = 0;
+        let mut values = (0..10).inspect(|_| pulled += 1);
+        // SAFETY: single-threaded test: this thread is the owner.
+        let n = unsafe { ring.push_head_batch(&mut values) };
+        assert_eq!(n, 4);
+        assert_eq!(
+            values.next(),
+            Some(4),
+            "value 4 was not pulled, so not lost"
+        );
+        drop(values);
+        assert_eq!(pulled, 5);
+        assert_eq!(
+            ring.indices(),
+            (2, u32::MAX - 1),
+            "one publish across the wrap"
+        );
+        // SAFETY: as above.
+        assert_eq!(unsafe { ring.push_head_batch(&mut (7..9)) }, 0);
+        assert_eq!(drain_tail(&ring), [0, 1, 2, 3]);
+        // SAFETY: as above.
+        assert_eq!(unsafe { ring.push_head_batch(&mut core::iter::empty()) }, 0);
+        assert_eq!(ring.len(), 0);
+    }
+
+    #[test]
+    fn push_head_batch_stops_at_a_slot_a_stealer_still_holds() {
+        let ring = Ring::new(4, 0);
+        // SAFETY: single-threaded test: this thread is the owner and plays the stealers.
+        unsafe {
+            assert_eq!(ring.push_head_batch(&mut (0..4)), 4);
+            let a = ring.claim_tail().unwrap(); // position 0, held
+            assert_eq!(ring.pop_tail(), Some(1)); // position 1, released
+            let mut values = 10..20;
+            // Position 4 shares slot 0, still held: nothing can be pushed, nothing pulled.
+            assert_eq!(ring.push_head_batch(&mut values), 0);
+            assert_eq!(values.clone().next(), Some(10));
+            assert_eq!(ring.take_claimed(a), 0);
+            assert_eq!(ring.push_head_batch(&mut values), 2);
+            assert_eq!(values.next(), Some(12));
+            assert_eq!(drain_tail(&ring), [2, 3, 10, 11]);
+        }
+    }
+
+    #[test]
+    fn push_head_batch_publishes_what_it_took_when_the_iterator_panics() {
+        let drops = core::cell::Cell::new(0);
+        let ring = Ring::new(8, u32::MAX - 2);
+        let mut i = 0;
+        let mut values = core::iter::from_fn(|| {
+            i += 1;
+            assert!(i <= 3, "iterator failure");
+            Some(Counted(i, &drops))
+        });
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: single-threaded test: this thread is the owner.
+            unsafe { ring.push_head_batch(&mut values) }
+        }));
+        assert!(result.is_err());
+        assert_eq!(ring.len(), 3, "the three values taken are published");
+        assert_eq!(drops.get(), 0);
+        let ids: Vec<u32> = drain_tail(&ring).iter().map(|c| c.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(drops.get(), 3);
+        // The reserved slot was released, so the ring takes values again.
+        // SAFETY: as above.
+        let refill = unsafe { ring.push_head_batch(&mut (0..8).map(|j| Counted(j, &drops))) };
+        assert_eq!(refill, 8);
+        drop(ring);
+        assert_eq!(drops.get(), 11);
+    }
+
+    #[test]
+    fn push_head_batch_survives_owner_calls_nested_in_the_iterator() {
+        let ring = Ring::new(8, u32::MAX - 3);
+        // SAFETY: single-threaded test: this thread is the owner; the nested calls run on it.
+        unsafe {
+            assert_eq!(ring.push_head_batch(&mut (100..103)), 3);
+            let mut step = 0;
+            let mut popped = Vec::new();
+            let mut values = core::iter::from_fn(|| {
+                step += 1;
+                match step {
+                    // A nested push cannot take the reserved slot: it reports "full".
+                    1 => assert_eq!(ring.push_head(999), Err(999)),
+                    // Nested pops lower the head below the batch's start.
+                    2 => popped.extend(ring.pop_head()),
+                    3 => popped.extend(ring.pop_head()),
+                    _ => {}
+                }
+                (step <= 4).then_some(step)
+            });
+            assert_eq!(ring.push_head_batch(&mut values), 4);
+            assert_eq!(popped, [102, 101]);
+            assert_eq!(ring.len(), 5);
+            assert_eq!(drain_tail(&ring), [100, 1, 2, 3, 4]);
+            // The slots vacated by the slide hold nothing and are free again.
+            assert_eq!(ring.push_head_batch(&mut (0..100)), 8);
+        }
+    }
+
+    #[test]
+    fn pop_head_batch_takes_the_newest_first_with_one_claim() {
+        let ring = Ring::new(8, u32::MAX - 2);
+        let mut out = Vec::new();
+        // SAFETY: single-threaded test: this thread is the owner.
+        unsafe {
+            assert_eq!(ring.pop_head_batch(4, &mut out), 0);
+            ring.push_head_batch(&mut (0..6));
+            assert_eq!(ring.pop_head_batch(4, &mut out), 4);
+            assert_eq!(out, [5, 4, 3, 2]);
+            assert_eq!(ring.pop_head_batch(0, &mut out), 0);
+            assert_eq!(ring.pop_head_batch(usize::MAX, &mut out), 2);
+            assert_eq!(out, [5, 4, 3, 2, 1, 0]);
+            assert_eq!(ring.indices(), (u32::MAX - 2, u32::MAX - 2));
+        }
+    }
+
+    #[test]
+    fn pop_head_batch_drops_what_a_panicking_extend_did_not_take() {
+        struct Picky(Vec<u32>);
+        impl<'a> Extend<Counted<'a>> for Picky {
+            fn extend<I: IntoIterator<Item = Counted<'a>>>(&mut self, iter: I) {
+                for c in iter {
+                    self.0.push(c.0);
+                    assert!(self.0.len() < 2, "extend failure");
+                }
+            }
+        }
+        let drops = core::cell::Cell::new(0);
+        let ring = Ring::new(8, 0);
+        let mut out = Picky(Vec::new());
+        // SAFETY: single-threaded test: this thread is the owner.
+        unsafe { ring.push_head_batch(&mut (0..6).map(|i| Counted(i, &drops))) };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: as above.
+            unsafe { ring.pop_head_batch(5, &mut out) }
+        }));
+        assert!(result.is_err());
+        assert_eq!(out.0, [5, 4]);
+        assert_eq!(
+            drops.get(),
+            5,
+            "two taken (and dropped by Picky), three claimed and dropped"
+        );
+        assert_eq!(ring.len(), 1);
+        drop(ring);
+        assert_eq!(drops.get(), 6);
+    }
+
+    #[test]
+    fn steal_batch_takes_the_oldest_half_rounded_up_into_the_destination() {
+        let src = Ring::new(16, u32::MAX - 4);
+        let dst = Ring::new(8, u32::MAX - 1);
+        // SAFETY: single-threaded test: this thread owns both rings.
+        unsafe {
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            src.push_head_batch(&mut (0..7));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (4, None));
+            assert_eq!(src.len(), 3);
+            assert_eq!(src.steal_batch_into(&dst, 1, false), (1, None));
+            assert_eq!(src.steal_batch_into(&dst, 0, false), (0, None));
+            assert_eq!(
+                dst.pop_head(),
+                Some(4),
+                "the owner pops the newest stolen first"
+            );
+            assert_eq!(drain_tail(&dst), [0, 1, 2, 3]);
+            // One value left of two: the last one still comes.
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
+            assert_eq!(src.len(), 0);
+            assert_eq!(drain_tail(&dst), [5, 6]);
+        }
+    }
+
+    #[test]
+    fn steal_batch_never_exceeds_the_destination_room() {
+        let src = Ring::new(8, 0);
+        let dst = Ring::new(4, 0);
+        // SAFETY: single-threaded test: this thread owns both rings and plays a stealer.
+        unsafe {
+            src.push_head_batch(&mut (0..8));
+            dst.push_head_batch(&mut (100..103));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
+            assert_eq!(src.len(), 7);
+            // Full destination: nothing moves, nothing is lost.
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            assert_eq!(src.len(), 7);
+            // ... but `and_pop` still yields one value.
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, true), (0, Some(1)));
+            // A destination slot held by its own stealer is not room.
+            let held = dst.claim_tail().unwrap();
+            assert_eq!(dst.len(), 3);
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            assert_eq!(dst.take_claimed(held), 100);
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX, true), (1, Some(2)));
+            assert_eq!(drain_tail(&dst), [101, 102, 0, 3]);
+            assert_eq!(drain_tail(&src), [4, 5, 6, 7]);
+        }
+    }
+
+    #[test]
+    fn steal_batch_into_its_own_ring_loses_nothing() {
+        for start in [0, u32::MAX - 2] {
+            for len in 0..=8 {
+                let ring = Ring::new(8, start);
+                // SAFETY: single-threaded test: this thread owns the ring and steals from it.
+                unsafe {
+                    ring.push_head_batch(&mut (0..len));
+                    let (moved, _) = ring.steal_batch_into(&ring, usize::MAX, false);
+                    let free = 8 - len;
+                    assert_eq!(moved as u32, (len - len / 2).min(free), "len {len}");
+                    let mut all = drain_tail(&ring);
+                    assert_eq!(all.len() as u32, len);
+                    all.sort_unstable();
+                    assert_eq!(all, (0..len).collect::<Vec<_>>());
+                    ring.push_head_batch(&mut (0..len));
+                    let (moved, popped) = ring.steal_batch_into(&ring, usize::MAX, true);
+                    assert_eq!(popped, (len > 0).then_some(0));
+                    let rest = drain_tail(&ring);
+                    assert_eq!(rest.len() as u32 + u32::from(len > 0), len);
+                    if len > 0 {
+                        let k = (len - len / 2).min(free + 1);
+                        assert_eq!(moved as u32, k - 1);
+                        // The stolen ones moved to the head, oldest lowest.
+                        let expect: Vec<u32> = (k..len).chain(1..k).collect();
+                        assert_eq!(rest, expect);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batches_drop_every_value_exactly_once() {
+        let drops = core::cell::Cell::new(0);
+        {
+            let a = Ring::new(8, u32::MAX);
+            let b = Ring::new(4, u32::MAX - 1);
+            // SAFETY: single-threaded test: this thread owns both rings.
+            unsafe {
+                a.push_head_batch(&mut (0..8).map(|i| Counted(i, &drops)));
+                a.steal_batch_into(&b, usize::MAX, false);
+                drop(a.steal_batch_into(&b, usize::MAX, true));
+                let mut out = Vec::new();
+                b.pop_head_batch(2, &mut out);
+                assert_eq!(drops.get(), 1);
+                drop(out);
+                assert_eq!(drops.get(), 3);
+            }
+        }
+        assert_eq!(drops.get(), 8);
     }
 }

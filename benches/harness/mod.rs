@@ -581,3 +581,301 @@ pub(crate) fn bench_all<O: Owner>(c: &mut Criterion) {
         g.finish();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batch workloads (b', c', d'): only for implementations with batch operations
+// ---------------------------------------------------------------------------------------------
+
+/// The batch side of an implementation. Each uses the best batch operation it has and falls
+/// back to single operations where it has none (named in each adapter).
+pub(crate) trait Batch: Owner {
+    /// Pushes every value of `values` (the structure has room for them).
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>);
+    /// Pops up to `max` at the owner's end; returns how many.
+    fn pop_batch(&mut self, max: usize) -> usize;
+    /// Moves about half of `thief`'s source into `dest`; `false` once the source was empty.
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool;
+    /// As `steal_batch`, returning one stolen value.
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize>;
+}
+
+/// Sums what a batch pop hands over, so the values are used.
+struct Sink(usize, usize);
+impl Extend<usize> for Sink {
+    #[inline]
+    fn extend<I: IntoIterator<Item = usize>>(&mut self, iter: I) {
+        for v in iter {
+            self.0 = self.0.wrapping_add(v);
+            self.1 += 1;
+        }
+    }
+}
+
+impl Batch for PqDequeue {
+    #[inline]
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+        self.0.push_head_batch(values);
+    }
+    #[inline]
+    fn pop_batch(&mut self, max: usize) -> usize {
+        let mut sink = Sink(0, 0);
+        self.0.pop_head_batch(max, &mut sink);
+        black_box(sink.0);
+        sink.1
+    }
+    #[inline]
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+        thief.steal_batch(&dest.0) > 0
+    }
+    #[inline]
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+        thief.steal_batch_and_pop(&dest.0)
+    }
+}
+
+impl Batch for PqChain {
+    #[inline]
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+        self.0.push_head_batch(values);
+    }
+    #[inline]
+    fn pop_batch(&mut self, max: usize) -> usize {
+        let mut sink = Sink(0, 0);
+        self.0.pop_head_batch(max, &mut sink);
+        black_box(sink.0);
+        sink.1
+    }
+    #[inline]
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+        thief.steal_batch(&dest.0) > 0
+    }
+    #[inline]
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+        thief.steal_batch_and_pop(&dest.0)
+    }
+}
+
+/// st3: `extend` pushes a batch; no batch pop (single `pop`s); steals take half, rounded up.
+impl Batch for St3Lifo {
+    #[inline]
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+        self.0.extend(values);
+    }
+    #[inline]
+    fn pop_batch(&mut self, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.0.pop() {
+                Some(v) => black_box(v),
+                None => break,
+            };
+            n += 1;
+        }
+        n
+    }
+    #[inline]
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+        loop {
+            match thief.0.steal(&dest.0, |n| n - n / 2) {
+                Ok(_) => return true,
+                Err(st3::StealError::Empty) => return false,
+                Err(st3::StealError::Busy) => std::hint::spin_loop(),
+            }
+        }
+    }
+    #[inline]
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+        loop {
+            match thief.0.steal_and_pop(&dest.0, |n| n - n / 2) {
+                Ok((v, _)) => return Some(v),
+                Err(st3::StealError::Empty) => return None,
+                Err(st3::StealError::Busy) => std::hint::spin_loop(),
+            }
+        }
+    }
+}
+
+/// crossbeam-deque: no batch push or pop (single operations); `steal_batch` /
+/// `steal_batch_and_pop` take about half, at most 32.
+impl Batch for CbDeque {
+    #[inline]
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+        for v in values {
+            self.0.push(v);
+        }
+    }
+    #[inline]
+    fn pop_batch(&mut self, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.0.pop() {
+                Some(v) => black_box(v),
+                None => break,
+            };
+            n += 1;
+        }
+        n
+    }
+    #[inline]
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+        loop {
+            match thief.steal_batch(&dest.0) {
+                crossbeam_deque::Steal::Success(()) => return true,
+                crossbeam_deque::Steal::Empty => return false,
+                crossbeam_deque::Steal::Retry => std::hint::spin_loop(),
+            }
+        }
+    }
+    #[inline]
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+        loop {
+            match thief.steal_batch_and_pop(&dest.0) {
+                crossbeam_deque::Steal::Success(v) => return Some(v),
+                crossbeam_deque::Steal::Empty => return None,
+                crossbeam_deque::Steal::Retry => std::hint::spin_loop(),
+            }
+        }
+    }
+}
+
+/// The batch workloads, in report order (compare with b, c and d above).
+pub(crate) const BATCH_WORKLOADS: &[Workload] = &[
+    Workload {
+        id: "b2_batch64_batch_ops",
+        items: 64,
+        what: "b': push 64 with one batch push, pop 64 with one batch pop (ring 64; peers: their batch ops, else single)",
+    },
+    Workload {
+        id: "c2_batch64_steal_batch",
+        items: 64,
+        what: "c': push 64 (batch), batch-steal them all into a second deque, batch-pop that (one thread, rings 64)",
+    },
+    Workload {
+        id: "d2_push_1stealer_batch",
+        items: 1,
+        what: "d': owner pushes N while 1 thief steal_batch_and_pops into its own deque and pops it (rings 1024; exactly-once checked)",
+    },
+];
+
+/// (b') `iters` times: one batch push of `batch`, one batch pop of `batch`.
+pub(crate) fn batch_ops<O: Batch>(iters: u64, batch: usize) -> Duration {
+    let mut o = O::new(batch);
+    let mut t = o.thief();
+    warm(&mut o, &mut t, batch);
+    let start = thread_cpu();
+    for _ in 0..iters {
+        o.push_batch(&mut (0..black_box(batch)));
+        let n = o.pop_batch(batch);
+        debug_assert_eq!(n, batch);
+    }
+    thread_cpu() - start
+}
+
+/// (c') `iters` times: batch-push `batch`, batch-steal until the source is empty into a second
+/// structure, batch-pop that one. One thread; every value moves through both structures.
+pub(crate) fn batch_steals<O: Batch>(iters: u64, batch: usize) -> Duration {
+    let mut o = O::new(batch);
+    let mut t = o.thief();
+    warm(&mut o, &mut t, batch);
+    let mut dest = O::new(batch);
+    let mut dt = dest.thief();
+    warm(&mut dest, &mut dt, batch);
+    let start = thread_cpu();
+    for _ in 0..iters {
+        o.push_batch(&mut (0..black_box(batch)));
+        while O::steal_batch(&mut t, &dest) {}
+        let n = dest.pop_batch(batch);
+        assert_eq!(n, batch, "{}: every value reached the destination", O::NAME);
+    }
+    thread_cpu() - start
+}
+
+/// (d') The owner pushes `0..iters` one at a time (yielding while full) while one thief takes
+/// work with `steal_batch_and_pop` into its own structure and pops that one first. Wall time
+/// from the start barrier to the join; asserts that every item was taken exactly once.
+pub(crate) fn push_with_batch_thief<O: Batch>(iters: u64) -> Duration {
+    let n = iters as usize;
+    let mut o = O::new(RING_CAPACITY);
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(2));
+    let thief = {
+        let mut t = o.thief();
+        let (stop, barrier) = (stop.clone(), barrier.clone());
+        thread::spawn(move || {
+            let mut local = O::new(RING_CAPACITY);
+            let mut seen = vec![0u64; (n + 63) / 64];
+            let (mut dup, mut got) = (0usize, 0usize);
+            barrier.wait();
+            let mut fails = 0u32;
+            while got < n && !stop.load(Ordering::Relaxed) {
+                let v = match local.pop() {
+                    Some(v) => Some(v),
+                    None => O::steal_batch_and_pop(&mut t, &local),
+                };
+                match v {
+                    Some(v) => {
+                        fails = 0;
+                        got += 1;
+                        let (w, b) = (v / 64, 1u64 << (v % 64));
+                        dup += (seen[w] & b != 0) as usize;
+                        seen[w] |= b;
+                    }
+                    None => {
+                        fails += 1;
+                        if fails >= SPINS_BEFORE_YIELD {
+                            fails = 0;
+                            thread::yield_now();
+                        }
+                    }
+                }
+            }
+            (seen, dup)
+        })
+    };
+    barrier.wait();
+    let start = Instant::now();
+    for i in 0..n {
+        let mut v = i;
+        let mut fails = 0u32;
+        while let Err(back) = o.push(v) {
+            v = back;
+            fails += 1;
+            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
+                stop.store(true, Ordering::Relaxed);
+                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
+            }
+            thread::yield_now();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !thief.is_finished() && Instant::now() < deadline {
+        thread::yield_now();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let result = thief.join().unwrap();
+    let elapsed = start.elapsed();
+    check_exactly_once(O::NAME, n, &[result]);
+    elapsed
+}
+
+/// Runs one repetition-count of the batch workload with this id.
+pub(crate) fn run_batch<O: Batch>(id: &str, iters: u64) -> Duration {
+    match id {
+        "b2_batch64_batch_ops" => batch_ops::<O>(iters, 64),
+        "c2_batch64_steal_batch" => batch_steals::<O>(iters, 64),
+        "d2_push_1stealer_batch" => push_with_batch_thief::<O>(iters),
+        other => panic!("unknown batch workload {other}"),
+    }
+}
+
+/// Registers the batch workloads for `O`, as [`bench_all`] does for the others.
+pub(crate) fn bench_batch<O: Batch>(c: &mut Criterion) {
+    for w in BATCH_WORKLOADS {
+        let mut g = c.benchmark_group(w.id);
+        g.throughput(Throughput::Elements(w.items));
+        g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
+            b.iter_custom(|iters| run_batch::<O>(w.id, iters))
+        });
+        g.finish();
+    }
+}

@@ -13,6 +13,14 @@
 //! | one byte per stealer | that stealer's number of `pop_tail`s, `b % 9` |
 //! | the rest | the schedule, read by [`ByteScheduler`] |
 //!
+//! The batch targets (`popTailBatch`, `chainBatch`) decode the same way, except: an owner op
+//! byte `b % 4` of 1 is `push_head_batch` of `1 + (b >> 2) % 4` values and 2 is
+//! `pop_head_batch` of at most `1 + (b >> 2) % 4`; after the stealer counts comes one byte per
+//! stealer whose two-bit groups choose each call: `pop_tail`, `steal_batch`,
+//! `steal_batch_with_limit(1)` or `steal_batch_and_pop` (into the thief's own structure, a ring
+//! of 8 or a chain). The original targets' decoding is unchanged, so their corpus keeps its
+//! meaning.
+//!
 //! Bytes missing at the end read as zero, so every input decodes. The run happens inside one
 //! shuttle execution whose every scheduling decision comes from the schedule bytes, so the
 //! fuzzer's coverage feedback steers the interleaving and a crash input replays exactly.
@@ -53,6 +61,22 @@ pub enum Target {
     Dequeue,
     /// `chain`: doubling rings from 8 slots, drained rings retired.
     Chain,
+    /// `dequeue` with the batch operations (target `popTailBatch`).
+    DequeueBatch,
+    /// `chain` with the batch operations (target `chainBatch`).
+    ChainBatch,
+}
+
+impl Target {
+    /// Whether inputs of this target decode batch operations too.
+    pub fn batch(self) -> bool {
+        matches!(self, Target::DequeueBatch | Target::ChainBatch)
+    }
+
+    /// Whether the structure is the fixed ring.
+    pub fn ring(self) -> bool {
+        matches!(self, Target::Dequeue | Target::DequeueBatch)
+    }
 }
 
 /// An owner operation.
@@ -64,6 +88,23 @@ pub enum OwnerOp {
     PopHead,
     /// `pop_tail` through the owner's own stealer handle.
     PopTail,
+    /// `push_head_batch` of this many new identities (batch targets only).
+    PushBatch(u32),
+    /// `pop_head_batch` of at most this many (batch targets only).
+    PopHeadBatch(u32),
+}
+
+/// What a stealer does in one call (batch targets; the others only `pop_tail`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StealOp {
+    /// `pop_tail`.
+    PopTail,
+    /// `steal_batch` into the thief's own structure.
+    StealBatch,
+    /// `steal_batch_with_limit(.., 1)`.
+    StealOne,
+    /// `steal_batch_and_pop`.
+    StealAndPop,
 }
 
 /// A decoded input.
@@ -81,6 +122,8 @@ pub struct Program {
     pub owner: Vec<OwnerOp>,
     /// Per stealer thread, its number of `pop_tail`s.
     pub stealers: Vec<usize>,
+    /// Per stealer thread, its calls' kinds (all `PopTail` outside the batch targets).
+    pub steal_ops: Vec<Vec<StealOp>>,
     /// The schedule bytes.
     pub schedule: Vec<u8>,
 }
@@ -93,18 +136,40 @@ impl Program {
         let cfg = next();
         let start = u32::MAX - u32::from(next() & 15);
         let n = usize::from(next()) % (MAX_OWNER_OPS + 1);
+        let batch = target.batch();
         let owner = (0..n)
-            .map(|_| match next() % 4 {
-                0 | 1 => OwnerOp::Push,
-                2 => OwnerOp::PopHead,
-                _ => OwnerOp::PopTail,
+            .map(|_| {
+                let b = next();
+                let size = 1 + u32::from(b >> 2) % 4;
+                match (b % 4, batch) {
+                    (0 | 1, false) | (0, true) => OwnerOp::Push,
+                    (1, true) => OwnerOp::PushBatch(size),
+                    (2, false) => OwnerOp::PopHead,
+                    (2, true) => OwnerOp::PopHeadBatch(size),
+                    _ => OwnerOp::PopTail,
+                }
             })
             .collect();
         let k = 1 + usize::from((cfg >> 2) & 3) % MAX_STEALERS;
-        let stealers = (0..k)
+        let stealers: Vec<usize> = (0..k)
             .map(|_| usize::from(next()) % (MAX_STEALER_OPS + 1))
             .collect();
-        let used = (3 + n + k).min(data.len());
+        // Batch targets: one more byte per stealer, two bits per call choose its kind.
+        let steal_ops = stealers
+            .iter()
+            .map(|&count| {
+                let kinds = if batch { next() } else { 0 };
+                (0..count)
+                    .map(|i| match (kinds >> (2 * (i % 4))) & 3 {
+                        0 => StealOp::PopTail,
+                        1 => StealOp::StealBatch,
+                        2 => StealOp::StealOne,
+                        _ => StealOp::StealAndPop,
+                    })
+                    .collect()
+            })
+            .collect();
+        let used = (3 + n + k + if batch { k } else { 0 }).min(data.len());
         Program {
             target,
             capacity: 2 << ((cfg & 3) % 3),
@@ -112,6 +177,7 @@ impl Program {
             drain: cfg & 0x10 != 0,
             owner,
             stealers,
+            steal_ops,
             schedule: data[used..].to_vec(),
         }
     }
@@ -254,6 +320,16 @@ impl Tracker {
         held.push(v);
         Ret::Popped(u64::from(id))
     }
+
+    /// Books the values of a batch pop or steal (in the specification's order) as `popped`
+    /// does each, and returns the call's result.
+    fn taken(&self, values: Vec<Val>, thread: usize, held: &mut Vec<Val>) -> Ret {
+        let ids: Vec<u64> = values.iter().map(|v| u64::from(v.id)).collect();
+        for v in values {
+            self.popped(Some(v), thread, held);
+        }
+        Ret::Taken(lincheck::Ids::new(&ids))
+    }
 }
 
 /// The operations the harness needs from a structure.
@@ -265,6 +341,28 @@ trait Subject: Sized + 'static {
     fn pop_head(o: &mut Self::Owner) -> Option<Val>;
     fn pop_tail(s: &Self::Stealer) -> Option<Val>;
     fn len(o: &Self::Owner) -> usize;
+    /// `push_head_batch`; returns how many were pushed.
+    fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize;
+    /// `pop_head_batch`, newest first.
+    fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val>;
+    /// A thief's own structure (room for half of any source) and its stealer.
+    fn make_dest() -> (Self::Owner, Self::Stealer);
+    /// One steal call into `dest`; the values taken, in the specification's order (the popped
+    /// one first, then `dest`'s contents oldest first).
+    fn steal(
+        s: &Self::Stealer,
+        op: StealOp,
+        dest: &Self::Owner,
+        dest_s: &Self::Stealer,
+    ) -> Vec<Val>;
+}
+
+/// Moves everything out of a thief's structure, oldest first.
+fn drain_tail<S: Subject>(first: Option<Val>, dest_s: &S::Stealer) -> Vec<Val> {
+    first
+        .into_iter()
+        .chain(std::iter::from_fn(|| S::pop_tail(dest_s)))
+        .collect()
 }
 
 struct DequeueSubject;
@@ -285,6 +383,37 @@ impl Subject for DequeueSubject {
     }
     fn len(o: &Self::Owner) -> usize {
         o.len()
+    }
+    fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize {
+        o.push_head_batch(values)
+    }
+    fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val> {
+        let mut out = Vec::new();
+        o.pop_head_batch(max, &mut out);
+        out
+    }
+    fn make_dest() -> (Self::Owner, Self::Stealer) {
+        dequeue::new(8).expect("capacity is a power of two")
+    }
+    fn steal(
+        s: &Self::Stealer,
+        op: StealOp,
+        dest: &Self::Owner,
+        dest_s: &Self::Stealer,
+    ) -> Vec<Val> {
+        let first = match op {
+            StealOp::PopTail => return s.pop_tail().into_iter().collect(),
+            StealOp::StealBatch => {
+                s.steal_batch(dest);
+                None
+            }
+            StealOp::StealOne => {
+                s.steal_batch_with_limit(dest, 1);
+                None
+            }
+            StealOp::StealAndPop => s.steal_batch_and_pop(dest),
+        };
+        drain_tail::<Self>(first, dest_s)
     }
 }
 
@@ -308,6 +437,37 @@ impl Subject for ChainSubject {
     fn len(o: &Self::Owner) -> usize {
         o.len()
     }
+    fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize {
+        o.push_head_batch(values)
+    }
+    fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val> {
+        let mut out = Vec::new();
+        o.pop_head_batch(max, &mut out);
+        out
+    }
+    fn make_dest() -> (Self::Owner, Self::Stealer) {
+        chain::new()
+    }
+    fn steal(
+        s: &Self::Stealer,
+        op: StealOp,
+        dest: &Self::Owner,
+        dest_s: &Self::Stealer,
+    ) -> Vec<Val> {
+        let first = match op {
+            StealOp::PopTail => return s.pop_tail().into_iter().collect(),
+            StealOp::StealBatch => {
+                s.steal_batch(dest);
+                None
+            }
+            StealOp::StealOne => {
+                s.steal_batch_with_limit(dest, 1);
+                None
+            }
+            StealOp::StealAndPop => s.steal_batch_and_pop(dest),
+        };
+        drain_tail::<Self>(first, dest_s)
+    }
 }
 
 /// Decodes `data` for `target` and runs it as one shuttle execution, panicking on any violated
@@ -329,30 +489,54 @@ pub fn run_program(p: Program) {
     let p = StdArc::new(p);
     let runner = shuttle::Runner::new(ByteScheduler::new(schedule), config);
     match p.target {
-        Target::Dequeue => runner.run(move || execute::<DequeueSubject>(&p)),
-        Target::Chain => runner.run(move || execute::<ChainSubject>(&p)),
+        Target::Dequeue | Target::DequeueBatch => runner.run(move || execute::<DequeueSubject>(&p)),
+        Target::Chain | Target::ChainBatch => runner.run(move || execute::<ChainSubject>(&p)),
     };
 }
 
 fn execute<S: Subject>(p: &Program) {
-    let pushes = p.owner.iter().filter(|o| **o == OwnerOp::Push).count();
+    // Identities that may be made: one per push, `n` per batch push (a batch makes only those
+    // the structure asks for, so the ids made are `0..next_id` at the end).
+    let pushes: usize = p
+        .owner
+        .iter()
+        .map(|o| match *o {
+            OwnerOp::Push => 1,
+            OwnerOp::PushBatch(n) => n as usize,
+            _ => 0,
+        })
+        .sum();
     let tracker = StdArc::new(Tracker::new(pushes));
     let clock = StdArc::new(StepClock::new());
     let (mut owner, stealer) = S::make(p);
 
     let threads: Vec<_> = p
-        .stealers
+        .steal_ops
         .iter()
         .enumerate()
-        .map(|(i, &count)| {
+        .map(|(i, ops)| {
             let s = stealer.clone();
             let tracker = tracker.clone();
             let mut log = Log::new(clock.clone(), i + 1);
+            let ops = ops.clone();
             shuttle::thread::spawn(move || {
                 let mut held = Vec::new();
-                for _ in 0..count {
-                    log.call(Op::PopTail, || {
-                        tracker.popped(S::pop_tail(&s), i + 1, &mut held)
+                // The thief's own structure, for the batch steals (emptied after each).
+                let (dest, dest_s) = S::make_dest();
+                for op in ops {
+                    let limit = match op {
+                        StealOp::PopTail => {
+                            log.call(Op::PopTail, || {
+                                tracker.popped(S::pop_tail(&s), i + 1, &mut held)
+                            });
+                            continue;
+                        }
+                        StealOp::StealOne => 1,
+                        StealOp::StealBatch | StealOp::StealAndPop => u32::MAX,
+                    };
+                    log.call(Op::StealBatch(limit), || {
+                        let got = S::steal(&s, op, &dest, &dest_s);
+                        tracker.taken(got, i + 1, &mut held)
                     });
                 }
                 (log.into_calls(), held)
@@ -391,6 +575,32 @@ fn execute<S: Subject>(p: &Program) {
                     tracker.popped(S::pop_tail(&stealer), 0, &mut held)
                 });
             }
+            &OwnerOp::PushBatch(n) => {
+                let first = next_id;
+                let mut k = 0;
+                log.call(
+                    Op::PushHeadBatch {
+                        first: u64::from(first),
+                        n,
+                    },
+                    || {
+                        // Values are made only when the structure asks for them.
+                        let mut values = (first..first + n).map(|id| Val::new(id, &tracker));
+                        k = S::push_batch(&owner, &mut values) as u32;
+                        Ret::PushedN(k)
+                    },
+                );
+                for id in first..first + k {
+                    accepted[id as usize] = true;
+                }
+                next_id += k;
+            }
+            &OwnerOp::PopHeadBatch(max) => {
+                log.call(Op::PopHeadBatch(max), || {
+                    let got = S::pop_batch(&owner, max as usize);
+                    tracker.taken(got, 0, &mut held)
+                });
+            }
         }
     }
     let mut history = log.into_calls();
@@ -402,10 +612,10 @@ fn execute<S: Subject>(p: &Program) {
 
     // P3 first: its report names the operations, which explains a P1/P2 failure too.
     let spec = match p.target {
-        Target::Dequeue => Spec::Bounded {
+        Target::Dequeue | Target::DequeueBatch => Spec::Bounded {
             capacity: p.capacity,
         },
-        Target::Chain => Spec::Unbounded,
+        Target::Chain | Target::ChainBatch => Spec::Unbounded,
     };
     if let Err(v) = lincheck::check(spec, &history) {
         // A search limit proves nothing either way, but these histories have at most 64
@@ -436,7 +646,7 @@ fn execute<S: Subject>(p: &Program) {
     {
         let popped = tracker.popped.lock().unwrap();
         let dropped = tracker.dropped.lock().unwrap();
-        for id in 0..pushes {
+        for id in 0..next_id as usize {
             let (pop, drop) = (popped[id], dropped[id]);
             if accepted[id] {
                 if p.drain {
@@ -453,7 +663,7 @@ fn execute<S: Subject>(p: &Program) {
     }
     drop(held);
     let dropped = tracker.dropped.lock().unwrap();
-    if let Some(id) = dropped.iter().position(|&d| d != 1) {
+    if let Some(id) = dropped[..next_id as usize].iter().position(|&d| d != 1) {
         panic!("value {id} dropped {} times in total", dropped[id]);
     }
 }

@@ -267,6 +267,166 @@ LOGIC_BUGS = [
             "",
         )],
     ),
+    # --- batch operations (issue 11; models in verification/batch_loom.rs) ---
+    (
+        "batch-half-floor",
+        "a batch steal claims floor(n/2) instead of ceil(n/2) (\"half\" off by one)",
+        [(
+            "src/ring.rs",
+            """            let k = (n - n / 2).min(limit);""",
+            """            let k = (n / 2).min(limit);""",
+        )],
+    ),
+    (
+        "batch-handback-k-minus-1",
+        "a batch steal of k hands back only k-1 source slots (the last stays occupied)",
+        [(
+            "src/ring.rs",
+            """            // SAFETY: claimed by the compare-and-swap above (invariant 6), each taken once.
+            let value = unsafe { self.take_claimed(first.wrapping_add(i)) };""",
+            """            let value = if i + 1 == moved {
+                let slot = self.slot(first.wrapping_add(i));
+                slot.value.with(|p| unsafe { ptr::read(p).assume_init() })
+            } else {
+                unsafe { self.take_claimed(first.wrapping_add(i)) }
+            };""",
+        )],
+    ),
+    (
+        "batch-room-ignored",
+        "a batch steal ignores the destination's room (moves as many as it wants)",
+        [(
+            "src/ring.rs",
+            """        let (dest_head, room) = dest.room(want);""",
+            """        let (dest_head, _) = dest.room(want);
+        let room = want;""",
+        )],
+    ),
+    (
+        "batch-room-ignores-held-slot",
+        "the destination's room counts index room only, not slots its stealers still hold",
+        [(
+            "src/ring.rs",
+            """            if self
+                .slot(head.wrapping_add(room))
+                .occupied
+                .load(Ordering::Acquire)
+            {""",
+            """            if false {""",
+        )],
+    ),
+    (
+        "batch-steal-publish-before-write",
+        "a batch steal publishes the destination's head before writing the slots",
+        [(
+            "src/ring.rs",
+            """        let moved = k - extra;
+        for i in 0..moved {""",
+            """        let moved = k - extra;
+        dest.head_tail.fetch_add(heads(moved), Ordering::Release);
+        for i in 0..moved {""",
+        ), (
+            "src/ring.rs",
+            """        if moved > 0 {
+            // Release: publishes the slots written above; pairs with the Acquire CAS of
+            // `claim_tail`/`claim_tail_batch` on `dest`.
+            dest.head_tail.fetch_add(heads(moved), Ordering::Release);
+        }""",
+            "",
+        )],
+    ),
+    (
+        "batch-push-publish-before-write",
+        "push_head_batch moves head past each slot before writing it",
+        [(
+            "src/ring.rs",
+            """            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            batch.reserved = false;
+            batch.written += 1;""",
+            """            self.head_tail.fetch_add(ONE_HEAD, Ordering::Release);
+            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            batch.reserved = false;
+            batch.written += 1;""",
+        ), (
+            "src/ring.rs",
+            """        ring.head_tail
+            .fetch_add(heads(self.written), Ordering::Release);""",
+            """        let _ = heads;""",
+        ), (
+            "src/ring.rs",
+            """        if head != self.base {""",
+            """        if false {""",
+        )],
+    ),
+    (
+        "batch-pop-store-not-cas",
+        "pop_head_batch claims with a plain store instead of a compare-and-swap",
+        [(
+            "src/ring.rs",
+            """            match self.head_tail.compare_exchange(
+                word,
+                pack(low, tail),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break (low, head),
+                Err(current) => word = current,
+            }""",
+            """            let _ = &mut word;
+            self.head_tail.store(pack(low, tail), Ordering::Relaxed);
+            break (low, head);""",
+        )],
+    ),
+    (
+        "batch-no-slide",
+        "push_head_batch publishes at its start index after nested pops lowered the head",
+        [(
+            "src/ring.rs",
+            """        if head != self.base {""",
+            """        if false && head != self.base {""",
+        )],
+    ),
+    (
+        "batch-chain-no-room",
+        "a chain steal never links a ring for the room it needs in the destination",
+        [(
+            "src/chain.rs",
+            """                dest.reserve_room(want);""",
+            """                let _ = want;""",
+        )],
+    ),
+    (
+        "batch-chain-chunk-overwrite",
+        "a chain batch push starts each chunk over without publishing the previous one",
+        [(
+            "src/chain.rs",
+            """                pushed += chunk.len();
+                self.push_chunk(&mut chunk);""",
+            """                pushed += chunk.len();
+                if !more {
+                    self.push_chunk(&mut chunk);
+                } else {
+                    chunk.start = chunk.end;
+                }""",
+        )],
+    ),
+    (
+        "batch-chain-next-after-steal",
+        "a chain steal reads the ring's successor after finding it empty (not before)",
+        [(
+            "src/chain.rs",
+            """                let next = current.alive().next.load(Ordering::Acquire);
+                let len = current.alive().ring.len();""",
+            """                let len = current.alive().ring.len();""",
+        ), (
+            "src/chain.rs",
+            """                current.alive();
+                if moved > 0 || popped.is_some() {""",
+            """                current.alive();
+                let next = current.alive().next.load(Ordering::Acquire);
+                if moved > 0 || popped.is_some() {""",
+        )],
+    ),
 ]
 
 # ---------------------------------------------------------------------------------------------

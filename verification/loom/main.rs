@@ -10,6 +10,7 @@
 //! | [`chain`] | ring growth and retirement while stealers and the owner may hold a ring |
 //! | [`event`] | `EventCount`: no lost wake-up |
 //! | [`pool`] | `Pool`: steals, `release` and thread exits racing gets and returns |
+//! | [`batch`] | the batch operations: batch steals against pushes, pops, batch pops, each other and single steals, into the thief's ring or the source's own owner; the chain's batch steals racing growth and retirement |
 //! | [`util`] | the loom identity value (`Val`, a loom-tracked allocation) and the model runner |
 // The test binaries build on the stable toolchain only (their dev-dependencies need it); the
 // MSRV lane checks the library.
@@ -18,6 +19,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch;
 mod chain;
 mod dequeue;
 mod event;

@@ -5,6 +5,7 @@
 //! | module | what it checks |
 //! | --- | --- |
 //! | [`edges`] | every public method at its edges: empty, full, capacity errors, drop order, panicking drops |
+//! | [`batch_model`] | proptest: the batch operations of both structures against two `VecDeque`s |
 //! | [`model`] | proptest: each structure against its sequential model |
 //! | [`stress`] | Go's `testPoolDequeue` stress: exactly-once delivery with nine stealers |
 //! | [`lincheck_threads`] | linearizability of short real-thread bursts (P3) |
@@ -24,6 +25,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch_model;
 mod edges;
 mod event_stress;
 mod lincheck_threads;

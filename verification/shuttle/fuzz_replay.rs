@@ -55,6 +55,16 @@ fn chain_corpus_replays_clean() {
 }
 
 #[test]
+fn pop_tail_batch_corpus_replays_clean() {
+    replay_deque(Target::DequeueBatch, "popTailBatch");
+}
+
+#[test]
+fn chain_batch_corpus_replays_clean() {
+    replay_deque(Target::ChainBatch, "chainBatch");
+}
+
+#[test]
 fn pool_corpus_replays_clean() {
     replay(
         "pool",

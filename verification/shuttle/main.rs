@@ -5,6 +5,7 @@
 //! | module | what it runs |
 //! | --- | --- |
 //! | [`smoke`] | the `sync` seam really switched to shuttle |
+//! | [`batch`] | the batch operations of the dequeue against the batch-extended sequential spec |
 //! | [`dequeue`] | dequeue campaign: P1–P3, P5 drops, P6 |
 //! | [`chain`] | chain campaign with growth and retirement |
 //! | [`chain_empty`] | the chain's `pop_tail` returns `None` only when empty at some instant |
@@ -25,6 +26,7 @@ mod support;
 #[allow(dead_code, unreachable_pub)]
 mod fuzz_harness;
 
+mod batch;
 mod chain;
 mod chain_empty;
 mod dequeue;

@@ -22,6 +22,13 @@
 //! - `pop_head()` removes and returns the newest value (LIFO), `pop_tail()` the oldest (FIFO).
 //!   Either returns [`Ret::Empty`] only when the model is empty at its linearization point.
 //!
+//! Batches (issue 11): `push_head_batch` of `n` values returning `k` is `k` `push_head`s in a
+//! row at one step; if `k < n` it also needs an earlier step at which the ring was full counting
+//! those `k` (or the next slot was held): the ring decides to stop at a load before its
+//! publishing read-modify-write. `pop_head_batch(max)` is exactly `min(max, len)` `pop_head`s in
+//! a row, newest first. A batch steal (limit `l`) is `k` `pop_tail`s in a row with
+//! `1 <= k <= min(ceil(len / 2), l)` (`k = 0` only when empty), each slot held until released.
+//!
 //! A `pop_tail` therefore has two atomic steps in the model: the *claim* (its linearization point,
 //! where it takes the value) and the *release* of the slot, somewhere between the claim and its
 //! response. The checker places both.
@@ -83,9 +90,64 @@ pub enum Op {
     PopHead,
     /// A stealer pops at the tail.
     PopTail,
+    /// The owner's `push_head_batch` of the `n` values `first, first + 1, ...`, in that order.
+    PushHeadBatch {
+        /// The identity of the first value.
+        first: u64,
+        /// How many values the iterator offered.
+        n: u32,
+    },
+    /// The owner's `pop_head_batch` of at most this many values.
+    PopHeadBatch(u32),
+    /// A stealer's batch steal of at most this many values (`steal_batch_with_limit`, or
+    /// `steal_batch_and_pop` with the popped value first); the thief's destination always has
+    /// room for half the source, so the destination never limits it.
+    StealBatch(u32),
+}
+
+/// The most values a batch call of a checked history may move.
+pub const MAX_BATCH: usize = 64;
+
+/// The identities a batch call returned, in the order the specification gives them (newest
+/// first for `pop_head_batch`, oldest first for a steal). `Copy`, so [`Call`] stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ids {
+    len: u8,
+    ids: [u64; MAX_BATCH],
+}
+
+impl Ids {
+    /// # Panics
+    /// If `ids` holds more than [`MAX_BATCH`] values.
+    pub fn new(ids: &[u64]) -> Self {
+        assert!(
+            ids.len() <= MAX_BATCH,
+            "a checked batch moves at most {MAX_BATCH} values"
+        );
+        let mut out = Ids {
+            len: ids.len() as u8,
+            ids: [0; MAX_BATCH],
+        };
+        out.ids[..ids.len()].copy_from_slice(ids);
+        out
+    }
+
+    /// The identities.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.ids[..self.len as usize]
+    }
+}
+
+impl fmt::Debug for Ids {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
+    }
 }
 
 /// What an operation returned.
+// `Taken` holds its ids inline so that `Call` stays `Copy` for the search; histories are a few
+// hundred calls, so the size is of no concern.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ret {
     /// `push_head` stored the value.
@@ -96,6 +158,10 @@ pub enum Ret {
     Popped(u64),
     /// A pop returned `None`.
     Empty,
+    /// `push_head_batch` pushed this many values (the first ones offered).
+    PushedN(u32),
+    /// A batch pop or steal took these values (possibly none).
+    Taken(Ids),
 }
 
 /// One completed call of a history.
@@ -345,6 +411,9 @@ struct State {
     tail: u64,
     /// How many calls are linearized.
     count: usize,
+    /// Batch pushes that stopped early and whose stop is already justified (see `justify`),
+    /// not yet linearized; sorted.
+    justified: Vec<usize>,
 }
 
 impl State {
@@ -361,6 +430,8 @@ impl State {
             Vec::with_capacity(4 + self.done.len() + 2 * self.held.len() + self.items.len());
         k.push(self.pos as u64);
         k.extend_from_slice(&self.done);
+        k.push(self.justified.len() as u64);
+        k.extend(self.justified.iter().map(|&c| c as u64));
         k.push(self.held.len() as u64);
         for &(c, slot) in &self.held {
             k.push(c as u64);
@@ -415,10 +486,97 @@ impl State {
                     return false;
                 }
             }
+            // A batch push: `k` pushes in a row, each into a free, unheld slot; it stops early
+            // only at a full ring or a held slot.
+            (Op::PushHeadBatch { first, n }, Ret::PushedN(k)) => {
+                if k > n {
+                    return false;
+                }
+                let blocked = |s: &State, at: u64| {
+                    capacity.is_some_and(|cap| {
+                        at >= cap || s.held.iter().any(|&(_, h)| h == (s.tail + at) % cap)
+                    })
+                };
+                for i in 0..u64::from(k) {
+                    if blocked(self, len + i) {
+                        return false;
+                    }
+                }
+                if k < n {
+                    // The early stop must have been justified at an earlier step (`justify`).
+                    match self.justified.binary_search(&c) {
+                        Ok(i) => {
+                            self.justified.remove(i);
+                        }
+                        Err(_) => return false,
+                    }
+                }
+                self.items.extend((0..u64::from(k)).map(|i| first + i));
+            }
+            // A batch pop: exactly `min(max, len)` pops at the head in a row, newest first.
+            (Op::PopHeadBatch(max), Ret::Taken(ids)) => {
+                let ids = ids.as_slice();
+                if ids.len() as u64 != u64::from(max).min(len) {
+                    return false;
+                }
+                if !ids
+                    .iter()
+                    .rev()
+                    .eq(self.items.iter().skip(len as usize - ids.len()))
+                {
+                    return false;
+                }
+                self.items.truncate(len as usize - ids.len());
+            }
+            // A batch steal: `k` pops at the tail in a row, `1 <= k <= min(ceil(len/2), limit)`
+            // (none only when empty), each slot held until released.
+            (Op::StealBatch(limit), Ret::Taken(ids)) => {
+                let ids = ids.as_slice();
+                let k = ids.len() as u64;
+                let most = (len - len / 2).min(u64::from(limit));
+                if (len > 0 && limit > 0 && k == 0) || k > most {
+                    return false;
+                }
+                if !ids.iter().eq(self.items.iter().take(ids.len())) {
+                    return false;
+                }
+                for _ in 0..k {
+                    self.items.pop_front();
+                    if let Some(cap) = capacity {
+                        let at = self.held.partition_point(|&(h, _)| h <= c);
+                        self.held.insert(at, (c, self.tail % cap));
+                    }
+                    self.tail += 1;
+                }
+            }
             _ => return false,
         }
         self.done[c / 64] |= 1 << (c % 64);
         self.count += 1;
+        true
+    }
+}
+
+impl State {
+    /// The first step of a batch push that stopped early (`PushedN(k)` with `k < n`): the
+    /// ring decides to stop at a load *before* the publishing read-modify-write, so the stop
+    /// is a step of its own: at some instant before the push takes effect, the values in the
+    /// ring plus the `k` it is pushing filled the ring, or the slot after them was held.
+    fn justify(&mut self, capacity: Option<u64>, c: usize, call: &Call) -> bool {
+        let (Op::PushHeadBatch { n, .. }, Ret::PushedN(k)) = (call.op, call.ret) else {
+            return false;
+        };
+        let Some(cap) = capacity else { return false };
+        if k >= n || self.justified.binary_search(&c).is_ok() {
+            return false;
+        }
+        let at = self.items.len() as u64 + u64::from(k);
+        let held = self.held.iter().any(|&(_, h)| h == (self.tail + at) % cap);
+        if at < cap && !held {
+            return false;
+        }
+        let i = self.justified.partition_point(|&j| j < c);
+        self.justified.insert(i, c);
         true
     }
 }
@@ -455,6 +613,8 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
             (c.op, c.ret),
             (Op::PushHead(_), Ret::Pushed | Ret::Full)
                 | (Op::PopHead | Op::PopTail, Ret::Popped(_) | Ret::Empty)
+                | (Op::PushHeadBatch { .. }, Ret::PushedN(_))
+                | (Op::PopHeadBatch(_) | Op::StealBatch(_), Ret::Taken(_))
         );
         if !fits || (capacity.is_none() && c.ret == Ret::Full) {
             return Err(violation(
@@ -512,6 +672,7 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
         pos: 0,
         done: vec![0; calls.len().div_ceil(64)],
         held: Vec::new(),
+        justified: Vec::new(),
         items: VecDeque::new(),
         tail: 0,
         count: 0,
@@ -566,6 +727,10 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
                 continue;
             }
             let mut next = state.clone();
+            if next.justify(capacity, c, &calls[c]) {
+                stack.push(next);
+            }
+            let mut next = state.clone();
             if next.apply(capacity, c, &calls[c]) {
                 stack.push(next);
             }
@@ -610,6 +775,69 @@ mod tests {
         // The report names the history.
         assert!(v.to_string().contains("history"));
         v.failure
+    }
+
+    fn taken(ids: &[u64]) -> Ret {
+        Taken(Ids::new(ids))
+    }
+
+    #[test]
+    fn batch_semantics() {
+        let ring4 = Spec::Bounded { capacity: 4 };
+        let h = [
+            c(0, PushHeadBatch { first: 1, n: 6 }, PushedN(4), 0, 1),
+            c(1, StealBatch(8), taken(&[1, 2]), 2, 3),
+            c(0, PushHeadBatch { first: 5, n: 1 }, PushedN(1), 4, 5),
+            c(0, PopHeadBatch(2), taken(&[5, 4]), 6, 7),
+            c(1, StealBatch(1), taken(&[3]), 8, 9),
+            c(1, StealBatch(8), taken(&[]), 10, 11),
+            c(0, PopHeadBatch(3), taken(&[]), 12, 13),
+        ];
+        check(ring4, &h).unwrap();
+    }
+
+    #[test]
+    fn batch_violations_are_rejected() {
+        let ring4 = Spec::Bounded { capacity: 4 };
+        let pushed = c(0, PushHeadBatch { first: 1, n: 3 }, PushedN(3), 0, 1);
+        // More than half (rounded up) of three.
+        let h = [pushed, c(1, StealBatch(8), taken(&[1, 2, 3]), 2, 3)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        // Fewer than ceil(3/2) is allowed (a concurrent push may have made the half stale)...
+        check(ring4, &[pushed, c(1, StealBatch(8), taken(&[1]), 2, 3)]).unwrap();
+        // ... but not nothing from a non-empty ring, nor values out of order.
+        let h = [pushed, c(1, StealBatch(8), taken(&[]), 2, 3)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        let h = [pushed, c(1, StealBatch(8), taken(&[2, 1]), 2, 3)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        // A batch pop takes exactly min(max, len), newest first.
+        let h = [pushed, c(0, PopHeadBatch(2), taken(&[3]), 2, 3)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        let h = [pushed, c(0, PopHeadBatch(2), taken(&[2, 3]), 2, 3)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        // A batch push stops early only when full (or at a held slot).
+        let h = [c(0, PushHeadBatch { first: 1, n: 3 }, PushedN(2), 0, 1)];
+        assert_eq!(rejects(ring4, &h), Failure::NotLinearizable);
+        // A steal's slots stay held until it returns: a push overlapping it may stop there.
+        let h = [
+            c(0, PushHeadBatch { first: 1, n: 4 }, PushedN(4), 0, 1),
+            c(1, StealBatch(8), taken(&[1, 2]), 2, 7),
+            c(0, PushHeadBatch { first: 5, n: 2 }, PushedN(1), 3, 4),
+        ];
+        check(ring4, &h).unwrap();
+        // The stop is decided before the publish: stealers may empty the ring in between.
+        let h = [
+            c(0, PushHeadBatch { first: 1, n: 3 }, PushedN(3), 0, 1),
+            c(0, PushHeadBatch { first: 4, n: 2 }, PushedN(1), 2, 9),
+            c(1, StealBatch(8), taken(&[1, 2]), 3, 4),
+            c(1, PopTail, Popped(3), 5, 6),
+            c(1, PopTail, Empty, 7, 8),
+            c(0, PopHeadBatch(4), taken(&[4]), 10, 11),
+        ];
+        check(ring4, &h).unwrap();
+        // A chain never stops a batch push early.
+        let h = [c(0, PushHeadBatch { first: 1, n: 3 }, PushedN(2), 0, 1)];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
     }
 
     #[test]
@@ -809,6 +1037,7 @@ mod tests {
                 }
                 PopHead => model.pop_back().map_or(Empty, Popped),
                 PopTail => model.pop_front().map_or(Empty, Popped),
+                PushHeadBatch { .. } | PopHeadBatch(_) | StealBatch(_) => unreachable!(),
             };
             let invoke = last_response[t].max(at.saturating_sub(25));
             let response = at + (next() % 5);
