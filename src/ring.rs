@@ -535,7 +535,8 @@ impl<T> Ring<T> {
     }
 
     /// How many slots from `head` on the owner could write now, up to `want` (see `room`).
-    /// Owner thread only.
+    /// Owner thread only. (Used by the chain, which needs `std`.)
+    #[cfg(feature = "std")]
     pub(crate) fn free_from_head(&self, want: usize) -> usize {
         self.room(want.min(self.capacity()) as u32).1 as usize
     }
