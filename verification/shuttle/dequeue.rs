@@ -17,7 +17,7 @@
 //! dequeue::replay -- --ignored --nocapture`. Knobs: `POOLQUEUE_SHUTTLE_ITERS` (executions per scheduler),
 //! `POOLQUEUE_SHUTTLE_SEED`.
 
-use crate::harness::{self, Stats};
+use crate::harness::{self, Campaign, Stats};
 use crate::support::values::{self, Item, Ledger};
 use lincheck::{Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
@@ -119,47 +119,37 @@ fn scenario(stats: &Stats) {
     drops.assert_each_dropped_once(0..next_id);
 }
 
+const CAMPAIGN: Campaign = Campaign {
+    name: "dequeue",
+    properties: PROPERTIES,
+    default_iters: DEFAULT_ITERS,
+    scenario,
+};
+
 #[test]
 fn dequeue_pct_depth_2() {
-    harness::pct(
-        "dequeue",
-        PROPERTIES,
-        2,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(2);
 }
 
 #[test]
 fn dequeue_pct_depth_3() {
-    harness::pct(
-        "dequeue",
-        PROPERTIES,
-        3,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(3);
 }
 
 #[test]
 fn dequeue_random() {
-    harness::random(
-        "dequeue",
-        PROPERTIES,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.random();
 }
 
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn dequeue_schedules_replay_deterministically() {
-    harness::determinism("dequeue", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+    CAMPAIGN.determinism();
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
 fn replay() {
-    harness::replay(scenario);
+    CAMPAIGN.replay();
 }
