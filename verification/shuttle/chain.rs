@@ -95,15 +95,12 @@ fn scenario(stats: &Stats) {
     let retired = rings[0] != chain::FIRST_RING_CAPACITY;
     Stats::add(&stats.grew, grew as u64);
     Stats::add(&stats.retired, retired as u64);
-    loop {
-        let ret = log.call(Op::PopTail, || {
-            values::keep(&mut popped, stealer.pop_tail())
-        });
-        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
-        if ret == Ret::Empty && ret2 == Ret::Empty {
-            break;
-        }
-    }
+    values::drain_logged(
+        &mut log,
+        &mut popped,
+        || stealer.pop_tail(),
+        || owner.pop_head(),
+    );
     history.extend(log.into_calls());
     Stats::add(&stats.values, next_id);
 

@@ -88,15 +88,12 @@ fn scenario(stats: &Stats) {
     }
     // Drain through both ends; these calls are part of the history, so the final state is
     // checked too.
-    loop {
-        let ret = log.call(Op::PopTail, || {
-            values::keep(&mut popped, stealer.pop_tail())
-        });
-        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
-        if ret == Ret::Empty && ret2 == Ret::Empty {
-            break;
-        }
-    }
+    values::drain_logged(
+        &mut log,
+        &mut popped,
+        || stealer.pop_tail(),
+        || owner.pop_head(),
+    );
     history.extend(log.into_calls());
     Stats::add(&stats.full, handed_back.len() as u64);
     Stats::add(&stats.values, next_id);
