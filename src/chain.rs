@@ -19,21 +19,23 @@
 //!
 //! # Invariants
 //!
+//! Numbered C1–C5, as in `proofs-notes/invariants.md`.
+//!
 //! Rings form a doubly linked list from the stealers' `tail` (oldest) to the owner's `head`
 //! (newest). `next` points toward the head and `prev` toward the tail.
 //!
-//! 1. `next` goes from null to non-null once, set by the owner after its last push to that
-//!    ring. So a stealer that read a non-null `next` *before* a pop that found the ring empty
-//!    knows the ring is empty for good: the owner can still pop its head, but never push.
-//! 2. Only the stealer whose compare-and-swap moves `tail` from a ring to its successor unlinks
-//!    that ring: it clears the successor's `prev` (so the owner's `pop_head` stops backing up
-//!    into it) and retires the ring to the epoch. It is then unreachable for any thread that
-//!    pins afterwards, and threads pinned before keep it alive until they unpin.
-//! 3. The head ring is never retired (its `next` is null), so the owner's pushes and its first
-//!    pop need no pin; walking `prev` does.
-//! 4. All rings still linked when the last handle is dropped are freed then, with their values.
-//! 5. A retired ring holds no values, so freeing it runs no user code, wherever the epoch
-//!    happens to run the free.
+//! - C1. `next` goes from null to non-null once, set by the owner after its last push to that
+//!   ring. So a stealer that read a non-null `next` *before* a pop that found the ring empty
+//!   knows the ring is empty for good: the owner can still pop its head, but never push.
+//! - C2. Only the stealer whose compare-and-swap moves `tail` from a ring to its successor unlinks
+//!   that ring: it clears the successor's `prev` (so the owner's `pop_head` stops backing up
+//!   into it) and retires the ring to the epoch. It is then unreachable for any thread that
+//!   pins afterwards, and threads pinned before keep it alive until they unpin.
+//! - C3. The head ring is never retired (its `next` is null), so the owner's pushes and its first
+//!   pop need no pin; walking `prev` does.
+//! - C4. All rings still linked when the last handle is dropped are freed then, with their values.
+//! - C5. A retired ring holds no values, so freeing it runs no user code, wherever the epoch
+//!   happens to run the free.
 //!
 //! # Memory
 //!
@@ -82,9 +84,9 @@ pub const fn next_ring_capacity(capacity: usize) -> usize {
 
 struct Node<T> {
     ring: Ring<T>,
-    /// The newer ring; null until the owner outgrows this one (invariant 1).
+    /// The newer ring; null until the owner outgrows this one (C1).
     next: AtomicPtr<Node<T>>,
-    /// The older ring; null once that ring is unlinked (invariant 2).
+    /// The older ring; null once that ring is unlinked (C2).
     prev: AtomicPtr<Node<T>>,
     _track: LeakTrack,
     /// Zero-sized outside loom; under loom the reclaimer marks the node freed here.
@@ -140,7 +142,7 @@ impl<T> Drop for Shared<T> {
         impl<T> Rest<T> {
             fn free_rest(&mut self) {
                 while !self.0.is_null() {
-                    // SAFETY: linked nodes are owned by the chain (invariant 4) and freed only
+                    // SAFETY: linked nodes are owned by the chain (C4) and freed only
                     // here, each once: the cursor moves past a node before it is dropped.
                     let node = unsafe { Box::from_raw(self.0) };
                     // Relaxed: `&mut Shared` orders every other access before this.
@@ -221,7 +223,7 @@ pub(crate) fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, 
 pub struct Owner<T> {
     shared: ArcHandle<Shared<T>>,
     /// The newest ring. Only the owner reads or writes this pointer, and the ring it points to
-    /// is never retired (invariant 3). A `Cell`, so `Owner` is `!Sync`.
+    /// is never retired (C3). A `Cell`, so `Owner` is `!Sync`.
     head: Cell<*mut Node<T>>,
     /// The most values the head ring held since it was linked or the owner last found the
     /// chain empty (the shrink policy in the module docs). Owner-only, like `head`.
@@ -258,7 +260,7 @@ impl<T> Owner<T> {
     #[inline(always)]
     fn head(&self) -> &Node<T> {
         // SAFETY: the head node is linked, so `shared` keeps it alive, and it is never retired
-        // (invariant 3).
+        // (C3).
         unsafe { &*self.head.get() }.alive()
     }
 
@@ -302,7 +304,7 @@ impl<T> Owner<T> {
         // Release: publishes the new node (its ring, and what the caller pushes into it before
         // the ring's own Release RMW); pairs with the Acquire loads of `next` in `pop_tail` and
         // `for_each_ring`. After this store the owner never pushes to the old ring again
-        // (invariant 1).
+        // (C1).
         self.head().next.store(node, Ordering::Release);
         self.head.set(node);
         node
@@ -357,7 +359,7 @@ impl<T> Owner<T> {
         let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
-            // (invariant 2).
+            // (C2).
             let older = unsafe { &*node };
             // SAFETY: the single owner pops the head of every ring of its chain.
             let popped = unsafe { older.alive().ring.pop_head() };
@@ -499,10 +501,10 @@ impl<T> Stealer<T> {
         // `Arc` that published the first ring); the node read stays alive while pinned.
         let mut node = self.shared.tail.load(Ordering::Acquire);
         loop {
-            // SAFETY: `node` was read from `tail` or `next` while pinned (invariant 2).
+            // SAFETY: `node` was read from `tail` or `next` while pinned (C2).
             let current = unsafe { &*node };
             // Acquire: pairs with the Release store in `Owner::link`. Read *before* the pop: a
-            // successor seen now means no push to `current` can follow (invariant 1).
+            // successor seen now means no push to `current` can follow (C1).
             let next = current.alive().next.load(Ordering::Acquire);
             let popped = current.alive().ring.pop_tail();
             current.alive();
@@ -522,7 +524,7 @@ impl<T> Stealer<T> {
                 }
                 continue;
             }
-            // `current` is empty for good (invariant 1): unlink it, or see it unlinked.
+            // `current` is empty for good (C1): unlink it, or see it unlinked.
             // SAFETY: `node` is empty for good and `next` is its successor, both read while
             // pinned by `guard`.
             *retired |= unsafe { self.shared.unlink(guard, node, next) };
@@ -565,7 +567,7 @@ impl<T> Shared<T> {
     ///
     /// # Safety
     /// `node` and `next` were read while pinned by `guard` (from `tail` or a `next` pointer),
-    /// `next` is `node`'s successor, and `node` holds no values and never will (invariant 1).
+    /// `next` is `node`'s successor, and `node` holds no values and never will (C1).
     unsafe fn unlink(&self, guard: &Guard<'_>, node: *mut Node<T>, next: *mut Node<T>) -> bool {
         // Release on success: publishes `next` (acquired from the owner's `link`) to stealers
         // that load `tail`. No Acquire needed: this thread already synchronized with whoever made
@@ -587,7 +589,7 @@ impl<T> Shared<T> {
                 .prev
                 .store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
-            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            // is now unreachable from `tail` and from `prev`; it holds no values (C5).
             unsafe { guard.retire(node) };
             return true;
         }
@@ -605,7 +607,7 @@ impl<T> Shared<T> {
             if node == head {
                 return retired;
             }
-            // SAFETY: read from `tail` while pinned (invariant 2).
+            // SAFETY: read from `tail` while pinned (C2).
             let current = unsafe { &*node }.alive();
             if current.ring.len() != 0 {
                 return retired;
@@ -626,7 +628,7 @@ impl<T> Shared<T> {
         // Acquire: as in `pop_tail`.
         let mut node = self.tail.load(Ordering::Acquire);
         loop {
-            // SAFETY: read from `tail` or `next` while pinned (invariant 2).
+            // SAFETY: read from `tail` or `next` while pinned (C2).
             let current = unsafe { &*node }.alive();
             // Acquire: pairs with the Release store in `Owner::link`. Read before the length,
             // as in `pop_tail`: a successor seen now means the ring stays empty once it is.
@@ -703,7 +705,7 @@ impl<T> fmt::Debug for Stealer<T> {
 // (`Chunk`), so that user code (the caller's iterator, its `Extend`, a value's `Drop`) never
 // runs while a ring holds a reservation or an unread claim: such code may reach this owner
 // through `&self`, and a nested push that outgrows the head ring would otherwise link a new
-// ring after one this batch is still filling (breaking invariant 1), or leave claimed slots of
+// ring after one this batch is still filling (breaking C1), or leave claimed slots of
 // a ring that stealers may retire once it looks empty. Rings see only the chain's own moves:
 // one read-modify-write per ring touched per chunk.
 
@@ -926,7 +928,7 @@ impl<T> Owner<T> {
             let mut node = self.head().prev.load(Ordering::Relaxed);
             while !node.is_null() && chunk.len() < want {
                 // SAFETY: reached through `prev` while pinned: alive until the guard drops
-                // (invariant 2).
+                // (C2).
                 let older = unsafe { &*node };
                 // SAFETY: the single owner pops the head of every ring of its chain.
                 unsafe { older.alive().ring.pop_head_batch(want - chunk.len(), chunk) };
@@ -1028,10 +1030,10 @@ impl<T> Stealer<T> {
             // Acquire: as in `pop_tail_pinned`.
             let mut node = self.shared.tail.load(Ordering::Acquire);
             loop {
-                // SAFETY: `node` was read from `tail` or `next` while pinned (invariant 2).
+                // SAFETY: `node` was read from `tail` or `next` while pinned (C2).
                 let current = unsafe { &*node };
                 // Acquire: pairs with the Release store in `Owner::link`; read before the
-                // steal, as in `pop_tail_pinned` (invariant 1).
+                // steal, as in `pop_tail_pinned` (C1).
                 let next = current.alive().next.load(Ordering::Acquire);
                 let len = current.alive().ring.len();
                 let want = (len - len / 2).min(limit).saturating_sub(usize::from(pop));

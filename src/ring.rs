@@ -3,26 +3,28 @@
 //!
 //! # Invariants
 //!
+//! Numbered R0–R8, as in `proofs-notes/invariants.md`.
+//!
 //! `head_tail` packs two 32-bit indices into one word: `head` in the high half (the next slot
 //! the owner fills), `tail` in the low half (the oldest value). Indices wrap modulo 2^32 and a
 //! slot is `index & mask`; the capacity is a power of two no larger than 2^30, so it divides
 //! 2^32 and `head - tail` (wrapping) is always the exact number of claimed-but-not-popped
-//! positions, `0 ..= capacity`.
+//! positions, `0 ..= capacity` (R0, the index arithmetic; `proofs-notes/wraparound.md`).
 //!
-//! 1. Positions in `[tail, head)` hold initialised values. Every value there was written by the
-//!    owner before the `fetch_add` that moved `head` past it.
-//! 2. A position leaves `[tail, head)` only through a successful compare-and-swap on
-//!    `head_tail`: `pop_head` moves `head` down, `pop_tail` moves `tail` up. Both compare the
-//!    whole word, so for the last value exactly one of them wins. The winner owns the slot and
-//!    is the only thread that reads it; nothing reads a slot before its claim.
-//! 3. `occupied` is true from the owner's write of a slot until the value is moved out. A stealer
-//!    that has claimed a slot clears it with a `Release` store when it is done reading; the
-//!    owner writes a slot only after an `Acquire` load sees it clear. So a slot that a stealer
-//!    claimed but has not yet read makes the ring report "full", never get overwritten.
-//! 4. Only the owner changes `head` and writes slots; only the owner calls `push_head` and
-//!    `pop_head` (the `unsafe` contract of those methods).
+//! - R1. Positions in `[tail, head)` hold initialised values. Every value there was written by the
+//!   owner before the `fetch_add` that moved `head` past it.
+//! - R2. A position leaves `[tail, head)` only through a successful compare-and-swap on
+//!   `head_tail`: `pop_head` moves `head` down, `pop_tail` moves `tail` up. Both compare the
+//!   whole word, so for the last value exactly one of them wins. The winner owns the slot and
+//!   is the only thread that reads it; nothing reads a slot before its claim.
+//! - R3. `occupied` is true from the owner's write of a slot until the value is moved out. A stealer
+//!   that has claimed a slot clears it with a `Release` store when it is done reading; the
+//!   owner writes a slot only after an `Acquire` load sees it clear. So a slot that a stealer
+//!   claimed but has not yet read makes the ring report "full", never get overwritten.
+//! - R4. Only the owner changes `head` and writes slots; only the owner calls `push_head` and
+//!   `pop_head` (the `unsafe` contract of those methods).
 //!
-//! Values in `[tail, head)` when the ring is dropped are dropped there, exactly once.
+//! - R8. Values in `[tail, head)` when the ring is dropped are dropped there, exactly once.
 
 use alloc::boxed::Box;
 use core::mem::MaybeUninit;
@@ -32,7 +34,7 @@ use crate::sync::{AtomicBool, AtomicU64, Ordering, UnsafeCell};
 
 /// One position of the ring.
 struct Slot<T> {
-    /// Whether `value` holds a value that has not been moved out (invariant 3).
+    /// Whether `value` holds a value that has not been moved out (R3).
     occupied: AtomicBool,
     value: UnsafeCell<MaybeUninit<T>>,
 }
@@ -129,8 +131,8 @@ impl<T> Ring<T> {
         if slot.occupied.load(Ordering::Acquire) {
             return Err(value);
         }
-        // SAFETY: the slot is outside `[tail, head)` and released (invariant 3), and only the
-        // owner writes slots (invariant 4): no other thread accesses it.
+        // SAFETY: the slot is outside `[tail, head)` and released (R3), and only the
+        // owner writes slots (R4): no other thread accesses it.
         slot.value.with_mut(|p| unsafe { (*p).write(value) });
         // Relaxed: the flag is read only by the owner; the stealer that will clear it is ordered
         // after this store by the Release `fetch_add` below.
@@ -157,7 +159,7 @@ impl<T> Ring<T> {
             }
             let head = head.wrapping_sub(1);
             // Relaxed: the CAS only decides the race for the slot against `pop_tail`'s CAS on
-            // the same word (invariant 2); the slot's contents come from this thread. A failure
+            // the same word (R2); the slot's contents come from this thread. A failure
             // means a stealer moved `tail`: retry with the fresh word.
             match self.head_tail.compare_exchange(
                 word,
@@ -171,7 +173,7 @@ impl<T> Ring<T> {
         };
         let slot = self.slot(head);
         // SAFETY: the CAS moved `head` below this position, so it left `[tail, head)` and this
-        // thread owns it; it was written by this thread and not yet moved out (invariant 1).
+        // thread owns it; it was written by this thread and not yet moved out (R1).
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
         // Relaxed: the owner is the only reader of the flag.
         slot.occupied.store(false, Ordering::Relaxed);
@@ -220,7 +222,7 @@ impl<T> Ring<T> {
     unsafe fn take_claimed(&self, tail: u32) -> T {
         let slot = self.slot(tail);
         // SAFETY: the claim moved `tail` past this position, so this thread alone owns the
-        // slot; the owner will not write it while `occupied` is set (invariant 3).
+        // slot; the owner will not write it while `occupied` is set (R3).
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
         // Release: hands the slot back to the owner; pairs with the Acquire load in `push_head`.
         slot.occupied.store(false, Ordering::Release);
@@ -237,23 +239,23 @@ impl<T> Ring<T> {
 // Batch operations. Each moves many values with one read-modify-write of `head_tail`; the
 // invariants above still hold, with these additions (proofs-notes/batch.md):
 //
-// 5. The owner may mark a slot above `head` `occupied` before it holds a value (a
-//    *reservation*): `push_head_batch` reserves the next slot before it asks the iterator for a
-//    value. Every owner-side write checks `occupied` first, so code that runs inside the
-//    iterator (user code that may reach the same owner through `&self`) can only pop below
-//    `head` or refill up to the reservation, never overwrite it. Such nested calls can leave
-//    `head` *lower* than where the batch started; `PushBatch::finish` then slides the batch
-//    down before it publishes, so the published range is always `[tail, head)`, contiguous.
-// 6. A batch claim moves `tail` (steal) or `head` (pop) by `k` with one compare-and-swap; the
-//    claimed positions then belong to the claimer exactly as one claimed position does
-//    (invariant 2), and each slot is handed back with its own `occupied` store.
-// 7. A batch steal moves values into the destination ring's slots starting at its `head`, only
-//    into slots it saw free (`Acquire` load of `occupied`) before its claim, and publishes
-//    them with one `fetch_add` on the destination's word. When the destination is the source
-//    itself, those slots are disjoint from the claimed ones: the room was measured with a tail
-//    `t0` no newer than the claimed tail `t1`: a destination position `p` is below
-//    `t0 + capacity` and at or above `head`, and a claimed position `q` is in `[t1, head)`, so
-//    `0 < p - q < capacity`: no two of them share a slot.
+// - R5. The owner may mark a slot above `head` `occupied` before it holds a value (a
+//   *reservation*): `push_head_batch` reserves the next slot before it asks the iterator for a
+//   value. Every owner-side write checks `occupied` first, so code that runs inside the
+//   iterator (user code that may reach the same owner through `&self`) can only pop below
+//   `head` or refill up to the reservation, never overwrite it. Such nested calls can leave
+//   `head` *lower* than where the batch started; `PushBatch::finish` then slides the batch
+//   down before it publishes, so the published range is always `[tail, head)`, contiguous.
+// - R6. A batch claim moves `tail` (steal) or `head` (pop) by `k` with one compare-and-swap; the
+//   claimed positions then belong to the claimer exactly as one claimed position does
+//   (R2), and each slot is handed back with its own `occupied` store.
+// - R7. A batch steal moves values into the destination ring's slots starting at its `head`, only
+//   into slots it saw free (`Acquire` load of `occupied`) before its claim, and publishes
+//   them with one `fetch_add` on the destination's word. When the destination is the source
+//   itself, those slots are disjoint from the claimed ones: the room was measured with a tail
+//   `t0` no newer than the claimed tail `t1`: a destination position `p` is below
+//   `t0 + capacity` and at or above `head`, and a claimed position `q` is in `[t1, head)`, so
+//   `0 < p - q < capacity`: no two of them share a slot.
 
 /// `n` values at the head, published with one `fetch_add`.
 #[inline(always)]
@@ -276,7 +278,7 @@ impl<T> PushBatch<'_, T> {
         let ring = self.ring;
         if self.reserved {
             self.reserved = false;
-            // Relaxed: only the owner reads the flag (invariant 5); nothing was written there.
+            // Relaxed: only the owner reads the flag (R5); nothing was written there.
             ring.slot(self.base.wrapping_add(self.written))
                 .occupied
                 .store(false, Ordering::Relaxed);
@@ -325,7 +327,7 @@ impl<T> Iterator for Claimed<'_, T> {
         self.next = self.next.wrapping_sub(1);
         let slot = self.ring.slot(self.next);
         // SAFETY: `pop_head_batch`'s compare-and-swap moved `head` below this position, so it
-        // belongs to this thread (invariant 6); it holds a value written by the owner (this
+        // belongs to this thread (R6); it holds a value written by the owner (this
         // thread) and is read once: `next` moved past it first.
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
         // Relaxed: only the owner reads the flag; the value was moved out above.
@@ -370,7 +372,7 @@ impl<T> Ring<T> {
     /// # Safety
     /// Only the ring's owner thread calls the owner methods (`push_head`, `pop_head`, the
     /// batch methods, and `steal_batch_into` with this ring as `dest`). Calls nested inside
-    /// `values.next()` are allowed (invariant 5); other concurrent owner calls are not.
+    /// `values.next()` are allowed (R5); other concurrent owner calls are not.
     pub(crate) unsafe fn push_head_batch<I>(&self, values: &mut I) -> usize
     where
         I: Iterator<Item = T> + ?Sized,
@@ -392,12 +394,12 @@ impl<T> Ring<T> {
             if slot.occupied.load(Ordering::Acquire) {
                 break;
             }
-            // Relaxed: a reservation read only by this thread (invariant 5).
+            // Relaxed: a reservation read only by this thread (R5).
             slot.occupied.store(true, Ordering::Relaxed);
             batch.reserved = true;
             let Some(value) = values.next() else { break };
             // SAFETY: the slot is above `head`, was seen released and is reserved, and only the
-            // owner writes slots; nested owner calls skip reserved slots (invariant 5).
+            // owner writes slots; nested owner calls skip reserved slots (R5).
             slot.value.with_mut(|p| unsafe { (*p).write(value) });
             batch.reserved = false;
             batch.written += 1;
@@ -427,7 +429,7 @@ impl<T> Ring<T> {
                 let value = src.value.with(|p| ptr::read(p).assume_init());
                 dst.value.with_mut(|p| (*p).write(value));
             }
-            // Relaxed: owner-only flags (invariant 5).
+            // Relaxed: owner-only flags (R5).
             dst.occupied.store(true, Ordering::Relaxed);
         }
         // The positions the batch no longer covers are empty again.
@@ -546,7 +548,7 @@ impl<T> Ring<T> {
     /// `fetch_add` there, oldest lowest (so `dest`'s stealers see them in the order this
     /// ring's would have). With `pop`, the oldest stolen value is returned instead of pushed,
     /// and needs no room in `dest`. Returns the number pushed into `dest` and the popped value.
-    /// `dest` may be this very ring (invariant 7).
+    /// `dest` may be this very ring (R7).
     ///
     /// # Safety
     /// The caller is `dest`'s owner thread, as in [`push_head_batch`](Self::push_head_batch).
@@ -558,7 +560,7 @@ impl<T> Ring<T> {
     ) -> (usize, Option<T>) {
         let limit = limit.min(1 << 31) as u32;
         let extra = u32::from(pop);
-        // Measure the room before the claim (invariant 7), for as many as could be claimed.
+        // Measure the room before the claim (R7), for as many as could be claimed.
         let len = self.len() as u32;
         let want = (len - len / 2).min(limit).saturating_sub(extra);
         let (dest_head, room) = dest.room(want);
@@ -575,11 +577,11 @@ impl<T> Ring<T> {
         };
         let moved = k - extra;
         for i in 0..moved {
-            // SAFETY: claimed by the compare-and-swap above (invariant 6), each taken once.
+            // SAFETY: claimed by the compare-and-swap above (R6), each taken once.
             let value = unsafe { self.take_claimed(first.wrapping_add(i)) };
             let slot = dest.slot(dest_head.wrapping_add(i));
             // SAFETY: `i < room`: the slot is above `dest`'s head, was seen released by
-            // `room`, is disjoint from the claimed slots (invariant 7), and only `dest`'s owner
+            // `room`, is disjoint from the claimed slots (R7), and only `dest`'s owner
             // (this thread) writes `dest`'s slots; no user code runs in this loop.
             slot.value.with_mut(|p| unsafe { (*p).write(value) });
             // Relaxed: read by the owner only; ordered before any stealer's release store by
@@ -612,7 +614,7 @@ impl<T> Drop for Ring<T> {
                     // Advance first: a panic in this value's drop must not drop it again.
                     self.next = self.next.wrapping_add(1);
                     // SAFETY: `&mut Ring`: no other thread holds the ring; positions in
-                    // `[tail, head)` are initialised (invariant 1) and each is dropped once.
+                    // `[tail, head)` are initialised (R1) and each is dropped once.
                     slot.value
                         .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
                 }

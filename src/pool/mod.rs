@@ -98,7 +98,7 @@ pub struct Pool<T> {
 }
 
 // SAFETY: the pool moves `T`s between threads (hence `T: Send`). Its shards' owner-only parts
-// are touched by one thread at a time (see `shards`, invariant 1); everything else is atomics,
+// are touched by one thread at a time (see `shards`, S1); everything else is atomics,
 // a mutex, the chains (which are `Send + Sync` for `T: Send`) and `Send + Sync` closures.
 unsafe impl<T: Send> Send for Pool<T> {}
 // SAFETY: as above.
@@ -337,7 +337,7 @@ impl<T: Send> Pool<T> {
                 for id in ids {
                     if let Some(shard) = self.shards.get(id) {
                         // SAFETY: no live thread holds `id`, and none can take it while
-                        // `with_exited` runs (shards, invariant 1); `age_and_trim` runs no
+                        // `with_exited` runs (shards, S1); `age_and_trim` runs no
                         // user code (it returns the dead values).
                         let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
                         dead.extend(aged.into_iter().flatten());

@@ -2,14 +2,14 @@
 //!
 //! # Invariants
 //!
-//! 1. The shard at index `id` is created by, and its [`Local`] part is only ever touched by, the
-//!    thread that currently holds thread id `id` ([`super::thread_id`]), or, while no thread
-//!    holds it, by a `release` inside [`super::thread_id::with_exited`]. Ids are unique among
-//!    live threads and handed over through a mutex, so a shard has one owner at a time and the
-//!    chain's single-producer rule holds.
-//! 2. Table entries go from null to a pointer once and stay until the pool drops: shards and
-//!    buckets are never freed while the pool is shared, so a `&Shard` lives as long as `&Pool`.
-//! 3. Any thread may use a shard's `stealer` and read its counters.
+//! - S1. The shard at index `id` is created by, and its [`Local`] part is only ever touched by, the
+//!   thread that currently holds thread id `id` ([`super::thread_id`]), or, while no thread
+//!   holds it, by a `release` inside [`super::thread_id::with_exited`]. Ids are unique among
+//!   live threads and handed over through a mutex, so a shard has one owner at a time and the
+//!   chain's single-producer rule holds.
+//! - S2. Table entries go from null to a pointer once and stay until the pool drops: shards and
+//!   buckets are never freed while the pool is shared, so a `&Shard` lives as long as `&Pool`.
+//! - S3. Any thread may use a shard's `stealer` and read its counters.
 
 use core::mem::MaybeUninit;
 use core::ptr;
@@ -161,7 +161,7 @@ impl<T> Shard<T> {
     /// Runs `f` on the owner-only part.
     ///
     /// # Safety
-    /// The caller is the shard's owner (invariant 1), and `f` runs no user code (no `create`,
+    /// The caller is the shard's owner (S1), and `f` runs no user code (no `create`,
     /// reset, `Drop` of a `T`, epoch-deferred function of another crate), so the access cannot
     /// be re-entered. Chain operations qualify: the crate's epoch collector runs only its own
     /// deferred frees of empty rings.
@@ -175,7 +175,7 @@ impl<T> Shard<T> {
     /// Adds one to an owner-written counter.
     ///
     /// # Safety
-    /// The caller is the shard's owner (invariant 1), the only writer of `counters`.
+    /// The caller is the shard's owner (S1), the only writer of `counters`.
     #[inline(always)]
     pub(crate) unsafe fn count(&self, event: Event) {
         let counter = &self.counters[event as usize];
@@ -233,11 +233,11 @@ impl<T> Shards<T> {
             return None;
         }
         // SAFETY: bucket `bucket` has `2^bucket` entries and `index < 2^bucket`; buckets live
-        // until the table drops (invariant 2).
+        // until the table drops (S2).
         let slot = unsafe { &*slots.add(index) };
         // Acquire: pairs with the Release store in `insert`: the shard's fields are visible.
         let shard = slot.load(Ordering::Acquire);
-        // SAFETY: a non-null entry is a live `Box<Shard>` until the table drops (invariant 2).
+        // SAFETY: a non-null entry is a live `Box<Shard>` until the table drops (S2).
         (!shard.is_null()).then(|| unsafe { &*shard })
     }
 
@@ -279,14 +279,14 @@ impl<T> Shards<T> {
         // Relaxed: a value read under a generation that a concurrent `release` has already
         // left behind only makes this shard age its (empty) private slots once more.
         let shard = Box::into_raw(Box::new(Shard::new(generation.load(Ordering::Relaxed))));
-        // SAFETY: `index < 2^bucket` entries, bucket alive (invariant 2).
+        // SAFETY: `index < 2^bucket` entries, bucket alive (S2).
         let slot = unsafe { &*slots.add(index) };
         // Release: publishes the shard's fields to `get` in other threads (stealers). Only the
-        // holder of `id` writes this entry (invariant 1), and it found it null.
+        // holder of `id` writes this entry (S1), and it found it null.
         slot.store(shard, Ordering::Release);
         // Release: pairs with the Acquire load in `end`.
         self.end.fetch_max(id as u64 + 1, Ordering::Release);
-        // SAFETY: just stored; lives until the table drops (invariant 2).
+        // SAFETY: just stored; lives until the table drops (S2).
         Some(unsafe { &*shard })
     }
 

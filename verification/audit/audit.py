@@ -226,7 +226,7 @@ LOGIC_BUGS = [
                 .prev
                 .store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
-            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            // is now unreachable from `tail` and from `prev`; it holds no values (C5).
             unsafe { guard.retire(node) };""",
             """            unsafe { guard.retire(node) };
             successor
@@ -262,7 +262,7 @@ LOGIC_BUGS = [
         ), (
             "src/chain.rs",
             """            // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
-            // is now unreachable from `tail` and from `prev`; it holds no values (invariant 5).
+            // is now unreachable from `tail` and from `prev`; it holds no values (C5).
             unsafe { guard.retire(node) };""",
             "",
         )],
@@ -282,7 +282,7 @@ LOGIC_BUGS = [
         "a batch steal of k hands back only k-1 source slots (the last stays occupied)",
         [(
             "src/ring.rs",
-            """            // SAFETY: claimed by the compare-and-swap above (invariant 6), each taken once.
+            """            // SAFETY: claimed by the compare-and-swap above (R6), each taken once.
             let value = unsafe { self.take_claimed(first.wrapping_add(i)) };""",
             """            let value = if i + 1 == moved {
                 let slot = self.slot(first.wrapping_add(i));

@@ -120,17 +120,6 @@ impl StealerSide for chain::Stealer<Item> {
     }
 }
 
-fn pop_call(got: &mut Vec<Item>, v: Option<Item>) -> Ret {
-    match v {
-        Some(v) => {
-            let id = v.id();
-            got.push(v);
-            Ret::Popped(id)
-        }
-        None => Ret::Empty,
-    }
-}
-
 #[derive(Default)]
 struct Totals {
     histories: u64,
@@ -207,7 +196,7 @@ fn burst<O: OwnerSide, S: StealerSide>(
                     gate.wait();
                     for _ in 0..calls {
                         pause(&mut rng);
-                        log.call(Op::PopTail, || pop_call(&mut got, s.steal()));
+                        log.call(Op::PopTail, || values::keep(&mut got, s.steal()));
                     }
                     (log.into_calls(), got)
                 })
@@ -236,7 +225,7 @@ fn burst<O: OwnerSide, S: StealerSide>(
                     }
                 });
             } else {
-                log.call(Op::PopHead, || pop_call(&mut popped, owner.pop()));
+                log.call(Op::PopHead, || values::keep(&mut popped, owner.pop()));
             }
         }
         for t in thieves {
@@ -247,13 +236,7 @@ fn burst<O: OwnerSide, S: StealerSide>(
         log
     });
     let mut log = owner_log;
-    loop {
-        let a = log.call(Op::PopTail, || pop_call(&mut popped, stealer.steal()));
-        let b = log.call(Op::PopHead, || pop_call(&mut popped, owner.pop()));
-        if a == Ret::Empty && b == Ret::Empty {
-            break;
-        }
-    }
+    values::drain_logged(&mut log, &mut popped, || stealer.steal(), || owner.pop());
     history.extend(log.into_calls());
     totals.values += next_id;
 

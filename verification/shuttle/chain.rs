@@ -16,7 +16,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::harness::{self, Stats};
+use crate::harness::{self, Campaign, Stats};
 use crate::support::values::{self, Item, Ledger};
 use lincheck::{Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
@@ -95,15 +95,12 @@ fn scenario(stats: &Stats) {
     let retired = rings[0] != chain::FIRST_RING_CAPACITY;
     Stats::add(&stats.grew, grew as u64);
     Stats::add(&stats.retired, retired as u64);
-    loop {
-        let ret = log.call(Op::PopTail, || {
-            values::keep(&mut popped, stealer.pop_tail())
-        });
-        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
-        if ret == Ret::Empty && ret2 == Ret::Empty {
-            break;
-        }
-    }
+    values::drain_logged(
+        &mut log,
+        &mut popped,
+        || stealer.pop_tail(),
+        || owner.pop_head(),
+    );
     history.extend(log.into_calls());
     Stats::add(&stats.values, next_id);
 
@@ -135,50 +132,37 @@ fn assert_reached(stats: &Stats) {
     );
 }
 
+const CAMPAIGN: Campaign = Campaign {
+    name: "chain",
+    properties: PROPERTIES,
+    default_iters: DEFAULT_ITERS,
+    scenario,
+};
+
 #[test]
 fn chain_pct_depth_2() {
-    let stats = harness::pct(
-        "chain",
-        PROPERTIES,
-        2,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
-    assert_reached(stats);
+    assert_reached(CAMPAIGN.pct(2));
 }
 
 #[test]
 fn chain_pct_depth_3() {
-    let stats = harness::pct(
-        "chain",
-        PROPERTIES,
-        3,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
-    assert_reached(stats);
+    assert_reached(CAMPAIGN.pct(3));
 }
 
 #[test]
 fn chain_random() {
-    let stats = harness::random(
-        "chain",
-        PROPERTIES,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
-    assert_reached(stats);
+    assert_reached(CAMPAIGN.random());
 }
 
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn chain_schedules_replay_deterministically() {
-    harness::determinism("chain", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+    CAMPAIGN.determinism();
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
 fn replay() {
-    harness::replay(scenario);
+    CAMPAIGN.replay();
 }

@@ -17,7 +17,7 @@
 //! dequeue::replay -- --ignored --nocapture`. Knobs: `POOLQUEUE_SHUTTLE_ITERS` (executions per scheduler),
 //! `POOLQUEUE_SHUTTLE_SEED`.
 
-use crate::harness::{self, Stats};
+use crate::harness::{self, Campaign, Stats};
 use crate::support::values::{self, Item, Ledger};
 use lincheck::{Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
@@ -88,15 +88,12 @@ fn scenario(stats: &Stats) {
     }
     // Drain through both ends; these calls are part of the history, so the final state is
     // checked too.
-    loop {
-        let ret = log.call(Op::PopTail, || {
-            values::keep(&mut popped, stealer.pop_tail())
-        });
-        let ret2 = log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
-        if ret == Ret::Empty && ret2 == Ret::Empty {
-            break;
-        }
-    }
+    values::drain_logged(
+        &mut log,
+        &mut popped,
+        || stealer.pop_tail(),
+        || owner.pop_head(),
+    );
     history.extend(log.into_calls());
     Stats::add(&stats.full, handed_back.len() as u64);
     Stats::add(&stats.values, next_id);
@@ -119,47 +116,37 @@ fn scenario(stats: &Stats) {
     drops.assert_each_dropped_once(0..next_id);
 }
 
+const CAMPAIGN: Campaign = Campaign {
+    name: "dequeue",
+    properties: PROPERTIES,
+    default_iters: DEFAULT_ITERS,
+    scenario,
+};
+
 #[test]
 fn dequeue_pct_depth_2() {
-    harness::pct(
-        "dequeue",
-        PROPERTIES,
-        2,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(2);
 }
 
 #[test]
 fn dequeue_pct_depth_3() {
-    harness::pct(
-        "dequeue",
-        PROPERTIES,
-        3,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(3);
 }
 
 #[test]
 fn dequeue_random() {
-    harness::random(
-        "dequeue",
-        PROPERTIES,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.random();
 }
 
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn dequeue_schedules_replay_deterministically() {
-    harness::determinism("dequeue", harness::iterations(DEFAULT_ITERS) / 20, scenario);
+    CAMPAIGN.determinism();
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
 fn replay() {
-    harness::replay(scenario);
+    CAMPAIGN.replay();
 }

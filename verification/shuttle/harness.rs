@@ -77,6 +77,49 @@ pub(crate) fn run<S: Scheduler + 'static>(
     Runner::new(scheduler, config()).run(move || scenario(stats))
 }
 
+/// One shuttle campaign: a scenario, the name and properties its summaries report, and its
+/// default number of executions per scheduler (`POOLQUEUE_SHUTTLE_ITERS` overrides it). Each
+/// test of a campaign is one call: `CAMPAIGN.pct(2)`, `.random()`, `.determinism()`, `.replay()`.
+#[derive(Clone, Copy)]
+pub(crate) struct Campaign {
+    pub(crate) name: &'static str,
+    pub(crate) properties: &'static str,
+    pub(crate) default_iters: usize,
+    pub(crate) scenario: fn(&Stats),
+}
+
+impl Campaign {
+    fn iters(self) -> usize {
+        iterations(self.default_iters)
+    }
+
+    /// [`pct`] at `depth`.
+    pub(crate) fn pct(self, depth: usize) -> &'static Stats {
+        pct(
+            self.name,
+            self.properties,
+            depth,
+            self.iters(),
+            self.scenario,
+        )
+    }
+
+    /// [`random`].
+    pub(crate) fn random(self) -> &'static Stats {
+        random(self.name, self.properties, self.iters(), self.scenario)
+    }
+
+    /// [`determinism`], on a twentieth of the executions (each runs twice).
+    pub(crate) fn determinism(self) {
+        determinism(self.name, self.iters() / 20, self.scenario)
+    }
+
+    /// [`replay`].
+    pub(crate) fn replay(self) {
+        replay(self.scenario)
+    }
+}
+
 /// Runs `scenario` under PCT with the given depth, `iters` executions, then prints its summary.
 pub(crate) fn pct(
     name: &str,

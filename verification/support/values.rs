@@ -210,6 +210,25 @@ pub(crate) fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> lincheck::Ret
     }
 }
 
+/// The final drain of a history: alternates a logged `pop_tail` (`steal`) and a logged
+/// `pop_head` (`pop`) until both report empty, keeping what they pop, so the drain is checked
+/// for linearizability with the rest of the history.
+pub(crate) fn drain_logged<C: lincheck::Clock>(
+    log: &mut lincheck::Log<C>,
+    popped: &mut Vec<Item>,
+    mut steal: impl FnMut() -> Option<Item>,
+    mut pop: impl FnMut() -> Option<Item>,
+) {
+    use lincheck::{Op, Ret};
+    loop {
+        let a = log.call(Op::PopTail, || keep(popped, steal()));
+        let b = log.call(Op::PopHead, || keep(popped, pop()));
+        if a == Ret::Empty && b == Ret::Empty {
+            break;
+        }
+    }
+}
+
 /// Checks exactly-once delivery: every pushed identity was popped once (P1 no loss, P2 no
 /// duplicate) and nothing else was popped.
 pub(crate) fn exactly_once(pushed: &[u64], popped: &[u64]) -> Result<(), String> {
