@@ -22,10 +22,13 @@
 //! - `pop_head()` removes and returns the newest value (LIFO), `pop_tail()` the oldest (FIFO).
 //!   Either returns [`Ret::Empty`] only when the model is empty at its linearization point.
 //!
-//! Batches (issue 11): `push_head_batch` of `n` values returning `k` is `k` `push_head`s in a
-//! row at one step; if `k < n` it also needs an earlier step at which the ring was full counting
-//! those `k` (or the next slot was held): the ring decides to stop at a load before its
-//! publishing read-modify-write. `pop_head_batch(max)` is exactly `min(max, len)` `pop_head`s in
+//! Batches: on a bounded ring, `push_head_batch` of `n` values returning `k` is `k`
+//! `push_head`s in a row at one step; if `k < n` it also needs an earlier step at which the ring
+//! was full counting those `k` (or the next slot was held): the ring decides to stop at a load
+//! before its publishing read-modify-write. On an unbounded chain it pushes all `n`, in order,
+//! but in as many steps as the rings it fills (one publishing read-modify-write per ring), so
+//! the model pushes its values one step at a time, in order, with other calls free to
+//! linearize between two of them. `pop_head_batch(max)` is exactly `min(max, len)` `pop_head`s in
 //! a row, newest first. A batch steal (limit `l`) is `k` `pop_tail`s in a row with
 //! `1 <= k <= min(ceil(len / 2), l)` (`k = 0` only when empty), each slot held until released.
 //!
@@ -414,6 +417,8 @@ struct State {
     /// Batch pushes that stopped early and whose stop is already justified (see `justify`),
     /// not yet linearized; sorted.
     justified: Vec<usize>,
+    /// Unbounded batch pushes under way: `(call, values pushed so far)`, sorted by call.
+    partial: Vec<(usize, u32)>,
 }
 
 impl State {
@@ -432,6 +437,11 @@ impl State {
         k.extend_from_slice(&self.done);
         k.push(self.justified.len() as u64);
         k.extend(self.justified.iter().map(|&c| c as u64));
+        k.push(self.partial.len() as u64);
+        for &(c, pushed) in &self.partial {
+            k.push(c as u64);
+            k.push(u64::from(pushed));
+        }
         k.push(self.held.len() as u64);
         for &(c, slot) in &self.held {
             k.push(c as u64);
@@ -485,6 +495,29 @@ impl State {
                 if !self.items.is_empty() {
                     return false;
                 }
+            }
+            // On a chain, a batch push of all `n` values, one value per step (module docs); the
+            // call is linearized with its last value.
+            (Op::PushHeadBatch { first, n }, Ret::PushedN(k)) if capacity.is_none() => {
+                if k != n {
+                    return false;
+                }
+                let at = self.partial.partition_point(|&(p, _)| p < c);
+                let pushed = match self.partial.get(at) {
+                    Some(&(p, pushed)) if p == c => pushed,
+                    _ => {
+                        self.partial.insert(at, (c, 0));
+                        0
+                    }
+                };
+                if pushed < k {
+                    self.items.push_back(first + u64::from(pushed));
+                }
+                if pushed + 1 < k {
+                    self.partial[at].1 = pushed + 1;
+                    return true;
+                }
+                self.partial.remove(at);
             }
             // A batch push: `k` pushes in a row, each into a free, unheld slot; it stops early
             // only at a full ring or a held slot.
@@ -673,6 +706,7 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
         done: vec![0; calls.len().div_ceil(64)],
         held: Vec::new(),
         justified: Vec::new(),
+        partial: Vec::new(),
         items: VecDeque::new(),
         tail: 0,
         count: 0,
@@ -794,6 +828,42 @@ mod tests {
             c(0, PopHeadBatch(3), taken(&[]), 12, 13),
         ];
         check(ring4, &h).unwrap();
+    }
+
+    #[test]
+    fn a_chain_batch_push_takes_effect_one_ring_at_a_time() {
+        // The shrunk history of a shuttle campaign: the batch `6..9` fills the first ring's
+        // last two slots and links a new ring for 8; a stealer takes 6 and 7 and finds the
+        // chain empty before 8 is published.
+        let h = [
+            c(0, PushHead(0), Pushed, 0, 1),
+            c(0, PushHead(1), Pushed, 2, 3),
+            c(0, PushHeadBatch { first: 2, n: 4 }, PushedN(4), 4, 5),
+            c(0, PushHeadBatch { first: 6, n: 3 }, PushedN(3), 6, 20),
+            c(1, PopTail, Popped(0), 7, 8),
+            c(1, StealBatch(u32::MAX), taken(&[1, 2, 3, 4]), 9, 10),
+            c(1, StealBatch(u32::MAX), taken(&[5, 6]), 11, 12),
+            c(1, PopTail, Popped(7), 13, 14),
+            c(1, PopTail, Empty, 15, 16),
+        ];
+        check(Spec::Unbounded, &h).unwrap();
+        // ... but in order: 8 cannot be seen before 7 has been pushed.
+        let h = [
+            c(0, PushHeadBatch { first: 6, n: 3 }, PushedN(3), 0, 20),
+            c(1, PopTail, Popped(6), 1, 2),
+            c(1, PopTail, Popped(8), 3, 4),
+        ];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+        // ... and all of it by the response: a chain pushes everything.
+        let h = [
+            c(0, PushHeadBatch { first: 6, n: 3 }, PushedN(3), 0, 1),
+            c(1, PopTail, Popped(6), 2, 3),
+            c(1, PopTail, Popped(7), 4, 5),
+            c(1, PopTail, Empty, 6, 7),
+        ];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
+        let h = [c(0, PushHeadBatch { first: 6, n: 3 }, PushedN(2), 0, 1)];
+        assert_eq!(rejects(Spec::Unbounded, &h), Failure::NotLinearizable);
     }
 
     #[test]
