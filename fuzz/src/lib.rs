@@ -33,9 +33,14 @@
 //! thread) is linearizable against the sequential deque, checked by the crate's own history
 //! checker (the `lincheck` crate in `verification/lincheck/`, which the shuttle and real-thread
 //! suites use too).
+//!
+//! A failing input is reduced by [`shrink`] to a minimal list of operations per thread and a
+//! minimal schedule, printed with its interleaving and the violated property, and saved with the
+//! one command that replays it (see `fuzz/README.md`).
 
 use std::fmt;
 use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 use lincheck::{Failure, Log, Op, Ret, Spec, StepClock};
@@ -46,6 +51,8 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 #[path = "pool.rs"]
 pub mod pool;
+#[path = "shrink.rs"]
+pub mod shrink;
 
 /// The longest owner program.
 pub const MAX_OWNER_OPS: usize = 40;
@@ -181,6 +188,84 @@ impl Program {
             schedule: data[used..].to_vec(),
         }
     }
+
+    /// The shortest input that [`Program::decode`] turns back into this program.
+    ///
+    /// # Panics
+    ///
+    /// If the program cannot be written as an input of its target: a capacity other than 2, 4
+    /// or 8, a start more than 15 below `u32::MAX`, no stealer or more than [`MAX_STEALERS`],
+    /// more than [`MAX_OWNER_OPS`] owner operations or [`MAX_STEALER_OPS`] calls for one
+    /// stealer, an operation its target does not decode, batch sizes outside 1..=4, or steal
+    /// kinds that do not repeat every four calls.
+    pub fn encode(&self) -> Vec<u8> {
+        let cap_bits = match self.capacity {
+            2 => 0,
+            4 => 1,
+            8 => 2,
+            c => panic!("capacity {c} cannot be encoded"),
+        };
+        let k = self.stealers.len();
+        assert!(
+            (1..=MAX_STEALERS).contains(&k),
+            "{k} stealers cannot be encoded"
+        );
+        assert_eq!(
+            self.steal_ops.len(),
+            k,
+            "one list of steal kinds per stealer"
+        );
+        let offset = u32::MAX - self.start;
+        assert!(offset <= 15, "start {} cannot be encoded", self.start);
+        assert!(self.owner.len() <= MAX_OWNER_OPS, "owner program too long");
+        let batch = self.target.batch();
+        let mut out = vec![
+            cap_bits | ((k as u8 - 1) << 2) | (u8::from(self.drain) << 4),
+            offset as u8,
+            self.owner.len() as u8,
+        ];
+        let size = |n: u32| {
+            assert!((1..=4).contains(&n), "batch size {n} cannot be encoded");
+            (n as u8 - 1) << 2
+        };
+        out.extend(self.owner.iter().map(|op| match (*op, batch) {
+            (OwnerOp::Push, _) => 0u8,
+            (OwnerOp::PushBatch(n), true) => 1 | size(n),
+            (OwnerOp::PopHead, false) => 2,
+            (OwnerOp::PopHeadBatch(n), true) => 2 | size(n),
+            (OwnerOp::PopTail, _) => 3,
+            (op, _) => panic!("{op:?} cannot be encoded for {:?}", self.target),
+        }));
+        for (&count, ops) in self.stealers.iter().zip(&self.steal_ops) {
+            assert!(count <= MAX_STEALER_OPS, "stealer program too long");
+            assert_eq!(ops.len(), count, "one steal kind per call");
+            out.push(count as u8);
+        }
+        if batch {
+            for ops in &self.steal_ops {
+                let mut kinds = 0u8;
+                for (j, op) in ops.iter().enumerate() {
+                    assert_eq!(*op, ops[j % 4], "steal kinds repeat every four calls");
+                    let bits = match op {
+                        StealOp::PopTail => 0,
+                        StealOp::StealBatch => 1,
+                        StealOp::StealOne => 2,
+                        StealOp::StealAndPop => 3,
+                    };
+                    kinds |= bits << (2 * (j % 4));
+                }
+                out.push(kinds);
+            }
+        } else {
+            let plain = |ops: &Vec<StealOp>| ops.iter().all(|o| *o == StealOp::PopTail);
+            assert!(
+                self.steal_ops.iter().all(plain),
+                "only the batch targets steal in batches"
+            );
+        }
+        out.extend_from_slice(&self.schedule);
+        out
+    }
 }
 
 /// A shuttle scheduler that takes its decisions from bytes, sparsely: each byte `b` switches to
@@ -192,18 +277,63 @@ pub struct ByteScheduler {
     pos: usize,
     keep: usize,
     started: bool,
+    /// The task chosen at every scheduling step, in order.
+    trace: StdArc<StdMutex<Vec<usize>>>,
 }
 
 impl ByteScheduler {
     /// A scheduler for one execution driven by `bytes`.
     pub fn new(bytes: Vec<u8>) -> Self {
+        Self::traced(bytes, StdArc::default())
+    }
+
+    /// As [`ByteScheduler::new`], and records the task it picks at every step in `trace`.
+    pub fn traced(bytes: Vec<u8>, trace: StdArc<StdMutex<Vec<usize>>>) -> Self {
         ByteScheduler {
             bytes,
             pos: 0,
             keep: 0,
             started: false,
+            trace,
         }
     }
+
+    fn pick(&mut self, runnable: &[&Task], current: Option<TaskId>) -> TaskId {
+        let current = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
+        if let Some(c) = current {
+            if self.keep > 0 {
+                self.keep -= 1;
+                return c;
+            }
+        }
+        match self.bytes.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                self.keep = usize::from(b >> 2);
+                runnable[usize::from(b & 3) % runnable.len()].id()
+            }
+            None => current.unwrap_or_else(|| runnable[0].id()),
+        }
+    }
+}
+
+/// Writes the decisions of another scheduler as [`ByteScheduler`] bytes that make the same
+/// decisions: `choices[i]` is the index, in the runnable list of step `i`, of the task chosen
+/// there, and `tasks[i]` that task. A run of steps on one task becomes one byte (at most 64
+/// steps per byte).
+pub fn schedule_bytes(choices: &[(usize, usize)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < choices.len() {
+        let (index, task) = choices[i];
+        let mut run = 0;
+        while run < 63 && i + 1 + run < choices.len() && choices[i + 1 + run].1 == task {
+            run += 1;
+        }
+        out.push(((run as u8) << 2) | index as u8);
+        i += 1 + run;
+    }
+    out
 }
 
 impl Scheduler for ByteScheduler {
@@ -221,21 +351,9 @@ impl Scheduler for ByteScheduler {
         current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
-        let current = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
-        if let Some(c) = current {
-            if self.keep > 0 {
-                self.keep -= 1;
-                return Some(c);
-            }
-        }
-        match self.bytes.get(self.pos) {
-            Some(&b) => {
-                self.pos += 1;
-                self.keep = usize::from(b >> 2);
-                Some(runnable[usize::from(b & 3) % runnable.len()].id())
-            }
-            None => Some(current.unwrap_or_else(|| runnable[0].id())),
-        }
+        let next = self.pick(runnable, current);
+        self.trace.lock().unwrap().push(usize::from(next));
+        Some(next)
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -478,23 +596,311 @@ pub fn run(target: Target, data: &[u8]) {
 
 /// Runs a decoded program (see [`run`]).
 pub fn run_program(p: Program) {
-    let schedule = p.schedule.clone();
+    let schedule = ByteScheduler::new(p.schedule.clone());
+    if let Err(message) = run_under(schedule, p, Journal::default()) {
+        panic!("{message}");
+    }
+}
+
+/// How a program failed: the violated property and what led there.
+#[derive(Clone, Debug)]
+pub struct RunFailure {
+    /// The first panic message of the execution (it names the property: `P2 duplicate: ...`).
+    pub message: String,
+    /// Every call's invocation and response, in execution order.
+    pub events: Vec<Event>,
+    /// The task that ran at every scheduling step (0 the owner, `i` stealer `i`).
+    pub steps: Vec<usize>,
+}
+
+/// One entry of the interleaving: a thread invoked an operation or got its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// 0 the owner, `i` stealer `i`.
+    pub thread: usize,
+    /// The operation (`push_head(3)`, `pop_tail`, ...).
+    pub op: String,
+    /// `None` at the invocation, the result at the response.
+    pub ret: Option<String>,
+}
+
+/// The interleaving of one execution. Every shuttle task runs on the caller's OS thread, so the
+/// order in which events are appended is the order in which they happened.
+pub type Journal = StdArc<StdMutex<Vec<Event>>>;
+
+/// Runs `p` as [`run_program`] does and returns how it failed instead of panicking. While it
+/// runs, panics on this thread print nothing (the failure is returned), so a shrinker can run
+/// thousands of failing candidates quietly. On success, returns the task that ran at every
+/// scheduling step.
+pub fn try_program(p: &Program) -> Result<Vec<usize>, RunFailure> {
+    let steps = StdArc::<StdMutex<Vec<usize>>>::default();
+    let scheduler = ByteScheduler::traced(p.schedule.clone(), steps.clone());
+    let events = Journal::default();
+    match try_under(scheduler, p, &events) {
+        Ok(_) => Ok(steps.lock().unwrap().clone()),
+        Err(message) => Err(RunFailure {
+            message,
+            events: events.lock().unwrap().clone(),
+            steps: steps.lock().unwrap().clone(),
+        }),
+    }
+}
+
+/// [`run_under`], quietly, with failures of shuttle itself (a step bound, a deadlock) returned
+/// like those of the checks.
+pub fn try_under<S: Scheduler + 'static>(
+    scheduler: S,
+    p: &Program,
+    events: &Journal,
+) -> Result<usize, String> {
+    shrink::quietly(|| {
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            run_under(scheduler, p.clone(), events.clone())
+        }))
+    })
+    .unwrap_or_else(|payload| Err(shrink::panic_message(payload.as_ref())))
+}
+
+/// Runs `p` under `scheduler` (every execution it asks for runs the same program) and returns the
+/// number of executions, or the first violated property. The failing execution is the last:
+/// the scheduler is asked for no further one, so a recording scheduler keeps its decisions.
+pub fn run_under<S: Scheduler + 'static>(
+    scheduler: S,
+    p: Program,
+    events: Journal,
+) -> Result<usize, String> {
     let mut config = shuttle::Config::new();
     config.silence_warnings = true;
-    // The input file is the replayable record; shuttle's own schedule string would need this
-    // harness around it to replay.
+    // The input is the replayable record; shuttle's own schedule string would need this harness
+    // around it to replay.
     config.failure_persistence = shuttle::FailurePersistence::None;
     // A bounded program needs far fewer steps; more means a retry loop that never ends.
     config.max_steps = shuttle::MaxSteps::FailAfter(100_000);
+    let first = StdArc::new(FirstPanic::default());
+    let runner = shuttle::Runner::new(
+        StopOnFailure {
+            inner: scheduler,
+            first: first.clone(),
+        },
+        config,
+    );
     let p = StdArc::new(p);
-    let runner = shuttle::Runner::new(ByteScheduler::new(schedule), config);
-    match p.target {
-        Target::Dequeue | Target::DequeueBatch => runner.run(move || execute::<DequeueSubject>(&p)),
-        Target::Chain | Target::ChainBatch => runner.run(move || execute::<ChainSubject>(&p)),
-    };
+    let sink = first.clone();
+    let executions = runner.run(move || {
+        events.lock().unwrap().clear();
+        match p.target {
+            Target::Dequeue | Target::DequeueBatch => execute::<DequeueSubject>(&p, &events, &sink),
+            Target::Chain | Target::ChainBatch => execute::<ChainSubject>(&p, &events, &sink),
+        }
+    });
+    let failed = first.0.lock().unwrap().take();
+    match failed {
+        Some(message) => Err(message),
+        None => Ok(executions),
+    }
 }
 
-fn execute<S: Subject>(p: &Program) {
+/// Ends the run after the first failing execution.
+struct StopOnFailure<S> {
+    inner: S,
+    first: StdArc<FirstPanic>,
+}
+
+impl<S: Scheduler> Scheduler for StopOnFailure<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.first.0.lock().unwrap().is_some() {
+            return None;
+        }
+        self.inner.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.inner.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
+
+/// Wraps a scheduler and records, for every scheduling step of the current execution, the index
+/// of the chosen task in the runnable list and the task; [`schedule_bytes`] turns the record into
+/// a schedule for [`ByteScheduler`].
+pub struct Recording<S> {
+    /// The scheduler that decides.
+    pub inner: S,
+    /// `(index in the runnable list, task)` per step of the latest execution.
+    pub choices: StdArc<StdMutex<Vec<(usize, usize)>>>,
+}
+
+impl<S: Scheduler> Scheduler for Recording<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        // Asked once more after the last execution (and answering `None`): keep its record.
+        let next = self.inner.new_execution();
+        if next.is_some() {
+            self.choices.lock().unwrap().clear();
+        }
+        next
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let next = self.inner.next_task(runnable, current, is_yielding)?;
+        let index = runnable
+            .iter()
+            .position(|t| t.id() == next)
+            .expect("a scheduler picks a runnable task");
+        self.choices
+            .lock()
+            .unwrap()
+            .push((index, usize::from(next)));
+        Some(next)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
+
+/// One execution that follows a list of tasks, one per step, skipping any that is not runnable
+/// when its turn comes; past the list, the current task runs on.
+struct Follow {
+    tasks: Vec<usize>,
+    pos: usize,
+    started: bool,
+}
+
+impl Scheduler for Follow {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if std::mem::replace(&mut self.started, true) {
+            None
+        } else {
+            Some(Schedule::new(0))
+        }
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        while let Some(&want) = self.tasks.get(self.pos) {
+            self.pos += 1;
+            if let Some(t) = runnable.iter().find(|t| usize::from(t.id()) == want) {
+                return Some(t.id());
+            }
+        }
+        let current = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
+        Some(current.unwrap_or_else(|| runnable[0].id()))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}
+
+/// `p` with the schedule bytes of the execution that follows `tasks` (see [`Follow`]): how a
+/// shrinker keeps an interleaving while it removes a whole thread (task ids shift, runnable lists
+/// change, and the old bytes would mean something else).
+pub fn rescheduled(p: &Program, tasks: &[usize]) -> Program {
+    let choices = StdArc::new(StdMutex::new(Vec::new()));
+    let follow = Recording {
+        inner: Follow {
+            tasks: tasks.to_vec(),
+            pos: 0,
+            started: false,
+        },
+        choices: choices.clone(),
+    };
+    let _ = try_under(follow, p, &Journal::default());
+    let mut out = p.clone();
+    out.schedule = schedule_bytes(&choices.lock().unwrap());
+    out
+}
+
+/// Searches `schedules` PCT schedules (depth 3, from `seed`) for one under which `p` fails;
+/// returns `p` with that execution's schedule bytes, and the failure message.
+pub fn search_schedule(p: &Program, schedules: usize, seed: u64) -> Option<(Program, String)> {
+    let choices = StdArc::new(StdMutex::new(Vec::new()));
+    let recording = Recording {
+        inner: shuttle::scheduler::PctScheduler::new_from_seed(seed, 3, schedules),
+        choices: choices.clone(),
+    };
+    let message = try_under(recording, p, &Journal::default()).err()?;
+    let mut out = p.clone();
+    out.schedule = schedule_bytes(&choices.lock().unwrap());
+    Some((out, message))
+}
+
+/// Records the invocation and the response of `f` in the journal and the history.
+fn traced<C: lincheck::Clock>(
+    journal: &Journal,
+    log: &mut Log<C>,
+    thread: usize,
+    op: Op,
+    f: impl FnOnce() -> Ret,
+) -> Ret {
+    let name = match op {
+        Op::PushHead(id) => format!("push_head({id})"),
+        Op::PopHead => "pop_head".to_string(),
+        Op::PopTail => "pop_tail".to_string(),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    };
+    journal.lock().unwrap().push(Event {
+        thread,
+        op: name.clone(),
+        ret: None,
+    });
+    let ret = log.call(op, f);
+    let shown = match ret {
+        Ret::Pushed => "ok".to_string(),
+        Ret::Full => "full".to_string(),
+        Ret::Empty => "None".to_string(),
+        Ret::Popped(id) => format!("Some({id})"),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    };
+    journal.lock().unwrap().push(Event {
+        thread,
+        op: name,
+        ret: Some(shown),
+    });
+    ret
+}
+
+/// The first failure of an execution. Tasks catch their own panics and finish, and the owner
+/// joins every stealer before it returns, so a failing execution ends like a passing one (no
+/// task left to tear down, nothing printed by shuttle) and the runner is then stopped.
+#[derive(Default)]
+struct FirstPanic(StdMutex<Option<String>>);
+
+impl FirstPanic {
+    fn catch<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        match panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(r) => Some(r),
+            Err(payload) => {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| shrink::panic_message(payload.as_ref()));
+                None
+            }
+        }
+    }
+}
+
+fn execute<S: Subject>(p: &Program, journal: &Journal, first: &StdArc<FirstPanic>) {
     // Identities that may be made: one per push, `n` per batch push (a batch makes only those
     // the structure asks for, so the ids made are `0..next_id` at the end).
     let pushes: usize = p
@@ -517,28 +923,32 @@ fn execute<S: Subject>(p: &Program) {
         .map(|(i, ops)| {
             let s = stealer.clone();
             let tracker = tracker.clone();
+            let journal = journal.clone();
+            let first = first.clone();
             let mut log = Log::new(clock.clone(), i + 1);
             let ops = ops.clone();
             shuttle::thread::spawn(move || {
                 let mut held = Vec::new();
                 // The thief's own structure, for the batch steals (emptied after each).
                 let (dest, dest_s) = S::make_dest();
-                for op in ops {
-                    let limit = match op {
-                        StealOp::PopTail => {
-                            log.call(Op::PopTail, || {
-                                tracker.popped(S::pop_tail(&s), i + 1, &mut held)
-                            });
-                            continue;
-                        }
-                        StealOp::StealOne => 1,
-                        StealOp::StealBatch | StealOp::StealAndPop => u32::MAX,
-                    };
-                    log.call(Op::StealBatch(limit), || {
-                        let got = S::steal(&s, op, &dest, &dest_s);
-                        tracker.taken(got, i + 1, &mut held)
-                    });
-                }
+                first.catch(|| {
+                    for op in ops {
+                        let limit = match op {
+                            StealOp::PopTail => {
+                                traced(&journal, &mut log, i + 1, Op::PopTail, || {
+                                    tracker.popped(S::pop_tail(&s), i + 1, &mut held)
+                                });
+                                continue;
+                            }
+                            StealOp::StealOne => 1,
+                            StealOp::StealBatch | StealOp::StealAndPop => u32::MAX,
+                        };
+                        traced(&journal, &mut log, i + 1, Op::StealBatch(limit), || {
+                            let got = S::steal(&s, op, &dest, &dest_s);
+                            tracker.taken(got, i + 1, &mut held)
+                        });
+                    }
+                });
                 (log.into_calls(), held)
             })
         })
@@ -548,68 +958,103 @@ fn execute<S: Subject>(p: &Program) {
     let mut log = Log::new(clock.clone(), 0);
     let mut accepted = vec![false; pushes];
     let mut next_id = 0u32;
-    for op in &p.owner {
-        match op {
-            OwnerOp::Push => {
-                let id = next_id;
-                next_id += 1;
-                let v = Val::new(id, &tracker);
-                let ret = log.call(Op::PushHead(u64::from(id)), || {
-                    match S::push(&mut owner, v) {
-                        Ok(()) => Ret::Pushed,
-                        Err(back) => {
-                            assert_eq!(back.id, id, "push_head handed back a different value");
-                            Ret::Full
-                        }
-                    }
-                });
-                accepted[id as usize] = ret == Ret::Pushed;
-            }
-            OwnerOp::PopHead => {
-                log.call(Op::PopHead, || {
-                    tracker.popped(S::pop_head(&mut owner), 0, &mut held)
-                });
-            }
-            OwnerOp::PopTail => {
-                log.call(Op::PopTail, || {
-                    tracker.popped(S::pop_tail(&stealer), 0, &mut held)
-                });
-            }
-            &OwnerOp::PushBatch(n) => {
-                let first = next_id;
-                let mut k = 0;
-                log.call(
-                    Op::PushHeadBatch {
+    first.catch(|| {
+        for op in &p.owner {
+            match op {
+                OwnerOp::Push => {
+                    let id = next_id;
+                    next_id += 1;
+                    let v = Val::new(id, &tracker);
+                    let ret =
+                        traced(
+                            journal,
+                            &mut log,
+                            0,
+                            Op::PushHead(u64::from(id)),
+                            || match S::push(&mut owner, v) {
+                                Ok(()) => Ret::Pushed,
+                                Err(back) => {
+                                    assert_eq!(
+                                        back.id, id,
+                                        "push_head handed back a different value"
+                                    );
+                                    Ret::Full
+                                }
+                            },
+                        );
+                    accepted[id as usize] = ret == Ret::Pushed;
+                }
+                OwnerOp::PopHead => {
+                    traced(journal, &mut log, 0, Op::PopHead, || {
+                        tracker.popped(S::pop_head(&mut owner), 0, &mut held)
+                    });
+                }
+                OwnerOp::PopTail => {
+                    traced(journal, &mut log, 0, Op::PopTail, || {
+                        tracker.popped(S::pop_tail(&stealer), 0, &mut held)
+                    });
+                }
+                &OwnerOp::PushBatch(n) => {
+                    let first = next_id;
+                    let mut k = 0;
+                    let op = Op::PushHeadBatch {
                         first: u64::from(first),
                         n,
-                    },
-                    || {
+                    };
+                    traced(journal, &mut log, 0, op, || {
                         // Values are made only when the structure asks for them.
                         let mut values = (first..first + n).map(|id| Val::new(id, &tracker));
                         k = S::push_batch(&owner, &mut values) as u32;
                         Ret::PushedN(k)
-                    },
-                );
-                for id in first..first + k {
-                    accepted[id as usize] = true;
+                    });
+                    for id in first..first + k {
+                        accepted[id as usize] = true;
+                    }
+                    next_id += k;
                 }
-                next_id += k;
-            }
-            &OwnerOp::PopHeadBatch(max) => {
-                log.call(Op::PopHeadBatch(max), || {
-                    let got = S::pop_batch(&owner, max as usize);
-                    tracker.taken(got, 0, &mut held)
-                });
+                &OwnerOp::PopHeadBatch(max) => {
+                    traced(journal, &mut log, 0, Op::PopHeadBatch(max), || {
+                        let got = S::pop_batch(&owner, max as usize);
+                        tracker.taken(got, 0, &mut held)
+                    });
+                }
             }
         }
-    }
+    });
     let mut history = log.into_calls();
+    // Every stealer is joined, also after a failure, so the execution ends with no task left.
     for t in threads {
-        let (calls, h) = t.join().expect("stealer thread panicked");
+        let (calls, h) = t.join().expect("stealer threads catch their panics");
         history.extend(calls);
         held.extend(h);
     }
+    if first.0.lock().unwrap().is_some() {
+        // Already failed: drop what is left (a drop may fail too, later than the first failure).
+        first.catch(move || drop((owner, stealer, held)));
+        return;
+    }
+    let made = next_id as usize;
+    first.catch(move || {
+        checks::<S>(
+            p, history, owner, stealer, held, &tracker, &accepted, made, journal,
+        )
+    });
+}
 
+/// The checks after the join, the drain and the drops (see the module docs); `made` identities
+/// were created.
+#[allow(clippy::too_many_arguments)]
+fn checks<S: Subject>(
+    p: &Program,
+    history: Vec<lincheck::Call>,
+    mut owner: S::Owner,
+    stealer: S::Stealer,
+    mut held: Vec<Val>,
+    tracker: &Tracker,
+    accepted: &[bool],
+    made: usize,
+    journal: &Journal,
+) {
     // P3 first: its report names the operations, which explains a P1/P2 failure too.
     let spec = match p.target {
         Target::Dequeue | Target::DequeueBatch => Spec::Bounded {
@@ -630,7 +1075,17 @@ fn execute<S: Subject>(p: &Program) {
 
     if p.drain {
         let mut last = None;
-        while let Ret::Popped(id) = tracker.popped(S::pop_head(&mut owner), 0, &mut held) {
+        loop {
+            let ret = tracker.popped(S::pop_head(&mut owner), 0, &mut held);
+            journal.lock().unwrap().push(Event {
+                thread: 0,
+                op: "pop_head (drain)".to_string(),
+                ret: Some(match ret {
+                    Ret::Popped(id) => format!("Some({id})"),
+                    _ => "None".to_string(),
+                }),
+            });
+            let Ret::Popped(id) = ret else { break };
             assert!(
                 last.map_or(true, |l| id < l),
                 "drain not newest first: {id} after {last:?}"
@@ -646,7 +1101,7 @@ fn execute<S: Subject>(p: &Program) {
     {
         let popped = tracker.popped.lock().unwrap();
         let dropped = tracker.dropped.lock().unwrap();
-        for id in 0..next_id as usize {
+        for id in 0..made {
             let (pop, drop) = (popped[id], dropped[id]);
             if accepted[id] {
                 if p.drain {
@@ -663,7 +1118,7 @@ fn execute<S: Subject>(p: &Program) {
     }
     drop(held);
     let dropped = tracker.dropped.lock().unwrap();
-    if let Some(id) = dropped[..next_id as usize].iter().position(|&d| d != 1) {
+    if let Some(id) = dropped[..made].iter().position(|&d| d != 1) {
         panic!("value {id} dropped {} times in total", dropped[id]);
     }
 }

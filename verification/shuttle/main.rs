@@ -34,4 +34,5 @@ mod event;
 mod fuzz_replay;
 mod harness;
 mod pool;
+mod programs;
 mod smoke;

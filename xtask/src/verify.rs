@@ -6,7 +6,19 @@
 //! cargo xtask verify --long                         # bigger campaigns
 //! cargo xtask verify --lanes shuttle,miri-sb --budget 600
 //! cargo xtask verify --list                         # the lanes and their commands
+//! cargo xtask verify --setup                        # first install what the lanes need
 //! ```
+//!
+//! # Tools
+//!
+//! The `miri-*`, `fuzz` and `tsan` lanes need a nightly toolchain with the `miri` and `rust-src`
+//! components and `cargo-fuzz`. Without them those lanes are reported as `skipped`, each with the
+//! command that turns it on, and the report ends with a note naming them. `--setup` installs
+//! everything first (`rustup toolchain install nightly` if there is none, `rustup component add
+//! --toolchain nightly miri rust-src`, `cargo +nightly miri setup`, `cargo install cargo-fuzz
+//! --locked`), so on a fresh machine `cargo xtask verify --setup` runs every lane. `--no-run`
+//! only builds what the `cargo test` lanes run (for CI, so compile time does not eat the lanes'
+//! time shares).
 //!
 //! Every figure in the table is parsed from what the lanes print; nothing is hard-coded.
 //!
@@ -128,8 +140,7 @@ fn has_miri() -> Result<(), String> {
         Ok(())
     } else {
         Err(
-            "no nightly toolchain with the miri component (rustup +nightly component add miri)"
-                .into(),
+            format!("no nightly toolchain with the miri component (rustup component add --toolchain nightly miri, or {SETUP})"),
         )
     }
 }
@@ -145,8 +156,107 @@ fn has_fuzz() -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err("cargo-fuzz or nightly missing (cargo install cargo-fuzz)".into())
+        Err(format!(
+            "cargo-fuzz or nightly missing (cargo install cargo-fuzz --locked, or {SETUP})"
+        ))
     }
+}
+
+/// How to get every tool at once; each missing tool's reason names it too.
+const SETUP: &str = "cargo xtask verify --setup";
+
+/// The host triple of the nightly toolchain (`-Zbuild-std` needs an explicit `--target`).
+fn nightly_host() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .args(["+nightly", "-vV"])
+        .output()
+        .map_err(|e| format!("cannot run rustc +nightly: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "no nightly toolchain (rustup toolchain install nightly, or {SETUP})"
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or_else(|| "rustc +nightly -vV names no host".to_string())
+}
+
+/// ThreadSanitizer needs nightly, `rust-src` (std is rebuilt instrumented) and a host it supports.
+fn has_tsan() -> Result<(), String> {
+    let host = nightly_host()?;
+    if ![
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+    ]
+    .contains(&host.as_str())
+    {
+        return Err(format!("ThreadSanitizer does not support the host {host}"));
+    }
+    let sysroot = Command::new("rustc")
+        .args(["+nightly", "--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("cannot run rustc +nightly: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+    if PathBuf::from(&sysroot)
+        .join("lib/rustlib/src/rust/library/std")
+        .exists()
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "nightly has no rust-src component (rustup component add --toolchain nightly \
+             rust-src, or {SETUP})"
+        ))
+    }
+}
+
+/// The ThreadSanitizer lane's command: the native test binary (every real-thread test: the
+/// stress tests, the pool's and the eventcount's, the linearizability bursts) built with std
+/// and every dependency instrumented, in its own target directory (the flags differ from every
+/// other build's). crossbeam-epoch's `crossbeam_sanitize_thread` cfg makes its fences visible to
+/// TSan (it uses stronger orderings in their place), so its reclamation reports no false races.
+/// Each report makes the test binary exit with status 66 at its end.
+fn tsan_test() -> Cmd {
+    let host = nightly_host().unwrap_or_else(|_| "x86_64-unknown-linux-gnu".into());
+    let target_dir = PathBuf::from(
+        std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| crate::root().join("target").display().to_string()),
+    )
+    .join("tsan");
+    let flags = "-Zsanitizer=thread --cfg crossbeam_sanitize_thread".to_string();
+    nightly(
+        &[
+            "test",
+            "-Zbuild-std",
+            "--target",
+            &host,
+            "--no-fail-fast",
+            "--test",
+            "native",
+            "--",
+            // The `trust` tests measure process-wide memory (resident set, live rings) in child
+            // processes; under TSan's allocator and shadow memory those figures mean nothing.
+            // (The Miri lanes leave them out too.)
+            "--skip",
+            "trust::",
+            "--nocapture",
+        ],
+        &[
+            ("RUSTFLAGS", flags.clone()),
+            ("RUSTDOCFLAGS", flags),
+            ("CARGO_TARGET_DIR", target_dir.display().to_string()),
+            // Keep going after a report (every race in the run is listed); the exit status
+            // says there was one.
+            ("TSAN_OPTIONS", "halt_on_error=0 exitcode=66".into()),
+            // TSan judges each pair of accesses by happens-before, not by luck of timing, so a
+            // quarter of the stress tests' values finds what the full count finds, in a time
+            // that fits CI (the instrumented debug build is 5-15x slower).
+            ("POOLQUEUE_STRESS_N", "50000".into()),
+        ],
+    )
 }
 
 fn fuzz_targets() -> Vec<String> {
@@ -258,6 +368,14 @@ fn lanes() -> Vec<Lane> {
             },
         },
         Lane {
+            name: "tsan",
+            what: "ThreadSanitizer: cargo +nightly test -Zbuild-std --test native (stress, pool, event, real-thread bursts)",
+            covers: &["P4"],
+            weight: 3,
+            available: has_tsan,
+            commands: |_| vec![tsan_test()],
+        },
+        Lane {
             name: "fuzz",
             what: "cargo +nightly fuzz run <each target> for a fixed time",
             covers: &["P1", "P2", "P3"],
@@ -332,6 +450,8 @@ struct Outcome {
     violations: BTreeMap<String, Vec<String>>,
     /// libFuzzer: total runs.
     fuzz_runs: u64,
+    /// ThreadSanitizer: reports (one `SUMMARY:` line each).
+    tsan_reports: u64,
     log: PathBuf,
 }
 
@@ -396,6 +516,15 @@ fn parse_line(line: &str, out: &mut Outcome) {
         let v = out.violations.entry(t[..2].to_string()).or_default();
         if v.len() < 3 {
             v.push(t.chars().take(110).collect());
+        }
+    }
+    // ThreadSanitizer: every report ends with "SUMMARY: ThreadSanitizer: data race <where>".
+    if let Some(at) = line.find("SUMMARY: ThreadSanitizer: ") {
+        out.tsan_reports += 1;
+        let v = out.violations.entry("P4".to_string()).or_default();
+        if v.len() < 3 {
+            let what = &line[at + "SUMMARY: ".len()..];
+            v.push(what.chars().take(160).collect());
         }
     }
     // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
@@ -547,6 +676,8 @@ struct Options {
     budget: Duration,
     only: Option<Vec<String>>,
     list: bool,
+    setup: bool,
+    no_run: bool,
 }
 
 fn options(args: Vec<String>) -> Options {
@@ -555,6 +686,8 @@ fn options(args: Vec<String>) -> Options {
         budget: Duration::from_secs(0),
         only: None,
         list: false,
+        setup: false,
+        no_run: false,
     };
     let mut budget = None;
     let mut args = args.into_iter();
@@ -574,11 +707,15 @@ fn options(args: Vec<String>) -> Options {
                     .map(|s| s.split(',').map(str::to_string).collect())
             }
             "--list" => o.list = true,
+            "--setup" => o.setup = true,
+            "--no-run" => o.no_run = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: cargo xtask verify [--long] [--budget SECS] \
-                     [--lanes a,b,...] [--list]\n\ndefault budget 900 s (--long: 7200 s), shared \
-                     by the lanes by weight; builds count against it"
+                    "usage: cargo xtask verify [--setup] [--long] [--budget SECS] \
+                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 900 s (--long: 7200 s), \
+                     shared by the lanes by weight; builds count against it\n--setup: first install \
+                     what the lanes need (nightly, its miri and rust-src components, cargo-fuzz)\n\
+                     --no-run: only build what the cargo test lanes run"
                 );
                 std::process::exit(0);
             }
@@ -593,6 +730,88 @@ fn options(args: Vec<String>) -> Options {
         Mode::Long => 7200,
     }));
     o
+}
+
+/// `--setup`: installs what the lanes need, step by step; a step that fails is reported and its
+/// lanes are then shown as skipped (with the reason) rather than stopping the report.
+fn setup() {
+    let step = |what: &str, program: &str, args: &[&str]| {
+        eprintln!("[setup] {what}: $ {program} {}", args.join(" "));
+        match Command::new(program).args(args).status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => eprintln!("[setup] {what}: failed ({s}); the lanes that need it are skipped"),
+            Err(e) => eprintln!("[setup] {what}: cannot run {program}: {e}"),
+        }
+    };
+    if nightly_host().is_err() {
+        step(
+            "a nightly toolchain",
+            "rustup",
+            &["toolchain", "install", "nightly", "--profile", "minimal"],
+        );
+    }
+    step(
+        "Miri and std's source (Miri, ThreadSanitizer's -Zbuild-std)",
+        "rustup",
+        &[
+            "component",
+            "add",
+            "--toolchain",
+            "nightly",
+            "miri",
+            "rust-src",
+        ],
+    );
+    step("Miri's sysroot", "cargo", &["+nightly", "miri", "setup"]);
+    let fuzz = Command::new("cargo")
+        .args(["+nightly", "fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !fuzz {
+        step(
+            "cargo-fuzz",
+            "cargo",
+            &["install", "cargo-fuzz", "--locked"],
+        );
+    }
+}
+
+/// `--no-run`: builds what each selected `cargo test` lane would run, and runs nothing.
+fn build_only(selected: &[&Lane], mode: Mode) {
+    for lane in selected {
+        if let Err(why) = (lane.available)() {
+            eprintln!("[verify] lane {}: skipped: {why}", lane.name);
+            continue;
+        }
+        for cmd in (lane.commands)(mode) {
+            if !cmd.args.iter().any(|a| a == "test") {
+                continue;
+            }
+            let mut args: Vec<String> = cmd
+                .args
+                .iter()
+                .take_while(|a| *a != "--")
+                .cloned()
+                .collect();
+            args.push("--no-run".into());
+            eprintln!(
+                "[verify] lane {}: $ {} {}",
+                lane.name,
+                cmd.program,
+                args.join(" ")
+            );
+            let ok = Command::new(&cmd.program)
+                .args(&args)
+                .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+                .current_dir(crate::root())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                eprintln!("[verify] lane {}: the build failed", lane.name);
+                std::process::exit(1);
+            }
+        }
+    }
 }
 
 /// `cargo xtask verify [args]`: runs the lanes and prints the report; exits 1 if a lane failed.
@@ -611,6 +830,15 @@ pub(crate) fn main(args: Vec<String>) {
                 .is_none_or(|o| o.iter().any(|n| n == l.name))
         })
         .collect();
+    if let Some(only) = &opts.only {
+        for name in only {
+            if !all.iter().any(|l| l.name == name) {
+                let names: Vec<&str> = all.iter().map(|l| l.name).collect();
+                eprintln!("unknown lane {name:?}; the lanes are {}", names.join(", "));
+                std::process::exit(2);
+            }
+        }
+    }
     if opts.list {
         for l in &selected {
             println!("{:<8} {}", l.name, l.what);
@@ -624,6 +852,13 @@ pub(crate) fn main(args: Vec<String>) {
                 );
             }
         }
+        return;
+    }
+    if opts.setup {
+        setup();
+    }
+    if opts.no_run {
+        build_only(&selected, opts.mode);
         return;
     }
     let log_dir =
@@ -753,6 +988,10 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 let explored = match &o.verdict {
                     Verdict::Skipped(why) => format!("skipped: {why}"),
                     _ if lane.name == "fuzz" => format!("libFuzzer runs={}", o.fuzz_runs),
+                    _ if lane.name == "tsan" => format!(
+                        "tests passed={} ThreadSanitizer reports={} under {}",
+                        o.passed, o.tsan_reports, lane.what
+                    ),
                     _ => format!("tests passed={} under {}", o.passed, lane.what),
                 };
                 rows.push((lane.name.to_string(), short(&o.verdict), explored));
@@ -780,6 +1019,19 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         }
     }
     println!();
+    let skipped: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o.verdict, Verdict::Skipped(_)))
+        .map(|(l, _)| l.name)
+        .collect();
+    if !skipped.is_empty() {
+        println!(
+            "note: {} lane(s) skipped ({}): their tools are missing, each line above says which; \
+             `{SETUP}` installs them all",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
     for (lane, o) in outcomes {
         if let Verdict::Fail(why) = &o.verdict {
             if o.violations.is_empty() {
