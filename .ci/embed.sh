@@ -2,8 +2,8 @@
 # The embedding lanes of .ci/run (issue 13), one subcommand each:
 #   msrv      the library on the `rust-version` toolchain (default, no default features, std only)
 #   no_std    the dequeue with no default features for a bare-metal target (x86_64-unknown-none)
-#   features  every feature combination builds (lib, tests, benches, examples) and tests
-#             (lib and doc tests), except loom + shuttle, which must fail with compile_error!
+#   features  every feature combination builds (lib, tests, benches, examples) and runs its
+#             unit and doc tests, except loom + shuttle, which must fail with compile_error!
 #   deps      with only `std`, the normal dependency tree has neither atomic-wait nor libc
 # Each lane installs what it needs with rustup; run from the repository root.
 set -euo pipefail
@@ -85,12 +85,15 @@ features() {
     echo "$out" | grep -q 'enable at most one' ||
         { echo "$out" >&2; echo "features: FAILED: loom,shuttle failed for another reason" >&2; exit 1; }
     echo "features: loom + shuttle stops at the compile_error!, as it should"
-    # `default` is skipped: it is exactly `event,pool` (which imply `std`), listed anyway.
-    # `__test-hooks` is the test binaries' own switch (they turn it on with `std`), not a
-    # combination a user builds.
+    # Skipped: `default` (exactly `event,pool`, which imply `std`) and `__test-hooks` (on in
+    # every test build through the dev-dependency on the crate itself).
     local hack=(cargo hack --feature-powerset --mutually-exclusive-features loom,shuttle --exclude-features default,__test-hooks)
-    # Every combination: the library with warnings denied, its unit tests and its doctests.
+    # Every combination: the library alone with warnings denied; every target that the
+    # combination has (targets declare `required-features`) builds, warnings denied; the unit
+    # tests and doctests run. The test binaries run in full in the lanes `cargo test`,
+    # `--features loom` and `--features shuttle`, the combinations that build them.
     "${hack[@]}" clippy --lib -- -D warnings
+    "${hack[@]}" clippy --all-targets -- -D warnings
     "${hack[@]}" test --lib
     "${hack[@]}" test --doc
 }

@@ -143,9 +143,10 @@ impl<T> Owner<T> {
         // SAFETY: the ring's owner contract (one owner, no concurrent owner calls) holds:
         // - one owner: this `Owner` is the only one made for the ring, and it is not `Clone`;
         // - no concurrent calls: `Owner` is `!Sync`, so `&self` cannot reach a second thread,
-        //   and on this thread a call cannot start while another one is still running, because
-        //   no user code runs inside one (the ring moves `T` without calling its methods or
-        //   `Drop`), so nothing can re-enter.
+        //   and no other owner call can start while this one runs, because it runs no user code
+        //   (it moves `T` without calling its methods or `Drop`). This call may itself run
+        //   nested inside the user code of a batch call (its iterator or `Extend`), which the
+        //   batch methods allow (R5 in `ring`).
         unsafe { self.ring.push_head(value) }.map(drop)
     }
 
@@ -163,8 +164,9 @@ impl<T> Owner<T> {
     /// ```
     #[inline]
     pub fn pop_head(&self) -> Option<T> {
-        // SAFETY: as in `push_head`: the only owner, `!Sync`, and no user code runs inside a
-        // call (the value is moved out, not dropped), so owner calls never overlap.
+        // SAFETY: as in `push_head`: the only owner, `!Sync`, and no user code runs inside this
+        // call (the value is moved out, not dropped), so no owner call starts during it; nested
+        // in a batch call's user code it is allowed by R5 in `ring`.
         unsafe { self.ring.pop_head() }
     }
 

@@ -29,9 +29,26 @@
 //!
 //! A batch steal moves the oldest half of the source (rounded up, never more than the
 //! destination has room for) into `dest`, an owner of the same kind, with one compare-and-swap on
-//! the source, and linearizes as that many `pop_tail`s in a row. The three batch steals, and
-//! `push_head_batch` / `pop_head_batch` on the owner, are being added under these names; until a
-//! release has them, move values one `pop_tail` at a time.
+//! the source, and linearizes as that many `pop_tail`s in a row. The owner has batches too:
+//! [`push_head_batch`](crate::dequeue::Owner::push_head_batch) (st3's `extend`, tokio's
+//! `push_back`) and [`pop_head_batch`](crate::dequeue::Owner::pop_head_batch).
+//!
+//! ```
+//! # poolqueue::__doc_model(|| {
+//! use poolqueue::dequeue;
+//!
+//! let (victim, stealer) = dequeue::new::<u32>(8).unwrap();
+//! let mut tasks = 0..5;
+//! assert_eq!(victim.push_head_batch(&mut tasks), 5); // one publishing RMW for all five
+//!
+//! let (mine, _my_stealer) = dequeue::new::<u32>(8).unwrap();
+//! // crossbeam: stealer.steal_batch_and_pop(&worker); st3: stealer.steal_and_pop(&dest, |n| n - n / 2)
+//! assert_eq!(stealer.steal_batch_and_pop(&mine), Some(0)); // the oldest, to run now
+//! assert_eq!(mine.len(), 2); // 1 and 2 came along (half of 5, rounded up, is 3)
+//! assert_eq!(stealer.steal_batch_with_limit(&mine, 1), 1); // at most one more: 3
+//! assert_eq!(victim.pop_head(), Some(4));
+//! # });
+//! ```
 //!
 //! # `Steal::Retry`, `StealError::Busy` and `None`
 //!
