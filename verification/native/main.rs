@@ -4,6 +4,7 @@
 //!
 //! | module | what it checks |
 //! | --- | --- |
+//! | [`epoch_reentry`] | functions deferred on crossbeam's default collector re-enter the pool; the pool never runs them (sized for Miri) |
 //! | [`edges`] | every public method at its edges: empty, full, capacity errors, drop order, panicking drops |
 //! | [`batch_model`] | proptest: the batch operations of both structures against two `VecDeque`s |
 //! | [`model`] | proptest: each structure against its sequential model |
@@ -27,6 +28,7 @@ mod support;
 
 mod batch_model;
 mod edges;
+mod epoch_reentry;
 mod event_stress;
 mod lincheck_threads;
 mod model;
