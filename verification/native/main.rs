@@ -13,6 +13,7 @@
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
+//! | [`pool_lifecycle`] | proptest: the pool's lifecycle across threads (exits, releases, `max_idle`, `retain`, panicking resets and unwinding guards, the stats identity) against a model of generations |
 //! | [`support_checks`] | the shared helpers: knobs fail loudly, the ledger reports leaks and duplicates |
 //! | [`trust`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
 //!
@@ -33,6 +34,7 @@ mod event_stress;
 mod lincheck_threads;
 mod model;
 mod pool_api;
+mod pool_lifecycle;
 mod pool_model;
 mod stress;
 mod support_checks;
