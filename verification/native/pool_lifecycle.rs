@@ -367,18 +367,48 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
-
-    #[test]
-    fn pool_lifecycle_across_threads_matches_the_generation_model(
-        max_idle in prop_oneof![Just(None), (0usize..4).prop_map(Some)],
-        ops in prop::collection::vec(op(), 0..if cfg!(miri) { 16 } else { 60 }),
-    ) {
-        run(max_idle, ops)?;
+/// Runs `body` in a child process of this test binary that runs only this test. Thread ids
+/// are process-wide: another test's thread taking the id of a worker that exited would adopt
+/// that worker's shard, which the model could not know. (Miri has no child processes; its lanes
+/// run tests one at a time.)
+fn alone(name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "POOLQUEUE_ALONE";
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let name = &format!("{module}::{name}");
+    if cfg!(miri) || std::env::var(CHILD).as_deref() == Ok(name) {
+        body();
+        return;
     }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the test binary as a child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child run of {name} failed:\n{text}"
+    );
+}
+
+#[test]
+fn pool_lifecycle_across_threads_matches_the_generation_model() {
+    alone(
+        "pool_lifecycle_across_threads_matches_the_generation_model",
+        || {
+            let config = ProptestConfig {
+                cases: if cfg!(miri) { 4 } else { 256 },
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            };
+            let max_idle = prop_oneof![Just(None), (0usize..4).prop_map(Some)];
+            let ops = prop::collection::vec(op(), 0..if cfg!(miri) { 16 } else { 60 });
+            let mut runner = proptest::test_runner::TestRunner::new(config);
+            if let Err(failure) = runner.run(&(max_idle, ops), |(max_idle, ops)| run(max_idle, ops))
+            {
+                panic!("{failure}");
+            }
+        },
+    );
 }
