@@ -19,8 +19,11 @@ pub(crate) struct Key<T: 'static> {
 #[derive(Debug)]
 pub(crate) struct AccessError;
 
+/// One value: its key's address, a pointer to the boxed value, and the box that owns it.
+type Entry = (usize, *const (), Box<dyn Any>);
+
 /// The values of one loom thread, in the order of their first use.
-struct Table(RefCell<Vec<(usize, *const (), Box<dyn Any>)>>);
+struct Table(RefCell<Vec<Entry>>);
 
 impl Drop for Table {
     fn drop(&mut self) {
