@@ -382,19 +382,24 @@ fn lanes() -> Vec<Lane> {
         },
         Lane {
             name: "miri-tb",
-            what: "cargo +nightly miri test, Tree Borrows, leak check on (everything)",
+            what: "cargo +nightly miri test, Tree Borrows (everything; leaks counted by the tests)",
             covers: &["P4", "P5"],
             weight: 3,
             available: has_miri,
             // Every structure uses the crate's process-wide crossbeam collector, as in normal
-            // builds; the leak check stays on (proofs-notes/reclamation.md).
+            // builds. Miri's leak check cannot follow crossbeam's tagged pointers: any test that
+            // pins reports the collector's own queue nodes and participants at exit (measured:
+            // one chain test, 5 nodes and 1 participant, all allocated in crossbeam-epoch). So
+            // this lane runs with `-Zmiri-ignore-leaks`; the leak check stays on in `miri-sb`
+            // (the tests that never pin), and the pinning tests count their rings and values
+            // (ledgers, ring scopes). proofs-notes/reclamation.md.
             commands: |mode| {
                 // Left to native runs: the real-thread event stress (it sleeps on futexes) and the
                 // trust tests (their memory tests re-run the binary as a child process).
                 vec![miri_test(
                     MIRI_TARGETS,
                     &["--skip", "event_stress::", "--skip", "trust::"],
-                    miri_flags(mode, "-Zmiri-tree-borrows"),
+                    miri_flags(mode, "-Zmiri-tree-borrows -Zmiri-ignore-leaks"),
                 )]
             },
         },
