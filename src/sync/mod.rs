@@ -103,13 +103,25 @@ mod imp {
     // Which names a build uses depends on its features (`pool`, `event`).
     #![allow(unused_imports)]
     pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::lazy_static;
     pub(crate) use loom::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering,
     };
     pub(crate) use loom::sync::{Arc, Mutex};
-    pub(crate) use loom::{lazy_static, thread_local};
+    #[cfg(not(crossbeam_loom))]
+    pub(crate) use loom::thread_local;
 
-    pub(crate) use super::reclaim_loom::{Collector, Guard, Liveness, Reclaim};
+    #[cfg(crossbeam_loom)]
+    pub(crate) use super::ordered_local::thread_local;
+
+    // The default loom lane: the adversarial reclaimer. The loom-epoch lane (`--cfg
+    // crossbeam_loom`): the crate's real crossbeam-epoch collector on crossbeam's loom build;
+    // the liveness cells stay, written by the quarantined free (`reclaim_epoch`).
+    #[cfg(crossbeam_loom)]
+    pub(crate) use super::reclaim_epoch::{collect_round, freed_rings, Collector, Guard};
+    #[cfg(not(crossbeam_loom))]
+    pub(crate) use super::reclaim_loom::{Collector, Guard};
+    pub(crate) use super::reclaim_loom::{Liveness, Reclaim};
 
     /// A loom-tracked allocation: a node that is never dropped fails the model with
     /// "Allocation leaked".
@@ -159,9 +171,15 @@ mod imp {
 mod cell;
 #[cfg(feature = "event")]
 pub(crate) mod futex;
-#[cfg(all(feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
+#[cfg(all(feature = "loom", crossbeam_loom))]
+pub(crate) mod ordered_local;
+#[cfg(any(
+    all(feature = "std", not(any(feature = "loom", feature = "shuttle"))),
+    all(feature = "loom", crossbeam_loom)
+))]
 mod reclaim_epoch;
 #[cfg(feature = "loom")]
+#[cfg_attr(crossbeam_loom, allow(dead_code))]
 mod reclaim_loom;
 #[cfg(feature = "shuttle")]
 mod reclaim_model;

@@ -16,19 +16,39 @@
 //! retirement anywhere, or one of crossbeam's periodic collections in a later pin).
 //!
 //! Miri runs this same code: the collector is process-wide, as crossbeam's default one is.
+//!
+//! The loom-epoch lane (`cargo loom-epoch`: the `loom` feature plus `--cfg crossbeam_loom`, with
+//! crossbeam-epoch's own `loom` feature) runs this same code too, on crossbeam's loom build:
+//! the collector is a `loom::lazy_static` and the participant a `loom::thread_local`, so both
+//! start fresh in every execution. One thing differs there, the free itself: the deferred
+//! function marks the ring's [`Liveness`](super::Liveness) cell dead (a race-checked write, so
+//! an access to the ring not ordered before it fails the model) and parks the memory in a
+//! quarantine that is released when the execution ends, so a later access reads "dead" instead
+//! of freed memory. *When* the free happens is crossbeam's decision alone.
 
 use core::marker::PhantomData;
 
 use crossbeam_epoch::{Collector as EpochCollector, LocalHandle};
-use std::sync::OnceLock;
 
 /// The crate's process-wide epoch collector.
+#[cfg(not(crossbeam_loom))]
 fn collector() -> &'static EpochCollector {
-    static COLLECTOR: OnceLock<EpochCollector> = OnceLock::new();
+    static COLLECTOR: std::sync::OnceLock<EpochCollector> = std::sync::OnceLock::new();
     COLLECTOR.get_or_init(EpochCollector::new)
 }
 
-std::thread_local! {
+/// Under loom: the same collector, fresh in every execution.
+#[cfg(crossbeam_loom)]
+fn collector() -> &'static EpochCollector {
+    &loom_lane::epoch().collector
+}
+
+#[cfg(crossbeam_loom)]
+use super::thread_local;
+#[cfg(not(crossbeam_loom))]
+use std::thread_local;
+
+thread_local! {
     /// This thread's participant in the crate's collector, registered on first use.
     static HANDLE: LocalHandle = collector().register();
 }
@@ -84,7 +104,7 @@ impl Guard<'_> {
     /// `ptr` came from `Box::into_raw`, is retired exactly once, and is already unreachable for
     /// any thread that pins after this call. Dropping the box runs no user code (the chain
     /// retires only empty rings).
-    pub(crate) unsafe fn retire<T>(&self, ptr: *mut T) {
+    pub(crate) unsafe fn retire<T: super::Reclaim>(&self, ptr: *mut T) {
         struct SendPtr<T>(*mut T);
         // SAFETY: the pointer is only dereferenced by the deferred drop, which runs once, after
         // every reader is gone; the box holds no `T` values, only atomics and uninitialized
@@ -94,10 +114,19 @@ impl Guard<'_> {
         // SAFETY: the caller guarantees `ptr` is an unreachable, once-retired `Box`; the epoch
         // runs the closure only after all guards that could still hold `ptr` are dropped.
         unsafe {
+            #[cfg(not(crossbeam_loom))]
             self.guard.defer_unchecked(move || {
                 let boxed = boxed;
                 drop(Box::from_raw(boxed.0));
-            })
+            });
+            #[cfg(crossbeam_loom)]
+            self.guard.defer_unchecked({
+                let quarantine = loom_lane::epoch().quarantine.clone();
+                move || {
+                    let boxed = boxed;
+                    quarantine.free(boxed.0);
+                }
+            });
         }
         // Seal the bag and collect now: only the crate's own deferred frees can run here.
         self.guard.flush();
@@ -109,4 +138,89 @@ impl Guard<'_> {
 #[allow(dead_code)]
 pub(crate) fn collect_round() {
     Collector.pin().guard.flush();
+}
+
+/// The loom-epoch lane's per-execution state: the collector, and the quarantine where freed
+/// rings wait for the end of the execution.
+#[cfg(crossbeam_loom)]
+mod loom_lane {
+    use super::EpochCollector;
+    use crate::sync::Reclaim;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    pub(super) struct Epoch {
+        pub(super) collector: EpochCollector,
+        pub(super) quarantine: Arc<Quarantine>,
+    }
+
+    loom::lazy_static! {
+        static ref EPOCH: Epoch = Epoch {
+            collector: EpochCollector::new(),
+            quarantine: Arc::new(Quarantine::default()),
+        };
+    }
+
+    pub(super) fn epoch() -> &'static Epoch {
+        &EPOCH
+    }
+
+    /// Rings crossbeam has freed in this execution. A std `Mutex`, never held across a loom
+    /// operation (all loom threads run on one OS thread): bookkeeping, invisible to the model.
+    /// Its last `Arc` goes with the collector's last deferred function or with the execution's
+    /// statics, whichever is later, still inside the execution (the rings hold loom objects).
+    #[derive(Default)]
+    pub(super) struct Quarantine(Mutex<Vec<Grave>>);
+
+    struct Grave {
+        ptr: *mut (),
+        free: unsafe fn(*mut ()),
+    }
+
+    // SAFETY: a grave's pointer is only used by the quarantine's `Drop`, which has `&mut`.
+    unsafe impl Send for Grave {}
+
+    impl Quarantine {
+        /// What the real lane's `drop(Box::from_raw(ptr))` is: marks the ring dead (a loom
+        /// cell write, race-checked against every earlier liveness check), keeps its memory.
+        ///
+        /// # Safety
+        /// `ptr` is a `Box<T>` retired once, and crossbeam has decided to free it.
+        pub(super) unsafe fn free<T: Reclaim>(&self, ptr: *mut T) {
+            unsafe fn release<T>(ptr: *mut ()) {
+                // SAFETY: `ptr` was a `Box<T>`, quarantined once.
+                drop(unsafe { Box::from_raw(ptr.cast::<T>()) });
+            }
+            // SAFETY: the memory stays allocated until the quarantine drops.
+            unsafe { (*ptr).liveness().kill() };
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Grave {
+                    ptr: ptr.cast(),
+                    free: release::<T>,
+                });
+        }
+
+        /// Rings freed by crossbeam so far in this execution (test hook).
+        pub(super) fn freed(&self) -> usize {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+        }
+    }
+
+    impl Drop for Quarantine {
+        fn drop(&mut self) {
+            let graves = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+            for grave in graves.drain(..) {
+                // SAFETY: each grave is a distinct box, released once, here.
+                unsafe { (grave.free)(grave.ptr) };
+            }
+        }
+    }
+}
+
+/// Loom-epoch lane: how many rings crossbeam has freed in this execution.
+#[cfg(crossbeam_loom)]
+#[allow(dead_code)]
+pub(crate) fn freed_rings() -> usize {
+    loom_lane::epoch().quarantine.freed()
 }

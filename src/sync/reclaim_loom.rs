@@ -54,8 +54,9 @@ impl Liveness {
         );
     }
 
-    /// Marks the node freed.
-    fn kill(&self) {
+    /// Marks the node freed (by this reclaimer, or by crossbeam's deferred free in the
+    /// loom-epoch lane).
+    pub(crate) fn kill(&self) {
         // SAFETY: as in `check`; loom reports any access not ordered with this write.
         self.0.with_mut(|p| unsafe { *p = false });
     }

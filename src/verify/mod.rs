@@ -178,3 +178,23 @@ impl RingScope {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+/// The loom-epoch lane (`cargo loom-epoch`, `--cfg crossbeam_loom`): the chain rings the crate's
+/// crossbeam collector has freed so far in the current loom execution.
+#[cfg(all(feature = "loom", crossbeam_loom))]
+pub fn epoch_freed_rings() -> usize {
+    crate::sync::freed_rings()
+}
+
+/// The loom-epoch lane: one collection round on the crate's collector from the calling thread
+/// (pin, seal this thread's bag, try to advance the epoch, free what has expired).
+#[cfg(all(feature = "loom", crossbeam_loom))]
+pub fn epoch_collect_round() {
+    crate::sync::collect_round()
+}
+
+/// The chain owner's trim, which the pool runs after a `release`: when every ring is empty,
+/// links a small fresh head ring and unlinks the drained ones.
+pub fn chain_trim<T>(owner: &chain::Owner<T>) {
+    owner.trim()
+}

@@ -193,3 +193,66 @@ fn len_walks_into_a_ring_another_stealer_swung_to() {
         assert_exactly_once(seen, 0..3);
     });
 }
+
+/// A 2-slot ring `[0, 1]` followed by a 4-slot head ring `[2]` (indices across the wrap).
+fn two_small_rings() -> (chain::Owner<Val>, chain::Stealer<Val>) {
+    let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, u32::MAX - 1);
+    for id in 0..3 {
+        owner.push_head(Val::new(id));
+    }
+    assert_eq!(owner.ring_capacities(), vec![2, 4]);
+    (owner, stealer)
+}
+
+/// The owner's `pop_head` backs up past the head ring, empties the older ring and unlinks it
+/// itself (the owner-side unlink), while a stealer may have claimed that ring's last slot (so
+/// the ring already looks empty) and still be reading it.
+#[test]
+fn owner_unlinks_a_drained_ring_while_a_stealer_is_mid_claim() {
+    model(Some(2), || {
+        let (mut owner, stealer) = two_small_rings();
+        let thief = thread::spawn(move || stealer.pop_tail().map(|v| v.id()));
+        after_spawn();
+        let mut seen: Vec<u32> = (0..3)
+            .filter_map(|_| owner.pop_head().map(|v| v.id()))
+            .collect();
+        seen.extend(thief.join().unwrap());
+        drain(&mut owner, &mut seen);
+        assert_eq!(
+            owner.ring_capacities(),
+            vec![4],
+            "the drained ring is unlinked"
+        );
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// `trim` (what the pool runs after a `release`) on a chain whose 16-slot head ring was just
+/// emptied: it links a fresh 8-slot head ring and unlinks the big one, while a stealer that
+/// claimed the last value may still be inside the big ring and races the owner to unlink it.
+/// Afterwards the chain works on the fresh ring.
+#[test]
+fn trim_while_a_stealer_is_in_the_old_head_ring() {
+    model(Some(2), || {
+        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(16, START);
+        owner.push_head(Val::new(0));
+        let thief = {
+            let stealer = stealer.clone();
+            thread::spawn(move || {
+                let first = stealer.pop_tail().map(|v| v.id());
+                (first, stealer.pop_tail().map(|v| v.id()))
+            })
+        };
+        after_spawn();
+        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        hooks::chain_trim(&owner);
+        owner.push_head(Val::new(1));
+        let (first, second) = thief.join().unwrap();
+        seen.extend(first);
+        seen.extend(second);
+        seen.extend(stealer.pop_tail().map(|v| v.id()));
+        drain(&mut owner, &mut seen);
+        assert_eq!(owner.ring_capacities(), vec![8], "trim left one small ring");
+        assert_exactly_once(seen, 0..2);
+    });
+}

@@ -11,6 +11,7 @@
 //! | [`event`] | `EventCount`: no lost wake-up |
 //! | [`pool`] | `Pool`: steals, `release` and thread exits racing gets and returns |
 //! | [`batch`] | the batch operations: batch steals against pushes, pops, batch pops, each other and single steals, into the thief's ring or the source's own owner; the chain's batch steals racing growth and retirement |
+//! | `epoch` | the loom-epoch lane only (`cargo loom-epoch`, `--cfg crossbeam_loom`): ring retirement and a deferred function re-entering the pool, over the crate's real crossbeam-epoch collector |
 //! | [`util`] | the loom identity value (`Val`, a loom-tracked allocation) and the model runner |
 // The test binaries build on the stable toolchain only (their dev-dependencies need it); the
 // MSRV lane checks the library.
@@ -22,6 +23,8 @@ mod support;
 mod batch;
 mod chain;
 mod dequeue;
+#[cfg(crossbeam_loom)]
+mod epoch;
 mod event;
 mod pool;
 mod smoke;

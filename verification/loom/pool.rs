@@ -27,7 +27,8 @@ fn model(f: impl Fn() + Sync + Send + 'static) -> usize {
     // For the verification report: one user per value and exactly-once drops (P1, P2), the race
     // detector (P4) and the leak tracker (P5).
     println!(
-        "POOLQUEUE-STAT checker=loom property=P1,P2,P4,P5 test=pool models=1 executions={explored}"
+        "POOLQUEUE-STAT checker={} property=P1,P2,P4,P5 test=pool models=1 executions={explored}",
+        crate::util::checker()
     );
     explored
 }

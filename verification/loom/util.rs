@@ -93,10 +93,42 @@ pub(crate) fn after_spawn() {
 /// many executions were explored (`cargo test --features loom -- --nocapture` shows it).
 #[track_caller]
 pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f: F) {
+    let caller = std::panic::Location::caller();
+    let structure = if caller.file().contains("chain") || caller.file().contains("epoch") {
+        "chain"
+    } else {
+        "dequeue"
+    };
+    model_with(preemption_bound, None, structure, f)
+}
+
+/// The checker name the report files a model under: `loom` (adversarial reclaimer) or
+/// `loom-epoch` (the crate's crossbeam-epoch collector, `--cfg crossbeam_loom`).
+pub(crate) fn checker() -> &'static str {
+    if cfg!(crossbeam_loom) {
+        "loom-epoch"
+    } else {
+        "loom"
+    }
+}
+
+/// As [`model`], with loom's branch limit raised to `max_branches` (for models whose threads
+/// run many operations, such as a pool with the real epoch), filed in the report under
+/// `structure`.
+#[track_caller]
+pub(crate) fn model_with<F: Fn() + Sync + Send + 'static>(
+    preemption_bound: Option<usize>,
+    max_branches: Option<usize>,
+    structure: &str,
+    f: F,
+) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let mut b = loom::model::Builder::new();
     b.preemption_bound = preemption_bound;
+    if let Some(max) = max_branches {
+        b.max_branches = max;
+    }
     // A std counter: not a loom object, so it adds no synchronization to the model.
     let executions = Arc::new(AtomicUsize::new(0));
     let counter = executions.clone();
@@ -122,13 +154,10 @@ pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<us
         start.elapsed()
     );
     // For the verification report: counts asserted (P1, P2), the race detector (P4), the leak
-    // tracker and the adversarial reclaimer's liveness cells (P5).
-    let structure = if caller.file().contains("chain") {
-        "chain"
-    } else {
-        "dequeue"
-    };
+    // tracker and the liveness cells written by the reclaimer (P5): the adversarial one, or
+    // crossbeam's free in the loom-epoch lane.
     println!(
-        "POOLQUEUE-STAT checker=loom property=P1,P2,P4,P5 test={structure} models=1 executions={explored}"
+        "POOLQUEUE-STAT checker={} property=P1,P2,P4,P5 test={structure} models=1 executions={explored}",
+        checker()
     );
 }

@@ -4,6 +4,7 @@
 //!
 //! | module | what it checks |
 //! | --- | --- |
+//! | [`epoch_reentry`] | functions deferred on crossbeam's default collector re-enter the pool; the pool never runs them (sized for Miri) |
 //! | [`edges`] | every public method at its edges: empty, full, capacity errors, drop order, panicking drops |
 //! | [`batch_model`] | proptest: the batch operations of both structures against two `VecDeque`s |
 //! | [`model`] | proptest: each structure against its sequential model |
@@ -12,6 +13,7 @@
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
+//! | [`pool_lifecycle`] | proptest: the pool's lifecycle across threads (exits, releases, `max_idle`, `retain`, panicking resets and unwinding guards, the stats identity) against a model of generations |
 //! | [`support_checks`] | the shared helpers: knobs fail loudly, the ledger reports leaks and duplicates |
 //! | [`trust`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
 //!
@@ -27,10 +29,12 @@ mod support;
 
 mod batch_model;
 mod edges;
+mod epoch_reentry;
 mod event_stress;
 mod lincheck_threads;
 mod model;
 mod pool_api;
+mod pool_lifecycle;
 mod pool_model;
 mod stress;
 mod support_checks;

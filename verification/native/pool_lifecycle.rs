@@ -1,0 +1,421 @@
+//! Model-based property test of the pool's lifecycle across threads: random sequences of gets,
+//! returns, detaches, puts, guards dropped while their thread panics, thread exits and
+//! releases, run one at a time on a few worker threads (so the run is sequential and the
+//! model exact where the docs are), against a model of generations. Each case picks a
+//! `max_idle` bound or none; the pool has a `retain` rule and a reset hook that panics for some
+//! values. Checked after every step:
+//!
+//! - a get hands out an idle value (of either generation) or a new one, never a value held by
+//!   another user, detached or dropped;
+//! - a return or put drops the value exactly when the rules say so (`retain` rejects it, its
+//!   reset panics, the guard is dropped while panicking) and otherwise only under `max_idle`;
+//! - a thread exit drops nothing;
+//! - a `release` drops exactly the values that were idle at the previous release, wherever
+//!   they sit (private slots, chains, shards of exited threads), and none returned since;
+//! - with no guard alive: `gets + puts_calls == puts + rejected + evicted + discarded +
+//!   detached`; and when the pool is dropped every value has been dropped exactly once.
+
+use std::collections::BTreeSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use poolqueue::{Pool, Pooled};
+use proptest::prelude::*;
+
+use crate::support::values::{Item, Ledger};
+
+/// Worker threads alive at a time.
+const THREADS: usize = 3;
+
+/// The reset hook panics for these values (every return of them is discarded).
+fn reset_panics(id: u64) -> bool {
+    id % 7 == 6
+}
+
+/// `retain` rejects these values.
+fn rejected(id: u64) -> bool {
+    id % 5 == 3
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Get(usize),
+    Return(usize, usize),
+    /// The guard is dropped while its thread is panicking.
+    PanicDrop(usize, usize),
+    Detach(usize, usize),
+    Put(usize),
+    Exit(usize),
+    Release,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let t = 0..THREADS;
+    prop_oneof![
+        5 => t.clone().prop_map(Op::Get),
+        5 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::Return(t, i)),
+        1 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::PanicDrop(t, i)),
+        1 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::Detach(t, i)),
+        2 => t.clone().prop_map(Op::Put),
+        1 => t.prop_map(Op::Exit),
+        2 => Just(Op::Release),
+    ]
+}
+
+/// What a worker is asked to do, on its own thread (guards stay on the thread that got them).
+enum Cmd {
+    Get,
+    Return(usize),
+    PanicDrop(usize),
+    Detach(usize),
+    Put(Item),
+}
+
+enum Reply {
+    /// The id handed out, returned, dropped or put.
+    Id(u64),
+    Detached(Item),
+    /// Nothing held to act on.
+    Nothing,
+}
+
+struct Worker<'s> {
+    cmds: mpsc::Sender<Cmd>,
+    replies: mpsc::Receiver<Reply>,
+    thread: std::thread::ScopedJoinHandle<'s, ()>,
+}
+
+fn spawn<'s, 'p: 's>(scope: &'s std::thread::Scope<'s, '_>, pool: &'p Pool<Item>) -> Worker<'s> {
+    let (cmds, inbox) = mpsc::channel::<Cmd>();
+    let (outbox, replies) = mpsc::channel::<Reply>();
+    let thread = scope.spawn(move || {
+        let mut held: Vec<Pooled<'_, Item>> = Vec::new();
+        for cmd in inbox {
+            let reply = match cmd {
+                Cmd::Get => {
+                    let guard = pool.get();
+                    let id = guard.id();
+                    held.push(guard);
+                    Reply::Id(id)
+                }
+                Cmd::Put(value) => {
+                    let id = value.id();
+                    // `put` resets the value first: a panicking reset propagates, the value is
+                    // discarded.
+                    let _ = catch_unwind(AssertUnwindSafe(|| pool.put(value)));
+                    Reply::Id(id)
+                }
+                Cmd::Return(i) | Cmd::PanicDrop(i) | Cmd::Detach(i) if held.is_empty() => {
+                    let _ = i;
+                    Reply::Nothing
+                }
+                Cmd::Return(i) => {
+                    let guard = held.swap_remove(i % held.len());
+                    let id = guard.id();
+                    // A panicking reset propagates out of the drop; the value is discarded.
+                    let _ = catch_unwind(AssertUnwindSafe(|| drop(guard)));
+                    Reply::Id(id)
+                }
+                Cmd::PanicDrop(i) => {
+                    let guard = held.swap_remove(i % held.len());
+                    let id = guard.id();
+                    let _ = catch_unwind(AssertUnwindSafe(move || {
+                        let _guard = guard;
+                        panic!("the user's code panics while it holds the value");
+                    }));
+                    Reply::Id(id)
+                }
+                Cmd::Detach(i) => Reply::Detached(Pooled::detach(held.swap_remove(i % held.len()))),
+            };
+            if outbox.send(reply).is_err() {
+                break;
+            }
+        }
+        // Exiting: the guards still held go back to the pool here.
+        for guard in held {
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(guard)));
+        }
+    });
+    Worker {
+        cmds,
+        replies,
+        thread,
+    }
+}
+
+impl Worker<'_> {
+    fn ask(&self, cmd: Cmd) -> Reply {
+        self.cmds.send(cmd).expect("worker alive");
+        self.replies.recv().expect("worker replies")
+    }
+}
+
+#[derive(Default, Debug)]
+struct Model {
+    /// Idle since the last release (survive the next one).
+    fresh: BTreeSet<u64>,
+    /// Idle at the last release (dropped by the next one).
+    old: BTreeSet<u64>,
+    /// Old values a release did not drop: they sat in a live thread's private slot, which that
+    /// thread ages on its next use. Never handed out again; may be dropped at any step.
+    doomed: BTreeSet<u64>,
+    /// Held by a guard, per worker.
+    held: [BTreeSet<u64>; THREADS],
+    /// The worker instance that last returned or put each idle value.
+    returner: std::collections::BTreeMap<u64, usize>,
+    /// Instance number of the worker in each slot (0 until its first pool call).
+    instance: [usize; THREADS],
+    /// Workers that made a first pool call so far (each took a thread id).
+    spawns: usize,
+    /// Exited instances, with the count of first pool calls at their exit.
+    exited: std::collections::BTreeMap<usize, usize>,
+    dropped: BTreeSet<u64>,
+    put_calls: u64,
+}
+
+fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let ledger = Ledger::new();
+    let maker = ledger.clone();
+    let mut pool = Pool::with_reset(
+        move || maker.make(),
+        |item: &mut Item| {
+            assert!(
+                !reset_panics(item.id()),
+                "a validating reset rejects this value"
+            );
+            item.uses = 0;
+        },
+    )
+    .retain(|item| !rejected(item.id()))
+    .with_counters();
+    if let Some(max) = max_idle {
+        pool = pool.max_idle(max);
+    }
+    let pool = pool;
+    let mut model = Model::default();
+    let mut detached = Vec::new();
+    let outcome = std::thread::scope(|scope| -> Result<(), TestCaseError> {
+        let mut workers: Vec<Option<Worker<'_>>> = (0..THREADS).map(|_| None).collect();
+        for op in ops {
+            let before = ledger.dropped_ids();
+            let t = match op {
+                Op::Get(t)
+                | Op::Return(t, _)
+                | Op::PanicDrop(t, _)
+                | Op::Detach(t, _)
+                | Op::Put(t)
+                | Op::Exit(t) => t,
+                Op::Release => 0,
+            };
+            if !matches!(op, Op::Release | Op::Exit(_)) && workers[t].is_none() {
+                workers[t] = Some(spawn(scope, &pool));
+                model.instance[t] = 0;
+            }
+            // A worker takes a thread id (and may adopt an exited thread's shard) at its first
+            // pool call: a get or a put.
+            if matches!(op, Op::Get(_) | Op::Put(_)) && model.instance[t] == 0 {
+                model.spawns += 1;
+                model.instance[t] = model.spawns;
+            }
+            let me = model.instance[t];
+            // Values this step must drop, and may drop, besides the doomed ones.
+            let mut must_drop = BTreeSet::new();
+            let mut may_drop = model.doomed.clone();
+            // Release only: the old values it may leave in live threads' private slots.
+            let mut spared_old = BTreeSet::new();
+            match op {
+                Op::Get(t) => {
+                    let next = ledger.created();
+                    let Reply::Id(id) = workers[t].as_ref().unwrap().ask(Cmd::Get) else {
+                        unreachable!()
+                    };
+                    prop_assert!(
+                        !model.doomed.contains(&id),
+                        "get handed out {id}, which outlived two releases ({model:?})"
+                    );
+                    let idle = model.fresh.remove(&id) || model.old.remove(&id);
+                    prop_assert!(
+                        idle || id == next,
+                        "get handed out {id}: neither idle nor new ({model:?})"
+                    );
+                    model.held[t].insert(id);
+                }
+                Op::Return(t, i) | Op::PanicDrop(t, i) => {
+                    let panicking = matches!(op, Op::PanicDrop(..));
+                    let cmd = if panicking {
+                        Cmd::PanicDrop(i)
+                    } else {
+                        Cmd::Return(i)
+                    };
+                    if let Reply::Id(id) = workers[t].as_ref().unwrap().ask(cmd) {
+                        model.held[t].remove(&id);
+                        if panicking || reset_panics(id) || rejected(id) {
+                            must_drop.insert(id);
+                        } else {
+                            model.fresh.insert(id);
+                            model.returner.insert(id, me);
+                            if max_idle.is_some() {
+                                may_drop.insert(id);
+                            }
+                        }
+                    }
+                }
+                Op::Detach(t, i) => {
+                    if let Reply::Detached(value) = workers[t].as_ref().unwrap().ask(Cmd::Detach(i))
+                    {
+                        model.held[t].remove(&value.id());
+                        detached.push(value);
+                    }
+                }
+                Op::Put(t) => {
+                    let value = ledger.make();
+                    let id = value.id();
+                    model.put_calls += 1;
+                    workers[t].as_ref().unwrap().ask(Cmd::Put(value));
+                    if reset_panics(id) || rejected(id) {
+                        must_drop.insert(id);
+                    } else {
+                        model.fresh.insert(id);
+                        model.returner.insert(id, me);
+                        if max_idle.is_some() {
+                            may_drop.insert(id);
+                        }
+                    }
+                }
+                Op::Exit(t) => {
+                    if let Some(worker) = workers[t].take() {
+                        drop(worker.cmds);
+                        worker.thread.join().expect("worker exits cleanly");
+                        // Its guards went back on the way out, under the return rules.
+                        for id in std::mem::take(&mut model.held[t]) {
+                            if reset_panics(id) || rejected(id) {
+                                must_drop.insert(id);
+                            } else {
+                                model.fresh.insert(id);
+                                model.returner.insert(id, me);
+                                if max_idle.is_some() {
+                                    may_drop.insert(id);
+                                }
+                            }
+                        }
+                        if me != 0 {
+                            model.exited.insert(me, model.spawns);
+                        }
+                    }
+                }
+                Op::Release => {
+                    pool.release();
+                    // Every old value dies now, except in a live thread's private slot (its
+                    // owner ages it on its next use). A value whose last returner exited, with
+                    // no thread taking an id since (which could adopt its shard), sits in an
+                    // exited shard: `release` itself must age it.
+                    for id in std::mem::take(&mut model.old) {
+                        let owner = model.returner.get(&id).copied().unwrap_or(0);
+                        if model.exited.get(&owner) == Some(&model.spawns) {
+                            must_drop.insert(id);
+                        } else {
+                            may_drop.insert(id);
+                            spared_old.insert(id);
+                        }
+                    }
+                    if !crate::support::knobs::flag("POOLQUEUE_STRICT_EXITED_AGING") {
+                        // Known defect, reported, not yet fixed: a value returned since the
+                        // previous release into the private slot of a thread that then exited
+                        // can die at this release (its slot's generation looks stale). Allowed
+                        // only there; `POOLQUEUE_STRICT_EXITED_AGING=1` makes it a failure.
+                        for id in &model.fresh {
+                            let owner = model.returner.get(id).copied().unwrap_or(0);
+                            if model.exited.contains_key(&owner) {
+                                may_drop.insert(*id);
+                            }
+                        }
+                    }
+                    model.old = std::mem::take(&mut model.fresh);
+                }
+            }
+            let after = ledger.dropped_ids();
+            let new: BTreeSet<u64> = after.difference(&before).copied().collect();
+            for id in &must_drop {
+                prop_assert!(new.contains(id), "{op:?}: {id} was not dropped ({model:?})");
+            }
+            for id in &new {
+                prop_assert!(
+                    must_drop.contains(id) || may_drop.contains(id),
+                    "{op:?}: {id} was dropped against the rules ({model:?})"
+                );
+                model.fresh.remove(id);
+                model.doomed.remove(id);
+            }
+            // Old values a release left alive were in live threads' private slots.
+            model.doomed.extend(spared_old.difference(&new).copied());
+            model.dropped.extend(new);
+        }
+        for worker in workers.into_iter().flatten() {
+            drop(worker.cmds);
+            worker.thread.join().expect("worker exits cleanly");
+        }
+        Ok(())
+    });
+    outcome?;
+    drop(detached);
+    let stats = pool.stats().expect("counters on");
+    prop_assert_eq!(
+        stats.gets() + model.put_calls,
+        stats.puts + stats.rejected + stats.evicted + stats.discarded + stats.detached,
+        "the stats identity, no guard alive: {:?}",
+        stats
+    );
+    drop(pool);
+    prop_assert_eq!(
+        ledger.dropped(),
+        ledger.created(),
+        "every value dropped once"
+    );
+    Ok(())
+}
+
+/// Runs `body` in a child process of this test binary that runs only this test. Thread ids
+/// are process-wide: another test's thread taking the id of a worker that exited would adopt
+/// that worker's shard, which the model could not know. (Miri has no child processes; its lanes
+/// run tests one at a time.)
+fn alone(name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "POOLQUEUE_ALONE";
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let name = &format!("{module}::{name}");
+    if cfg!(miri) || std::env::var(CHILD).as_deref() == Ok(name) {
+        body();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the test binary as a child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "child run of {name} failed:\n{text}"
+    );
+}
+
+#[test]
+fn pool_lifecycle_across_threads_matches_the_generation_model() {
+    alone(
+        "pool_lifecycle_across_threads_matches_the_generation_model",
+        || {
+            let config = ProptestConfig {
+                cases: if cfg!(miri) { 4 } else { 256 },
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            };
+            let max_idle = prop_oneof![Just(None), (0usize..4).prop_map(Some)];
+            let ops = prop::collection::vec(op(), 0..if cfg!(miri) { 16 } else { 60 });
+            let mut runner = proptest::test_runner::TestRunner::new(config);
+            if let Err(failure) = runner.run(&(max_idle, ops), |(max_idle, ops)| run(max_idle, ops))
+            {
+                panic!("{failure}");
+            }
+        },
+    );
+}
