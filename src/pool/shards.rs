@@ -108,18 +108,21 @@ pub(crate) struct Local<T> {
 
 impl<T> Local<T> {
     /// Moves the private slots to generation `now` and returns what died on the way: a value
-    /// survives exactly one generation change.
+    /// survives exactly one generation change. Ageing to the generation the slots already have
+    /// changes nothing (a `release` may age an exited thread's shard and then adopt it).
     #[cold]
     pub(crate) fn age(&mut self, now: u64) -> [Option<T>; 2] {
-        let older = self.private_old.take();
-        let newer = if now.wrapping_sub(self.generation) == 1 {
-            self.private_old = self.private.take();
-            None
-        } else {
-            self.private.take()
-        };
+        let steps = now.wrapping_sub(self.generation);
         self.generation = now;
-        [older, newer]
+        match steps {
+            0 => [None, None],
+            1 => {
+                let older = self.private_old.take();
+                self.private_old = self.private.take();
+                [older, None]
+            }
+            _ => [self.private_old.take(), self.private.take()],
+        }
     }
 
     /// [`age`](Self::age), then gives back the chain's rings beyond one small one if it is

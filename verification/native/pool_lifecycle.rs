@@ -318,18 +318,6 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                             spared_old.insert(id);
                         }
                     }
-                    if !crate::support::knobs::flag("POOLQUEUE_STRICT_EXITED_AGING") {
-                        // Known defect, reported, not yet fixed: a value returned since the
-                        // previous release into the private slot of a thread that then exited
-                        // can die at this release (its slot's generation looks stale). Allowed
-                        // only there; `POOLQUEUE_STRICT_EXITED_AGING=1` makes it a failure.
-                        for id in &model.fresh {
-                            let owner = model.returner.get(id).copied().unwrap_or(0);
-                            if model.exited.contains_key(&owner) {
-                                may_drop.insert(*id);
-                            }
-                        }
-                    }
                     model.old = std::mem::take(&mut model.fresh);
                 }
             }
@@ -374,29 +362,9 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Runs `body` in a child process of this test binary that runs only this test. Thread ids
-/// are process-wide: another test's thread taking the id of a worker that exited would adopt
-/// that worker's shard, which the model could not know. (Miri has no child processes; its lanes
-/// run tests one at a time.)
+/// Runs `body` alone in a child process (`support::alone`).
 fn alone(name: &str, body: impl FnOnce()) {
-    const CHILD: &str = "POOLQUEUE_ALONE";
-    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-    let name = &format!("{module}::{name}");
-    if cfg!(miri) || std::env::var(CHILD).as_deref() == Ok(name) {
-        body();
-        return;
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .output()
-        .expect("run the test binary as a child");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && text.contains("1 passed"),
-        "child run of {name} failed:\n{text}"
-    );
+    crate::support::alone::alone(module_path!(), name, body);
 }
 
 #[test]
@@ -405,7 +373,11 @@ fn pool_lifecycle_across_threads_matches_the_generation_model() {
         "pool_lifecycle_across_threads_matches_the_generation_model",
         || {
             let config = ProptestConfig {
-                cases: if cfg!(miri) { 4 } else { 256 },
+                cases: if cfg!(miri) {
+                    4
+                } else {
+                    crate::support::knobs::knob("POOLQUEUE_LIFECYCLE_CASES", 256)
+                },
                 failure_persistence: None,
                 ..ProptestConfig::default()
             };

@@ -16,29 +16,9 @@ use poolqueue::{chain, Pool, Pooled};
 use crate::support::alloc::allocations;
 use crate::support::values::{tracked_pool, Ledger};
 
-/// Runs `body` in a child process of this test binary, alone (`--exact`, one test thread), so
-/// that process-wide figures (live rings, RSS) see only this test.
+/// Runs `body` alone in a child process (`support::alone`).
 fn alone(name: &str, body: impl FnOnce()) {
-    const CHILD: &str = "POOLQUEUE_ALONE";
-    // The test's path in this binary: `<module>::<name>`.
-    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-    let name = &format!("{module}::{name}");
-    if std::env::var(CHILD).as_deref() == Ok(name) {
-        body();
-        return;
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .output()
-        .expect("run the test binary as a child");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && text.contains("1 passed"),
-        "child run of {name} failed:\n{text}"
-    );
-    print!("{text}");
+    crate::support::alone::alone(module_path!(), name, body);
 }
 
 /// The resident set size of this process, in bytes (Linux; 0 elsewhere), after the allocator
@@ -344,6 +324,28 @@ fn release_ages_the_values_of_exited_threads() {
         ledger.created(),
         "values of exited threads survived two releases"
     );
+}
+
+/// Found by the pool lifecycle model: a thread whose first pool call is a `release` takes its
+/// thread id inside that call, and the smallest free id may be one whose shard the same
+/// `release` has just aged for its exited owner. Ageing it again for the same generation
+/// dropped its private values, which had survived no release.
+#[test]
+fn a_release_that_adopts_an_exited_shard_ages_it_once() {
+    alone("a_release_that_adopts_an_exited_shard_ages_it_once", || {
+        let ledger = Ledger::new();
+        let pool = Arc::new(tracked_pool(&ledger));
+        // A thread with the smallest free id leaves one value in its private slot and exits.
+        let worker = pool.clone();
+        thread::spawn(move || drop(worker.get())).join().unwrap();
+        assert_eq!(ledger.created(), 1);
+        // A fresh thread's first pool call is a release: it takes the exited thread's id.
+        let releaser = pool.clone();
+        thread::spawn(move || releaser.release()).join().unwrap();
+        assert_eq!(ledger.dropped(), 0, "the value died at its first release");
+        pool.release();
+        assert_eq!(ledger.dropped(), 1, "... and dies at its second");
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

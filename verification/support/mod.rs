@@ -8,6 +8,7 @@
 //! | [`values`] | the drop-counting value [`values::Item`] and its [`values::Ledger`]; the exactly-once check |
 //! | [`alloc`] | the counting global allocator (native binary only: it installs it) |
 //! | [`knobs`] | environment knobs, read one way: a bad value fails the test loudly |
+//! | [`alone`] | runs one test alone in a child process (native binary only) |
 #![allow(dead_code)] // each binary uses a different part
 
 pub(crate) mod knobs;
@@ -15,6 +16,8 @@ pub(crate) mod values;
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub(crate) mod alloc;
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+pub(crate) mod alone;
 
 /// An index start close to the 2^32 wrap, as Go's test hooks use (`2^32 - 500`).
 pub(crate) const NEAR_WRAP: u32 = u32::MAX - 499;
