@@ -91,11 +91,18 @@ pub(crate) fn after_spawn() {
 
 /// Runs `f` under loom with an explicit preemption bound (`None` = exhaustive) and prints how
 /// many executions were explored (`cargo test --features loom -- --nocapture` shows it).
+/// `LOOM_MAX_PREEMPTIONS` can only raise a bounded model's bound (the audit's re-check at a
+/// higher bound); an exhaustive model stays exhaustive.
 #[track_caller]
 pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f: F) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let mut b = loom::model::Builder::new();
+    // The builder read `LOOM_MAX_PREEMPTIONS` into `b.preemption_bound`.
+    let preemption_bound = match (preemption_bound, b.preemption_bound) {
+        (Some(own), Some(env)) => Some(own.max(env)),
+        (own, _) => own,
+    };
     b.preemption_bound = preemption_bound;
     // A std counter: not a loom object, so it adds no synchronization to the model.
     let executions = Arc::new(AtomicUsize::new(0));

@@ -1,0 +1,23 @@
+"""Arguments for the mutants that survive every checker because they cannot change what the
+crate does (equivalent mutants), or change it only in a way no test can observe. Keyed by
+mutant id (`cargo xtask audit --list`); the audit prints them under "Survivors" in
+proofs-notes/audit.md and counts these rows as equivalent, not as misses. A survivor without an
+entry here is reported as a missing test.
+"""
+
+SURVIVOR_ARGUMENTS = {
+    "full-test-gt": (
+        "equivalent. When `head - tail == capacity`, slot(`head`) is slot(`tail`), which is "
+        "`occupied` unless a stealer has claimed it *and* handed it back; then writing it is safe "
+        "and the true count is below capacity. The occupied flag alone keeps the ring safe; the "
+        "index test is an early exit that spares the slot's cache line "
+        "(proofs-notes/ordering.md, survivor 5)."
+    ),
+    "clear-prev-before-cas": (
+        "equivalent. The clearing runs only after the stealer saw the ring empty for good; if its "
+        "CAS then fails, another stealer has unlinked the same ring and clears the same `prev`. "
+        "Clearing early only stops the owner from backing into a ring that is empty for good, "
+        "and the store can reach a retired ring only while the stealer is pinned, so before "
+        "its free (proofs-notes/ordering.md, survivor 6)."
+    ),
+}

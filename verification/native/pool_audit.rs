@@ -1,0 +1,78 @@
+//! Pool behaviours the seeded-bug audit found unpinned (`proofs-notes/audit.md`): each test here
+//! kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other check
+//! let through; the bug's id is named on the test.
+
+use std::sync::mpsc;
+use std::thread;
+
+use poolqueue::Pool;
+
+/// A thread that keeps living but does not touch the pool across two `release`s must not get
+/// its private value back: it was idle for two generations. After one `release` it still does
+/// (the victim generation). Kills `pool-fast-get-ignores-generation` (the fast path hands out
+/// the stale private value) and `pool-age-always-to-victim` (aging keeps it as a victim).
+#[test]
+fn a_live_threads_private_value_survives_exactly_one_release() {
+    let pool = Pool::new(|| Vec::<u8>::with_capacity(1)).with_counters();
+    let pool = &pool;
+    let (after_one, after_two) = thread::scope(|s| {
+        let (to_worker, from_main) = mpsc::channel::<()>();
+        let (to_main, from_worker) = mpsc::channel::<usize>();
+        // The worker stays alive (keeping its thread id and shard) and idle between requests.
+        s.spawn(move || {
+            pool.put(Vec::with_capacity(1000)); // into its private slot
+            to_main.send(0).unwrap();
+            while from_main.recv().is_ok() {
+                let capacity = pool.get().capacity(); // the guard returns it to the slot
+                to_main.send(capacity).unwrap();
+            }
+        });
+        let ask = || {
+            to_worker.send(()).unwrap();
+            from_worker.recv().expect("the worker panicked")
+        };
+        from_worker.recv().expect("the worker panicked");
+        pool.release();
+        let after_one = ask();
+        pool.release();
+        pool.release();
+        let after_two = ask();
+        (after_one, after_two)
+    });
+    assert!(
+        after_one >= 1000,
+        "after one release the thread's private value must still be there (as a victim), got \
+         a buffer of capacity {after_one}"
+    );
+    assert!(
+        after_two < 1000,
+        "after two releases the thread's private value must be gone, but the same buffer \
+         (capacity {after_two}) came back"
+    );
+    let stats = pool.stats().unwrap();
+    assert_eq!(stats.creates, 1, "the last get must create: {stats:?}");
+}
+
+/// `release` moves the chains' values to the victim generation, so they no longer count
+/// against `max_idle`: afterwards the chain has its full room again. Kills
+/// `pool-release-keeps-idle`.
+#[test]
+fn release_gives_the_max_idle_room_back() {
+    let pool = Pool::new(|| Vec::<u8>::with_capacity(1))
+        .max_idle(2)
+        .with_counters();
+    // Three returns on one thread: one to the private slot, two to the chain (the bound).
+    let held: Vec<_> = (0..3).map(|_| pool.get()).collect();
+    drop(held);
+    assert_eq!(pool.stats().unwrap().evicted, 0);
+    pool.release(); // the chain's two values become victims: idle count back to 0
+                    // Take the three victims, and return them: the chain must take two again.
+    let held: Vec<_> = (0..3).map(|_| pool.get()).collect();
+    assert_eq!(pool.stats().unwrap().creates, 3, "the victims were reused");
+    drop(held);
+    let stats = pool.stats().unwrap();
+    assert_eq!(
+        stats.evicted, 0,
+        "after a release the chain has room for max_idle values again: {stats:?}"
+    );
+}
