@@ -497,7 +497,9 @@ def copy_crate(src, dst):
     if os.path.exists(dst):
         shutil.rmtree(dst)
     ignore = shutil.ignore_patterns("target", ".git", "artifacts", "proofs-notes", "*.orig")
-    shutil.copytree(src, dst, ignore=ignore)
+    # `copy`, not `copy2`: fresh modification times, so cargo never mistakes a source for the
+    # older one a previous mutant's build saw (a kept mtime would reuse that stale build).
+    shutil.copytree(src, dst, ignore=ignore, copy_function=shutil.copy)
 
 
 def write_if_changed(path, text):
@@ -675,6 +677,17 @@ def row_hash(runner, m, checkers):
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
+def baseline_id(runner, c, modules):
+    """A baseline's name and key: per module set for a checker whose command names the
+    mutated module's models, one for all modules otherwise."""
+    if "{filters}" not in c["cmd"] and "{miri}" not in c["cmd"]:
+        modules = []
+    name = f"{c['name']} [{'+'.join(modules) or 'all'}]"
+    key = hashlib.sha256((runner.source_hash + c["cmd"] + filters_for(modules)
+                          + miri_for(modules)).encode()).hexdigest()[:20]
+    return name, key, modules
+
+
 def run_audit(args, checkers, runner):
     everything = mutants(ROOT)
     selected = everything
@@ -682,6 +695,8 @@ def run_audit(args, checkers, runner):
         selected = [m for m in selected if args.only in m["id"]]
     if args.module:
         selected = [m for m in selected if m["module"] in args.module.split(",")]
+    # Logic bugs first: most are caught by the cheapest checker; orderings need loom.
+    selected = sorted(selected, key=lambda m: m["kind"] == "ordering")
     store = runner.results()
 
     # Baseline: a checker must pass on the unmodified crate, or its verdicts mean nothing. Each
@@ -689,20 +704,22 @@ def run_audit(args, checkers, runner):
     # one already passed on these very sources (results.json) is not run again.
     baseline = {}
 
-    def ensure_baseline(c):
-        if c["name"] in baseline:
-            return baseline[c["name"]][0] == "pass"
-        key = hashlib.sha256((runner.source_hash + c["cmd"]).encode()).hexdigest()[:20]
-        hit = store["baseline"].get(c["name"])
+    def ensure_baseline(c, modules):
+        name, key, modules = baseline_id(runner, c, modules)
+        if name in baseline:
+            return baseline[name][0] == "pass"
+        hit = store["baseline"].get(name)
         if hit and hit["hash"] == key and hit["verdict"] == "pass" and not args.rerun:
             verdict, dt = "pass", hit["seconds"]
-            print(f"baseline {c['name']}: pass ({dt:.0f} s, recorded)", flush=True)
+            print(f"baseline {name}: pass ({dt:.0f} s, recorded)", flush=True)
         else:
-            verdict, dt, out = runner.run(c, {"patch": None}, list(MODELS), "baseline")
-            print(f"baseline {c['name']}: {verdict} ({dt:.0f} s)", flush=True)
-            store["baseline"][c["name"]] = {"hash": key, "verdict": verdict, "seconds": round(dt)}
+            verdict, dt, out = runner.run(c, {"patch": None}, modules or list(MODELS),
+                                          f"baseline-{name}")
+            print(f"baseline {name}: {verdict} ({dt:.0f} s)", flush=True)
+            store["baseline"][name] = {"hash": key, "verdict": verdict, "seconds": round(dt),
+                                       "checker": c["name"]}
             runner.save_results(store)
-        baseline[c["name"]] = (verdict, dt)
+        baseline[name] = (verdict, dt)
         if verdict != "pass":
             print(f"checker {c['name']} fails on the unmodified crate; see {runner.logs}",
                   file=sys.stderr)
@@ -728,7 +745,7 @@ def run_audit(args, checkers, runner):
             if c["scope"] == "logic" and m["kind"] == "ordering":
                 row["results"][c["name"]] = "n/a (SC)"
                 continue
-            if not ensure_baseline(c):
+            if not ensure_baseline(c, modules):
                 return 2
             combo = m.get("combo")
             key = runner.cache_key(c, combo, filters, None) if combo else None
@@ -761,11 +778,14 @@ def run_audit(args, checkers, runner):
             rows.append({"m": m, "results": rec["results"], "reason": rec["reason"]})
         else:
             rows.append({"m": m, "results": {}, "reason": ""})
-    for c in checkers:
-        rec = store["baseline"].get(c["name"])
-        key = hashlib.sha256((runner.source_hash + c["cmd"]).encode()).hexdigest()[:20]
-        if c["name"] not in baseline and rec and rec["hash"] == key:
-            baseline[c["name"]] = (rec["verdict"], rec["seconds"])
+    for name, rec in store["baseline"].items():
+        c = next((c for c in checkers if c["name"] == rec.get("checker")), None)
+        module_list = name[name.find("[") + 1:-1].split("+") if "[" in name else []
+        module_list = [mod for mod in module_list if mod != "all"]
+        if c is None or name in baseline or not all(mod in MODELS for mod in module_list):
+            continue
+        if rec["hash"] == baseline_id(runner, c, module_list)[1]:
+            baseline[name] = (rec["verdict"], rec["seconds"])
     write_table(args.out, rows, checkers, baseline, time.time() - started, args)
     return 0
 
@@ -1000,9 +1020,10 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 "so it is not run on ordering mutants.\n\n")
         f.write("Checkers (verification/audit/checkers.tsv), baseline on the unmodified crate:\n\n")
         for c in checkers:
-            if c["name"] in baseline:
-                verdict, dt = baseline[c["name"]]
-                state = f"baseline {verdict} in {dt:.0f} s"
+            runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
+            if runs:
+                state = "baseline (per module set) " + ", ".join(
+                    f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s" for n, v in runs)
             else:
                 state = "no mutant reached it, so its baseline was not run"
             f.write(f"- `{c['name']}`: `{c['cmd']}` (timeout {c['timeout']} s, scope "
