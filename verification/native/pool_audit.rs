@@ -76,3 +76,30 @@ fn release_gives_the_max_idle_room_back() {
         "after a release the chain has room for max_idle values again: {stats:?}"
     );
 }
+
+/// A value stolen from another thread's chain leaves the idle count, so it does not hold a
+/// place under `max_idle` after it was taken. Kills `pool-steal-keeps-idle`.
+#[test]
+fn a_steal_gives_the_max_idle_room_back() {
+    let pool = Pool::new(|| Vec::<u8>::with_capacity(1))
+        .max_idle(2)
+        .with_counters();
+    thread::scope(|s| {
+        s.spawn(|| {
+            // One to this thread's private slot, two to its chain (the bound).
+            let held: Vec<_> = (0..3).map(|_| pool.get()).collect();
+            drop(held);
+        });
+    });
+    // This thread steals the two chain values (the third get creates: a private slot is not
+    // stealable), then returns all three: one to its private slot, two to its chain.
+    let held: Vec<_> = (0..3).map(|_| pool.get()).collect();
+    let stats = pool.stats().unwrap();
+    assert_eq!(stats.steal_hits, 2, "{stats:?}");
+    drop(held);
+    let stats = pool.stats().unwrap();
+    assert_eq!(
+        stats.evicted, 0,
+        "the stolen values no longer count as idle, so the chain has room for two: {stats:?}"
+    );
+}
