@@ -670,10 +670,17 @@ class Runner:
             apply({"patch": None}, crate, self.pristine)
 
 
-def row_hash(runner, m, checkers):
-    """What a mutant's verdicts depend on: the sources, the patch and the checkers."""
+def row_matches(runner, m, checkers, rec):
+    """A recorded row still holds for these sources, this patch and these checkers."""
+    return rec["hash"] in (row_hash(runner, m, checkers, rec["results"]),
+                           row_hash(runner, m, checkers))
+
+
+def row_hash(runner, m, checkers, names=None):
+    """What a mutant's verdicts depend on: the sources, the patch and the checkers that ran
+    (`names`: those in the recorded row)."""
     parts = [runner.source_hash, json.dumps(m["patch"]), m["module"]]
-    parts += [c["cmd"] + str(c["timeout"]) for c in checkers]
+    parts += [c["cmd"] + str(c["timeout"]) for c in checkers if names is None or c["name"] in names]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -729,12 +736,11 @@ def run_audit(args, checkers, runner):
     for i, m in enumerate(selected):
         if m["patch"] is None:
             continue
-        h = row_hash(runner, m, checkers)
         old = store["rows"].get(m["id"])
-        if old and old["hash"] == h and not args.rerun and (old["complete"] or not args.all_checkers):
+        if old and row_matches(runner, m, checkers, old) and not args.rerun and (old["complete"] or not args.all_checkers):
             print(f"[{i + 1}/{len(selected)}] {m['id']}: recorded {old['results']}", flush=True)
             continue
-        row = {"hash": h, "results": {}, "reason": "", "complete": False}
+        row = {"hash": "", "results": {}, "reason": "", "complete": False}
         modules = [m["module"]]
         filters = filters_for(modules)
         # An ordering can only be seen by a checker with weak memory, and the eventcount's bugs
@@ -765,6 +771,7 @@ def run_audit(args, checkers, runner):
         else:
             row["complete"] = True
         row["complete"] = row["complete"] or args.all_checkers
+        row["hash"] = row_hash(runner, m, checkers, row["results"])
         store["rows"][m["id"]] = row
         runner.save_results(store)
         print(f"[{i + 1}/{len(selected)}] {m['id']}: {row['results']} {row['reason']}",
@@ -774,7 +781,7 @@ def run_audit(args, checkers, runner):
     rows = []
     for m in everything:
         rec = store["rows"].get(m["id"])
-        if m["patch"] is not None and rec and rec["hash"] == row_hash(runner, m, checkers):
+        if m["patch"] is not None and rec and row_matches(runner, m, checkers, rec):
             rows.append({"m": m, "results": rec["results"], "reason": rec["reason"]})
         else:
             rows.append({"m": m, "results": {}, "reason": ""})
