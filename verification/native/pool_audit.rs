@@ -84,6 +84,9 @@ fn a_steal_gives_the_max_idle_room_back() {
     let pool = Pool::new(|| Vec::<u8>::with_capacity(1))
         .max_idle(2)
         .with_counters();
+    // Take this thread's id and shard first, so the helper thread gets another one (an id
+    // given back by an exited thread is inherited, shard and all, by the next thread).
+    assert!(pool.try_get().is_none());
     thread::scope(|s| {
         s.spawn(|| {
             // One to this thread's private slot, two to its chain (the bound).
