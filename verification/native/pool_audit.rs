@@ -106,3 +106,33 @@ fn a_steal_gives_the_max_idle_room_back() {
         "the stolen values no longer count as idle, so the chain has room for two: {stats:?}"
     );
 }
+
+/// `retain` keeps the values it says `true` for and drops the others, and it judges a value
+/// after the reset, as its next user would see it. Kills `pool-retain-inverted` and
+/// `pool-retain-before-reset`.
+#[test]
+fn retain_keeps_what_it_accepts_and_sees_reset_values() {
+    let pool = Pool::new(|| Vec::<u8>::with_capacity(16))
+        .retain(|v| v.capacity() <= 1024)
+        .with_counters();
+    pool.put(Vec::with_capacity(4096)); // refused
+    pool.put(Vec::with_capacity(8)); // kept
+    let stats = pool.stats().unwrap();
+    assert_eq!((stats.rejected, stats.puts), (1, 1), "{stats:?}");
+    assert_eq!(
+        pool.get().capacity(),
+        8,
+        "the accepted value is the one kept"
+    );
+
+    // A filter that accepts only reset values accepts every returned one.
+    let pool = Pool::new(Vec::<u8>::new)
+        .retain(|v| v.is_empty())
+        .with_counters();
+    pool.get().extend_from_slice(b"used");
+    let stats = pool.stats().unwrap();
+    assert_eq!(
+        stats.rejected, 0,
+        "retain saw the value before its reset: {stats:?}"
+    );
+}
