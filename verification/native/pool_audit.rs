@@ -9,8 +9,9 @@ use poolqueue::Pool;
 
 /// A thread that keeps living but does not touch the pool across two `release`s must not get
 /// its private value back: it was idle for two generations. After one `release` it still does
-/// (the victim generation). Kills `pool-fast-get-ignores-generation` (the fast path hands out
-/// the stale private value) and `pool-age-always-to-victim` (aging keeps it as a victim).
+/// (the victim generation), and the value that dies counts as released. Kills
+/// `pool-fast-get-ignores-generation` (the fast path hands out the stale private value),
+/// `pool-age-always-to-victim` (aging keeps it as a victim) and `pool-age-local-uncounted`.
 #[test]
 fn a_live_threads_private_value_survives_exactly_one_release() {
     let pool = Pool::new(|| Vec::<u8>::with_capacity(1)).with_counters();
@@ -51,6 +52,10 @@ fn a_live_threads_private_value_survives_exactly_one_release() {
     );
     let stats = pool.stats().unwrap();
     assert_eq!(stats.creates, 1, "the last get must create: {stats:?}");
+    assert_eq!(
+        stats.released, 1,
+        "the value that died when its thread aged its own slots counts as released: {stats:?}"
+    );
 }
 
 /// `release` moves the chains' values to the victim generation, so they no longer count
