@@ -141,3 +141,57 @@ fn retain_keeps_what_it_accepts_and_sees_reset_values() {
         "retain saw the value before its reset: {stats:?}"
     );
 }
+
+/// A fast-path hit counts as a private hit, nothing else. Kills `pool-private-hit-as-shared`.
+#[test]
+fn a_fast_path_hit_counts_as_private() {
+    let pool = Pool::new(Vec::<u8>::new).with_counters();
+    drop(pool.get()); // creates; returns to the private slot
+    drop(pool.get()); // the private slot
+    let stats = pool.stats().unwrap();
+    assert_eq!(
+        (stats.private_hits, stats.shared_hits, stats.creates),
+        (1, 0, 1),
+        "{stats:?}"
+    );
+}
+
+/// `get` steals a fresh value from another thread's chain before it takes one of the victim
+/// generation, so victims age out while fresher values are idle. Kills
+/// `pool-victim-before-steal`.
+#[test]
+fn get_steals_before_it_takes_a_victim() {
+    let pool = Pool::new(|| Vec::<u8>::with_capacity(1)).with_counters();
+    let pool = &pool;
+    assert!(pool.try_get().is_none()); // this thread's id first (see above)
+    thread::scope(|s| {
+        let (to_worker, from_main) = mpsc::channel::<()>();
+        let (to_main, from_worker) = mpsc::channel::<()>();
+        s.spawn(move || {
+            // Two returns: one to the private slot, one to the chain.
+            let held: Vec<_> = (0..2).map(|_| pool.get()).collect();
+            drop(held);
+            to_main.send(()).unwrap();
+            from_main.recv().unwrap();
+            // After the release: two fresh returns again, the second to the chain.
+            pool.put(Vec::with_capacity(1));
+            pool.put(Vec::with_capacity(1));
+            to_main.send(()).unwrap();
+        });
+        from_worker.recv().expect("the worker panicked");
+        pool.release(); // the worker's chain value becomes a victim
+        to_worker.send(()).unwrap();
+        from_worker.recv().expect("the worker panicked");
+    });
+    let before = pool.stats().unwrap();
+    let _value = pool.get();
+    let after = pool.stats().unwrap();
+    assert_eq!(
+        (
+            after.steal_hits - before.steal_hits,
+            after.victim_hits - before.victim_hits
+        ),
+        (1, 0),
+        "a fresh value in another chain must be taken before a victim: {after:?}"
+    );
+}
