@@ -572,6 +572,8 @@ def run_checker(cmd, timeout, cwd, env):
 def first_reason(out):
     """The failing tests and the first failure message found in a checker's output."""
     tests = sorted(set(re.findall(r"^test (\S+) \.\.\. FAILED", out, re.M)))
+    if not tests:  # a model that aborts the binary prints no summary: the panicking threads
+        tests = sorted(set(re.findall(r"^thread '([\w:]+)' \(\d+\) panicked", out, re.M)))
     names = ", ".join(t.split("::")[-1] for t in tests[:3]) + (" ..." if len(tests) > 3 else "")
     msg = first_message(out)
     return f"{names}: {msg}" if names else msg
@@ -579,12 +581,12 @@ def first_reason(out):
 
 def first_message(out):
     for pat in ("Causality violation[^\n]*", "use after free[^\n]*", "retired twice",
-                "Model deadlocked[^\n]*", "watchdog: [^\n]*",
+                "Model deadlocked[^\n]*", "^deadlock; threads[^\n]*", "watchdog: [^\n]*",
                 "every pushed value must come out exactly once",
                 "Undefined Behavior[^\n]*", "memory leaked[^\n]*",
                 "assertion[^\n]*failed[^\n]*", "panicked at [^\n]*", "Allocation leaked",
                 "SUMMARY: [^\n]*", "deadly signal", "SIGSEGV[^\n]*", "signal: [^\n]*"):
-        m = re.search(pat, out)
+        m = re.search(pat, out, re.M)
         if m:
             return m.group(0)[:100]
     return ""
@@ -634,9 +636,7 @@ class Runner:
                                     target=self.env(checker)["CARGO_TARGET_DIR"])
         verdict, dt, out = run_checker(cmd, checker["timeout"], crate,
                                        self.env(checker, extra_env))
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", log_id)[:120]
-        with open(os.path.join(self.logs, f"{safe}-{checker['name'].replace(':', '_')}.log"),
-                  "w") as f:
+        with open(self.log_path(log_id, checker["name"]), "w") as f:
             f.write(f"$ {cmd}\n{out}")
         return verdict, dt, out
 
@@ -664,6 +664,20 @@ class Runner:
         path = os.path.join(self.scratch, "results.json")
         json.dump(store, open(path + ".tmp", "w"), indent=0)
         os.replace(path + ".tmp", path)
+
+    def log_path(self, log_id, checker_name):
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", log_id)[:120]
+        return os.path.join(self.logs, f"{safe}-{checker_name.replace(':', '_')}.log")
+
+    def reason_from_logs(self, m, rec):
+        """The first failure, re-read from the log of the first checker that caught `m`."""
+        for name, verdict in rec["results"].items():
+            if verdict.startswith(("fail", "timeout")):
+                try:
+                    return f"{name}: " + first_reason(open(self.log_path(m["id"], name)).read())
+                except FileNotFoundError:
+                    return None
+        return None
 
     def restore(self):
         for crate in self.crates.values():
@@ -782,7 +796,8 @@ def run_audit(args, checkers, runner):
     for m in everything:
         rec = store["rows"].get(m["id"])
         if m["patch"] is not None and rec and row_matches(runner, m, checkers, rec):
-            rows.append({"m": m, "results": rec["results"], "reason": rec["reason"]})
+            rows.append({"m": m, "results": rec["results"],
+                         "reason": runner.reason_from_logs(m, rec) or rec["reason"]})
         else:
             rows.append({"m": m, "results": {}, "reason": ""})
     for name, rec in store["baseline"].items():

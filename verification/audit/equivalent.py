@@ -6,6 +6,16 @@ entry here is reported as a missing test.
 """
 
 SURVIVOR_ARGUMENTS = {
+    "event.rs:notify_slow:fetch_add#1:Relaxed": (
+        "equivalent. `notify_slow` runs only after `has_waiters`, whose `fence(SeqCst)` is "
+        "sequenced after the caller's publication and before this bump. A SeqCst fence is also "
+        "a release fence, and a release fence followed by a store synchronizes with an acquire "
+        "load that reads that store (C++ [atomics.fences]/2; Rust follows C++20): the waiter's "
+        "Acquire ticket load or `moved` re-read that sees the bump therefore sees the work "
+        "published before the fence, with or without Release on the bump. The code keeps "
+        "Release so the pairing stays local to `notify_slow` (proofs-notes/ordering.md, "
+        "\"Stronger than the search needs\")."
+    ),
     "full-test-gt": (
         "equivalent. When `head - tail == capacity`, slot(`head`) is slot(`tail`), which is "
         "`occupied` unless a stealer has claimed it *and* handed it back; then writing it is safe "
