@@ -19,7 +19,7 @@ command run in the scratch crate); a logic bug is one entry of a bug list.
 Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
                          [--out FILE] [--list] [--check-patches]
        cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
-  --only SUBSTR        run only mutants whose id contains SUBSTR
+  --only S1,S2,..      run only mutants whose id contains one of the substrings
   --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
   --checkers C,..      only these checkers (names or groups of checkers.tsv)
   --all-checkers       run every checker on every mutant (default: stop at the first catch)
@@ -713,9 +713,10 @@ def run_audit(args, checkers, runner):
     everything = mutants(ROOT)
     selected = everything
     if args.only:
-        selected = [m for m in selected if args.only in m["id"]]
+        selected = [m for m in selected if any(o in m["id"] for o in args.only.split(","))]
     if args.module:
         selected = [m for m in selected if m["module"] in args.module.split(",")]
+    skip = set((args.skip or "").split(","))
     # Logic bugs first: most are caught by the cheapest checker; orderings need loom.
     selected = sorted(selected, key=lambda m: m["kind"] == "ordering")
     store = runner.results()
@@ -765,6 +766,8 @@ def run_audit(args, checkers, runner):
             if c["scope"] == "logic" and m["kind"] == "ordering":
                 row["results"][c["name"]] = "n/a (SC)"
                 continue
+            if c["name"] in skip:
+                continue  # left out of this run (`--skip`): the cell stays `-`
             if not ensure_baseline(c, modules):
                 return 2
             combo = m.get("combo")
@@ -783,7 +786,7 @@ def run_audit(args, checkers, runner):
             if verdict != "pass" and not args.all_checkers:
                 break
         else:
-            row["complete"] = True
+            row["complete"] = not skip.intersection(c["name"] for c in checkers)
         row["complete"] = row["complete"] or args.all_checkers
         row["hash"] = row_hash(runner, m, checkers, row["results"])
         store["rows"][m["id"]] = row
@@ -943,6 +946,8 @@ def main():
     ap.add_argument("--module", help="comma-separated modules: ring,batch,dequeue,chain,pool,event")
     ap.add_argument("--all-checkers", action="store_true")
     ap.add_argument("--checkers", help="comma-separated checker names (default: all)")
+    ap.add_argument("--skip", help="comma-separated checkers to leave out of this run while "
+                    "keeping their columns (cells `-`)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--check-patches", action="store_true")
     ap.add_argument("--search-orderings", action="store_true")

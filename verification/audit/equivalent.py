@@ -6,6 +6,24 @@ entry here is reported as a missing test.
 """
 
 SURVIVOR_ARGUMENTS = {
+    "pool/shards.rs:insert:compare_exchange#1:Release": (
+        "equivalent. On success the CAS replaced the null every bucket head starts with: no "
+        "other thread's store was read, so the Acquire half of AcqRel acquires nothing. The "
+        "bucket another thread installed is acquired on the failure path (Acquire, kept). The "
+        "code's AcqRel is stronger than needed and kept (it costs nothing on x86)."
+    ),
+    "pool/shards.rs:end:load#1:Relaxed": (
+        "equivalent. `end` is only the bound of a scan: any value it reads (old or new) is an id "
+        "range, and every shard in it is then read through `get`, whose Acquire loads of the "
+        "bucket and of the shard pointer pair with `insert`'s Release CAS and Release store. A "
+        "stale bound only skips a shard created concurrently, which a racing `get` may do "
+        "anyway. The Acquire is redundant; it costs nothing on x86 and is kept as documentation "
+        "(proofs-notes/ordering.md, \"Stronger than the search needs\")."
+    ),
+    "pool/shards.rs:insert:fetch_max#1:Relaxed": (
+        "equivalent, for the same reason as the `end` load: the bound publishes no data; the "
+        "shard is published by the Release store of its pointer, which `get` acquires."
+    ),
     "event.rs:notify_slow:fetch_add#1:Relaxed": (
         "equivalent. `notify_slow` runs only after `has_waiters`, whose `fence(SeqCst)` is "
         "sequenced after the caller's publication and before this bump. A SeqCst fence is also "
