@@ -227,8 +227,8 @@ fn a_closed_wait_sees_what_was_done_before_close() {
             let waiter = event.prepare_wait(); // ticket before the close
             let closer = {
                 let (event, data) = (event.clone(), data.clone());
-                // SAFETY: the only write; the main thread reads only after it saw the close.
                 thread::spawn(move || {
+                    // SAFETY: the only write; the main thread reads only after it saw the close.
                     data.with_mut(|p| unsafe { *p = 7 });
                     event.close();
                 })
