@@ -28,7 +28,7 @@ Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--al
                        exactly once in the file it names) and every audited file exists; exit 1
                        otherwise (a CI lane: a move or an edit must not silently retire a bug)
   --search-orderings   the weakest-orderings search instead of the audit
-  --recheck-bound N    preemption bound of the search's final re-check (default 4)
+  --recheck-bound N    preemption bound of the search's final re-check (default 4; 0: none)
 Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit): scratch crates, target dirs, logs,
 and verdicts.json (cached verdicts of ordering combinations, keyed by the sources' hash).
 """
@@ -869,7 +869,7 @@ def run_search(args, checkers, runner):
         rows.append((s, tried, kept))
 
     recheck = None
-    if accepted:
+    if accepted and args.recheck_bound > 0:
         env = {"LOOM_MAX_PREEMPTIONS": str(args.recheck_bound)}
         verdict, dt, reason, cached = trial(dict(accepted), env, log_id="search-recheck")
         recheck = (verdict, dt, reason)
@@ -896,6 +896,9 @@ def write_search_table(path, rows, accepted, recheck, args, loom, elapsed):
                 "(`MODELS` in audit.py).\n\n")
         n_weak = len(accepted)
         f.write(f"**{len(rows)} sites; {n_weak} accepted a weaker ordering than the code's.**")
+        if not recheck and accepted:
+            f.write(" The re-check of the final combination at a higher preemption bound was "
+                    "not run (`--recheck-bound 0`).")
         if recheck:
             f.write(f" Re-check of the final combination at `LOOM_MAX_PREEMPTIONS="
                     f"{args.recheck_bound}`: **{recheck[0]}** ({recheck[1]:.0f} s)"
