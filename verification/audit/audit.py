@@ -1,37 +1,57 @@
 #!/usr/bin/env python3
-"""Ordering and seeded-bug audit for poolqueue.
+"""Ordering and seeded-bug audit for poolqueue, and the weakest-orderings search.
 
-In a scratch copy of the crate, applies one mutation at a time -- every atomic ordering in
-src/ring.rs and src/chain.rs weakened one step or more (SeqCst -> AcqRel -> Acquire/Release ->
-Relaxed, as valid for the operation), plus a list of seeded logic bugs -- runs every checker
-listed in checkers.tsv against it, and writes a markdown table (site, variant, which checker
-caught it, or "survived") to proofs-notes/audit.md.
+In scratch copies of the crate (one per checker group, each with its own cargo target dir, so
+builds are reused from mutant to mutant), applies one mutation at a time -- every atomic
+ordering in the audited modules (ring, batch, dequeue, chain, pool, event; the `sync` shim
+excepted) weakened one step or more, plus the seeded logic bugs (LOGIC_BUGS below; POOL_BUGS,
+EVENT_BUGS and DEQUEUE_BUGS in seeded_bugs.py) -- runs the checkers of checkers.tsv against it, and
+writes a markdown table (module, site or bug, variant, one column per checker, verdict) with
+the kill rate and the survivors' arguments (equivalent.py) to proofs-notes/audit.md.
 
-Table-driven: a checker is one line of checkers.tsv (name, timeout in seconds, shell command
-run in the scratch crate); a logic bug is one entry of LOGIC_BUGS below.
+`--search-orderings` is a greedy search for the weakest orderings the loom models accept (see
+`run_search`), with a re-check of the result at a higher preemption bound; its table goes to
+proofs-notes/orderings-search.md.
 
-Usage: cargo xtask audit [--only SUBSTR] [--all-checkers] [--out FILE] [--list] [--check-patches]
-  --only SUBSTR    run only mutants whose id contains SUBSTR
-  --all-checkers   run every checker on every mutant (default: stop at the first that catches)
-  --list           print the mutants and exit
-  --check-patches  only check that every seeded bug still applies (each `old` text occurs exactly
-                   once in the file it names) and every audited file exists; exit 1 otherwise
-                   (a CI lane: a move or an edit must not silently retire a seeded bug)
-Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit), AUDIT_TARGET (cargo target dir for
-the scratch crate, default $AUDIT_SCRATCH/target).
+Table-driven: a checker is one line of checkers.tsv (name, timeout in seconds, scope, shell
+command run in the scratch crate); a logic bug is one entry of a bug list.
+
+Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
+                         [--out FILE] [--list] [--check-patches]
+       cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
+  --only S1,S2,..      run only mutants whose id contains one of the substrings
+  --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
+  --checkers C,..      only these checkers (names or groups of checkers.tsv)
+  --all-checkers       run every checker on every mutant (default: stop at the first catch)
+  --list               print the mutants and exit
+  --check-patches      only check that every seeded bug still applies (each `old` text occurs
+                       exactly once in the file it names) and every audited file exists; exit 1
+                       otherwise (a CI lane: a move or an edit must not silently retire a bug)
+  --search-orderings   the weakest-orderings search instead of the audit
+  --recheck-bound N    preemption bound of the search's final re-check (default 4; 0: none)
+Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit): scratch crates, target dirs, logs,
+and verdicts.json (cached verdicts of ordering combinations, keyed by the sources' hash).
 """
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-ORDERING_FILES = ["src/ring.rs", "src/chain.rs"]
+sys.path.insert(0, HERE)
+from seeded_bugs import DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS  # noqa: E402
+from equivalent import SURVIVOR_ARGUMENTS  # noqa: E402
+
+ORDERING_FILES = ["src/ring.rs", "src/dequeue.rs", "src/chain.rs", "src/pool/mod.rs",
+                  "src/pool/shards.rs", "src/pool/thread_id.rs", "src/event.rs"]
 
 # ---------------------------------------------------------------------------------------------
 # Seeded logic bugs: (id, description, [(file, old text, new text), ...]).
@@ -430,16 +450,78 @@ LOGIC_BUGS = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# Modules, and the models that check each
+# ---------------------------------------------------------------------------------------------
+def module_of(rel, fn=""):
+    """The audited module a source site belongs to (the table's first column)."""
+    if rel == "src/ring.rs":
+        return "batch" if "batch" in fn or fn in ("room", "heads") else "ring"
+    if rel.startswith("src/pool/"):
+        return "pool"
+    return os.path.splitext(os.path.basename(rel))[0]
+
+
+def bug_module(bug_id, edits):
+    for prefix in ("pool", "event", "batch", "dequeue"):
+        if bug_id.startswith(prefix + "-"):
+            return prefix
+    module = module_of(edits[0][0], bug_id)
+    # The reclaimers in `sync` serve the chain's retired rings.
+    return module if module in MODELS else "chain"
+
+
+# The test-name filters (libtest substrings) of the loom and shuttle binaries that exercise each
+# module: a mutant in a module runs these models only (`{filters}` in checkers.tsv). Both binaries
+# name their modules alike (`verification/{loom,shuttle}/<module>.rs`).
+MODELS = {
+    "ring": ["dequeue::", "chain::", "chain_empty::", "batch", "fuzz_replay::"],
+    "batch": ["batch", "dequeue::"],
+    "dequeue": ["dequeue::", "batch", "fuzz_replay::"],
+    "chain": ["chain::", "chain_empty::", "pool::", "event::", "fuzz_replay::"],
+    "pool": ["pool::", "fuzz_replay::"],
+    "event": ["event::"],
+}
+
+
+# The Miri subset per module (libtest filters over `--lib --test native`): Miri runs the unit
+# and edge tests of the structures, the pool's API tests, and the eventcount's unit tests.
+MIRI = {
+    "ring": ["edges::", "ring::tests"],
+    "batch": ["edges::", "ring::tests"],
+    "dequeue": ["edges::", "dequeue::tests"],
+    "chain": ["edges::", "chain::tests"],
+    "pool": ["pool_api::", "pool_audit::"],
+    "event": ["event::tests", "event_audit::"],
+}
+
+
+def miri_for(modules):
+    out = []
+    for module in sorted(modules):
+        out += [f for f in MIRI[module] if f not in out]
+    return " ".join(out)
+
+
+def filters_for(modules):
+    out = []
+    for module in sorted(modules):
+        for f in MODELS[module]:
+            if f not in out:
+                out.append(f)
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
 # Ordering sites
 # ---------------------------------------------------------------------------------------------
 CALL_RE = re.compile(
-    r"\.(load|store|swap|fetch_add|fetch_sub|fetch_or|fetch_and|fetch_xor|fetch_update|"
-    r"compare_exchange_weak|compare_exchange)\s*\(|\bfence\s*\("
+    r"\.(load|store|swap|fetch_add|fetch_sub|fetch_or|fetch_and|fetch_xor|fetch_max|fetch_min|"
+    r"fetch_update|compare_exchange_weak|compare_exchange)\s*\(|\bfence\s*\("
 )
 ORD_RE = re.compile(r"Ordering::(SeqCst|AcqRel|Acquire|Release|Relaxed)")
 FN_RE = re.compile(r"\bfn\s+(\w+)")
 
-# Strictly weaker valid orderings per role.
+# Strictly weaker valid orderings per role, strongest first (the audit tries each on its own).
 WEAKER = {
     "load": {"SeqCst": ["Acquire", "Relaxed"], "Acquire": ["Relaxed"]},
     "store": {"SeqCst": ["Release", "Relaxed"], "Release": ["Relaxed"]},
@@ -450,7 +532,20 @@ WEAKER = {
         "Release": ["Relaxed"],
     },
     "cas-fail": {"SeqCst": ["Acquire", "Relaxed"], "Acquire": ["Relaxed"]},
-    "fence": {"SeqCst": ["AcqRel"], "AcqRel": ["Acquire", "Release"]},
+    # `none`: the fence removed (a `Relaxed` fence is not allowed).
+    "fence": {"SeqCst": ["AcqRel", "Acquire", "Release", "none"],
+              "AcqRel": ["Acquire", "Release", "none"],
+              "Acquire": ["none"], "Release": ["none"]},
+}
+
+# The order in which the weakest-orderings search tries a site: Relaxed (or no fence) first,
+# then the one-sided orderings, then the two-sided one; only those weaker than the code's.
+SEARCH_ORDER = {
+    "load": ["Relaxed", "Acquire"],
+    "store": ["Relaxed", "Release"],
+    "rmw": ["Relaxed", "Acquire", "Release", "AcqRel"],
+    "cas-fail": ["Relaxed", "Acquire"],
+    "fence": ["none", "Acquire", "Release", "AcqRel"],
 }
 
 
@@ -466,13 +561,16 @@ def ordering_sites(root):
         text = open(os.path.join(root, rel)).read()
         end = test_code_start(text)
         for m in ORD_RE.finditer(text, 0, end):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if text[line_start:m.start()].lstrip().startswith("//"):
+                continue  # a comment naming an ordering
             calls = list(CALL_RE.finditer(text, 0, m.start()))
             if not calls:
                 continue
             call = calls[-1]
             fns = list(FN_RE.finditer(text, 0, m.start()))
             fn = fns[-1].group(1) if fns else "?"
-            if fn == "indices":  # test-only accessor
+            if fn in ("indices", "fmt"):  # test-only accessor, Debug output
                 continue
             method = call.group(1) or "fence"
             if method == "load":
@@ -491,8 +589,27 @@ def ordering_sites(root):
             sites.append({
                 "file": rel, "line": line, "fn": fn, "op": op, "role": role,
                 "ordering": m.group(1), "start": m.start(), "end": m.end(),
+                "call_start": call.start(), "module": module_of(rel, fn),
+                "key": f"{rel}:{fn}:{op}:{m.start()}",
             })
+    # Stable keys: the n-th site of an operation in a function (offsets move with every edit).
+    seen = {}
+    for s in sites:
+        base = f"{s['file']}:{s['fn']}:{s['op']}"
+        seen[base] = seen.get(base, 0) + 1
+        s["key"] = f"{base}#{seen[base]}"
     return sites
+
+
+def ordering_edit(site, new):
+    """(file, start, end, replacement) turning `site` into ordering `new` (`none`: no fence)."""
+    if new == "none":
+        return (site["file"], site["call_start"], site["end"] + 1, "()")
+    return (site["file"], site["start"], site["end"], f"Ordering::{new}")
+
+
+def all_logic_bugs():
+    return LOGIC_BUGS + POOL_BUGS + EVENT_BUGS + DEQUEUE_BUGS
 
 
 def mutants(root):
@@ -501,18 +618,21 @@ def mutants(root):
         site = f"{s['file']}:{s['line']} `{s['fn']}` {s['op']}"
         weaker = WEAKER[s["role"]].get(s["ordering"], [])
         if not weaker:
-            out.append({"id": f"{os.path.basename(s['file'])}:{s['line']}:{s['op']}", "site": site,
+            out.append({"id": f"{s['key'][4:]}",
+                        "site": site,
+                        "module": s["module"], "kind": "ordering",
                         "variant": f"{s['ordering']} (already the weakest)", "patch": None})
         for w in weaker:
             out.append({
-                "id": f"{os.path.basename(s['file'])}:{s['line']}:{s['op']}:{w}",
-                "site": site,
-                "variant": f"{s['ordering']} -> {w}",
-                "patch": ("ordering", s["file"], s["start"], s["end"], f"Ordering::{w}"),
+                "id": f"{s['key'][4:]}:{w}",
+                "site": site, "module": s["module"], "kind": "ordering",
+                "variant": f"{s['ordering']} -> {'no fence' if w == 'none' else w}",
+                "patch": ("ordering", [ordering_edit(s, w)]),
+                "combo": {s["key"]: w},
             })
-    for bug_id, desc, edits in LOGIC_BUGS:
-        out.append({"id": bug_id, "site": desc, "variant": "seeded bug",
-                    "patch": ("text", edits)})
+    for bug_id, desc, edits in all_logic_bugs():
+        out.append({"id": bug_id, "site": desc, "variant": "seeded bug", "kind": "logic",
+                    "module": bug_module(bug_id, edits), "patch": ("text", edits)})
     return out
 
 
@@ -520,60 +640,87 @@ def mutants(root):
 # Running
 # ---------------------------------------------------------------------------------------------
 def read_checkers():
+    """checkers.tsv: name, timeout (s), scope (`all`, or `logic` for a checker that is
+    sequentially consistent and so cannot see an ordering), command."""
     checkers = []
     for line in open(os.path.join(HERE, "checkers.tsv")):
         line = line.rstrip("\n")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        name, timeout, cmd = line.split("\t", 2)
-        checkers.append((name, int(timeout), cmd))
+        name, timeout, scope, cmd = line.split("\t", 3)
+        checkers.append({"name": name, "timeout": int(timeout), "scope": scope, "cmd": cmd,
+                         "group": name.split(":")[0]})
     return checkers
 
 
 def copy_crate(src, dst):
     if os.path.exists(dst):
         shutil.rmtree(dst)
-    ignore = shutil.ignore_patterns("target", ".git", "fuzz", "proofs-notes", "*.orig")
-    shutil.copytree(src, dst, ignore=ignore)
+    ignore = shutil.ignore_patterns("target", ".git", "artifacts", "proofs-notes", "*.orig")
+    # `copy`, not `copy2`: fresh modification times, so cargo never mistakes a source for the
+    # older one a previous mutant's build saw (a kept mtime would reuse that stale build).
+    shutil.copytree(src, dst, ignore=ignore, copy_function=shutil.copy)
 
 
-def apply(mutant, root, pristine):
-    """Restores every mutable file from `pristine`, then applies the mutant. Returns an error
-    string when a patch no longer matches the source."""
-    for rel, text in pristine.items():
-        with open(os.path.join(root, rel), "w") as f:
-            f.write(text)
+def write_if_changed(path, text):
+    """Writes only when the content differs, so cargo rebuilds only what a mutant touched."""
+    try:
+        if open(path).read() == text:
+            return
+    except FileNotFoundError:
+        pass
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def patched_files(mutant, pristine):
+    """{file: text} of the mutant applied to `pristine`, or an error string for a stale patch."""
+    files = dict(pristine)
     patch = mutant["patch"]
     if patch is None:
-        return None
+        return files
     if patch[0] == "ordering":
-        _, rel, start, end, new = patch
-        text = pristine[rel]
-        with open(os.path.join(root, rel), "w") as f:
-            f.write(text[:start] + new + text[end:])
-        return None
-    files = {}
+        by_file = {}
+        for rel, start, end, new in patch[1]:
+            by_file.setdefault(rel, []).append((start, end, new))
+        for rel, edits in by_file.items():
+            text = pristine[rel]
+            for start, end, new in sorted(edits, reverse=True):
+                text = text[:start] + new + text[end:]
+            files[rel] = text
+        return files
     for rel, old, new in patch[1]:
-        text = files.get(rel, pristine[rel])
+        text = files[rel]
         if text.count(old) != 1:
             return f"stale patch: {old.splitlines()[0].strip()!r} found {text.count(old)}x in {rel}"
         files[rel] = text.replace(old, new)
+    return files
+
+
+def apply(mutant, root, pristine):
+    files = patched_files(mutant, pristine)
+    if isinstance(files, str):
+        return files
     for rel, text in files.items():
-        with open(os.path.join(root, rel), "w") as f:
-            f.write(text)
+        write_if_changed(os.path.join(root, rel), text)
     return None
 
 
 def run_checker(cmd, timeout, cwd, env):
     t0 = time.time()
+    p = subprocess.Popen(cmd, shell=True, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        p = subprocess.run(cmd, shell=True, cwd=cwd, env=env, timeout=timeout,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
-        out, code = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return "timeout", time.time() - t0, out
+        out, _ = p.communicate(timeout=timeout)
+        code = p.returncode
+    except subprocess.TimeoutExpired:
+        # The whole process group: cargo, the test binary and its threads.
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = p.communicate()
+        return "timeout", time.time() - t0, out or ""
     dt = time.time() - t0
     if code == 0:
         return "pass", dt, out
@@ -585,6 +732,8 @@ def run_checker(cmd, timeout, cwd, env):
 def first_reason(out):
     """The failing tests and the first failure message found in a checker's output."""
     tests = sorted(set(re.findall(r"^test (\S+) \.\.\. FAILED", out, re.M)))
+    if not tests:  # a model that aborts the binary prints no summary: the panicking threads
+        tests = sorted(set(re.findall(r"^thread '([\w:]+)' \(\d+\) panicked", out, re.M)))
     names = ", ".join(t.split("::")[-1] for t in tests[:3]) + (" ..." if len(tests) > 3 else "")
     msg = first_message(out)
     return f"{names}: {msg}" if names else msg
@@ -592,14 +741,343 @@ def first_reason(out):
 
 def first_message(out):
     for pat in ("Causality violation[^\n]*", "use after free[^\n]*", "retired twice",
-                "every pushed value must come out exactly once", "assertion[^\n]*failed[^\n]*",
-                "panicked at [^\n]*", "Allocation leaked", "SIGSEGV[^\n]*", "signal: [^\n]*"):
-        m = re.search(pat, out)
+                "Model deadlocked[^\n]*", "^deadlock; threads[^\n]*", "watchdog: [^\n]*",
+                "every pushed value must come out exactly once",
+                "Undefined Behavior[^\n]*", "memory leaked[^\n]*",
+                "assertion[^\n]*failed[^\n]*", "panicked at [^\n]*", "Allocation leaked",
+                "SUMMARY: [^\n]*", "deadly signal", "SIGSEGV[^\n]*", "signal: [^\n]*"):
+        m = re.search(pat, out, re.M)
         if m:
-            return m.group(0)[:90]
+            return m.group(0)[:100]
     return ""
 
 
+class Runner:
+    """One scratch crate and one cargo target dir per checker group, so each checker's build is
+    reused from mutant to mutant; verdicts of ordering combinations are cached on disk (the
+    audit's single-site loom runs seed the weakest-orderings search)."""
+
+    def __init__(self, checkers, scratch):
+        self.checkers = checkers
+        self.scratch = scratch
+        self.logs = os.path.join(scratch, "logs")
+        os.makedirs(self.logs, exist_ok=True)
+        mutable = set(ORDERING_FILES)
+        for _, _, edits in all_logic_bugs():
+            mutable.update(rel for rel, _, _ in edits)
+        self.pristine = {rel: open(os.path.join(ROOT, rel)).read() for rel in sorted(mutable)}
+        self.source_hash = hashlib.sha256(
+            "".join(self.pristine[r] for r in sorted(self.pristine)).encode()).hexdigest()[:16]
+        self.crates = {}
+        for c in checkers:
+            crate = os.path.join(scratch, f"crate-{c['group']}")
+            if c["group"] not in self.crates:
+                copy_crate(ROOT, crate)
+                self.crates[c["group"]] = crate
+        self.cache_path = os.path.join(scratch, "verdicts.json")
+        try:
+            self.cache = json.load(open(self.cache_path))
+        except (FileNotFoundError, ValueError):
+            self.cache = {}
+
+    def env(self, checker, extra=None):
+        env = dict(os.environ)
+        env.pop("RUSTFLAGS", None)
+        env["CARGO_TARGET_DIR"] = os.path.join(self.scratch, f"target-{checker['group']}")
+        env.update(extra or {})
+        return env
+
+    def run(self, checker, mutant, modules, log_id, extra_env=None):
+        crate = self.crates[checker["group"]]
+        err = apply(mutant, crate, self.pristine)
+        if err:
+            return "stale", 0.0, err
+        cmd = checker["cmd"].format(filters=filters_for(modules), miri=miri_for(modules),
+                                    target=self.env(checker)["CARGO_TARGET_DIR"])
+        verdict, dt, out = run_checker(cmd, checker["timeout"], crate,
+                                       self.env(checker, extra_env))
+        with open(self.log_path(log_id, checker["name"]), "w") as f:
+            f.write(f"$ {cmd}\n{out}")
+        return verdict, dt, out
+
+    def cache_key(self, checker, combo, filters, extra_env):
+        parts = [self.source_hash, checker["cmd"], filters, json.dumps(extra_env or {})]
+        parts += [f"{k}={v}" for k, v in sorted(combo.items())]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def remember(self, key, verdict, dt, reason):
+        self.cache[key] = {"verdict": verdict, "seconds": round(dt), "reason": reason}
+        tmp = self.cache_path + ".tmp"
+        json.dump(self.cache, open(tmp, "w"), indent=0)
+        os.replace(tmp, self.cache_path)
+
+    def results(self):
+        try:
+            store = json.load(open(os.path.join(self.scratch, "results.json")))
+        except (FileNotFoundError, ValueError):
+            store = {}
+        store.setdefault("baseline", {})
+        store.setdefault("rows", {})
+        return store
+
+    def save_results(self, store):
+        path = os.path.join(self.scratch, "results.json")
+        json.dump(store, open(path + ".tmp", "w"), indent=0)
+        os.replace(path + ".tmp", path)
+
+    def log_path(self, log_id, checker_name):
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", log_id)[:120]
+        return os.path.join(self.logs, f"{safe}-{checker_name.replace(':', '_')}.log")
+
+    def reason_from_logs(self, m, rec):
+        """The first failure, re-read from the log of the first checker that caught `m`."""
+        for name, verdict in rec["results"].items():
+            if verdict.startswith(("fail", "timeout")):
+                try:
+                    return f"{name}: " + first_reason(open(self.log_path(m["id"], name)).read())
+                except FileNotFoundError:
+                    return None
+        return None
+
+    def restore(self):
+        for crate in self.crates.values():
+            apply({"patch": None}, crate, self.pristine)
+
+
+def row_matches(runner, m, checkers, rec):
+    """A recorded row still holds for these sources, this patch and these checkers."""
+    return rec["hash"] in (row_hash(runner, m, checkers, rec["results"]),
+                           row_hash(runner, m, checkers))
+
+
+def row_hash(runner, m, checkers, names=None):
+    """What a mutant's verdicts depend on: the sources, the patch and the checkers that ran
+    (`names`: those in the recorded row)."""
+    parts = [runner.source_hash, json.dumps(m["patch"]), m["module"]]
+    parts += [c["cmd"] + str(c["timeout"]) for c in checkers if names is None or c["name"] in names]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def baseline_id(runner, c, modules):
+    """A baseline's name and key: per module set for a checker whose command names the
+    mutated module's models, one for all modules otherwise."""
+    if "{filters}" not in c["cmd"] and "{miri}" not in c["cmd"]:
+        modules = []
+    name = f"{c['name']} [{'+'.join(modules) or 'all'}]"
+    key = hashlib.sha256((runner.source_hash + c["cmd"] + filters_for(modules)
+                          + miri_for(modules)).encode()).hexdigest()[:20]
+    return name, key, modules
+
+
+def run_audit(args, checkers, runner):
+    everything = mutants(ROOT)
+    selected = everything
+    if args.only:
+        selected = [m for m in selected if any(o in m["id"] for o in args.only.split(","))]
+    if args.module:
+        selected = [m for m in selected if m["module"] in args.module.split(",")]
+    skip = set((args.skip or "").split(","))
+    # Logic bugs first: most are caught by the cheapest checker; orderings need loom.
+    selected = sorted(selected, key=lambda m: m["kind"] == "ordering")
+    store = runner.results()
+
+    # Baseline: a checker must pass on the unmodified crate, or its verdicts mean nothing. Each
+    # checker's baseline runs before its first use (a checker no mutant reaches costs nothing);
+    # one already passed on these very sources (results.json) is not run again.
+    baseline = {}
+
+    def ensure_baseline(c, modules):
+        name, key, modules = baseline_id(runner, c, modules)
+        if name in baseline:
+            return baseline[name][0] == "pass"
+        hit = store["baseline"].get(name)
+        if hit and hit["hash"] == key and hit["verdict"] == "pass" and not args.rerun:
+            verdict, dt = "pass", hit["seconds"]
+            print(f"baseline {name}: pass ({dt:.0f} s, recorded)", flush=True)
+        else:
+            verdict, dt, out = runner.run(c, {"patch": None}, modules or list(MODELS),
+                                          f"baseline-{name}")
+            print(f"baseline {name}: {verdict} ({dt:.0f} s)", flush=True)
+            store["baseline"][name] = {"hash": key, "verdict": verdict, "seconds": round(dt),
+                                       "checker": c["name"]}
+            runner.save_results(store)
+        baseline[name] = (verdict, dt)
+        if verdict != "pass":
+            print(f"checker {c['name']} fails on the unmodified crate; see {runner.logs}",
+                  file=sys.stderr)
+        return verdict == "pass"
+
+    started = time.time()
+    for i, m in enumerate(selected):
+        if m["patch"] is None:
+            continue
+        old = store["rows"].get(m["id"])
+        if old and row_matches(runner, m, checkers, old) and not args.rerun and (old["complete"] or not args.all_checkers):
+            print(f"[{i + 1}/{len(selected)}] {m['id']}: recorded {old['results']}", flush=True)
+            continue
+        row = {"hash": "", "results": {}, "reason": "", "complete": False}
+        modules = [m["module"]]
+        filters = filters_for(modules)
+        # An ordering can only be seen by a checker with weak memory, and the eventcount's bugs
+        # hang real threads (loom reports the deadlock at once): loom first for both.
+        loom_first = m["kind"] == "ordering" or m["module"] == "event"
+        order = sorted(checkers, key=lambda c: loom_first and c["group"] != "loom")
+        for c in order:
+            if c["scope"] == "logic" and m["kind"] == "ordering":
+                row["results"][c["name"]] = "n/a (SC)"
+                continue
+            if c["name"] in skip:
+                continue  # left out of this run (`--skip`): the cell stays `-`
+            if not ensure_baseline(c, modules):
+                return 2
+            combo = m.get("combo")
+            key = runner.cache_key(c, combo, filters, None) if combo else None
+            verdict, dt, out = runner.run(c, m, modules, m["id"])
+            if verdict == "stale":
+                row["reason"] = out
+                row["results"] = {c2["name"]: "stale" for c2 in checkers}
+                break
+            row["results"][c["name"]] = f"{verdict} ({dt:.0f} s)"
+            reason = first_reason(out) if verdict in ("fail", "timeout") else ""
+            if key and verdict in ("pass", "fail", "timeout"):
+                runner.remember(key, verdict, dt, reason)
+            if reason and not row["reason"]:
+                row["reason"] = f"{c['name']}: {reason}"
+            if verdict != "pass" and not args.all_checkers:
+                break
+        else:
+            row["complete"] = not skip.intersection(c["name"] for c in checkers)
+        row["complete"] = row["complete"] or args.all_checkers
+        row["hash"] = row_hash(runner, m, checkers, row["results"])
+        store["rows"][m["id"]] = row
+        runner.save_results(store)
+        print(f"[{i + 1}/{len(selected)}] {m['id']}: {row['results']} {row['reason']}",
+              flush=True)
+    runner.restore()
+    # The table covers every mutant: this run's rows and those recorded for the same sources.
+    rows = []
+    for m in everything:
+        rec = store["rows"].get(m["id"])
+        if m["patch"] is not None and rec and row_matches(runner, m, checkers, rec):
+            rows.append({"m": m, "results": rec["results"],
+                         "reason": runner.reason_from_logs(m, rec) or rec["reason"]})
+        else:
+            rows.append({"m": m, "results": {}, "reason": ""})
+    for name, rec in store["baseline"].items():
+        c = next((c for c in checkers if c["name"] == rec.get("checker")), None)
+        module_list = name[name.find("[") + 1:-1].split("+") if "[" in name else []
+        module_list = [mod for mod in module_list if mod != "all"]
+        if c is None or name in baseline or not all(mod in MODELS for mod in module_list):
+            continue
+        if rec["hash"] == baseline_id(runner, c, module_list)[1]:
+            baseline[name] = (rec["verdict"], rec["seconds"])
+    write_table(args.out, rows, checkers, baseline, time.time() - started, args)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Weakest-orderings search
+# ---------------------------------------------------------------------------------------------
+def run_search(args, checkers, runner):
+    """Greedy: every atomic site in turn is tried at Relaxed (or without its fence), then at the
+    one-sided orderings, then AcqRel, on top of the weakenings accepted so far; the first that
+    the loom models of the touched modules accept is kept. Then the final combination is checked
+    once more at a higher preemption bound."""
+    loom = next(c for c in checkers if c["group"] == "loom")
+    sites = ordering_sites(ROOT)
+    if args.module:
+        sites = [s for s in sites if s["module"] in args.module.split(",")]
+    accepted = {}  # site key -> ordering
+    modules_of = {s["key"]: s["module"] for s in sites}
+    by_key = {s["key"]: s for s in sites}
+    rows = []
+    started = time.time()
+
+    def trial(combo, extra_env=None, log_id=""):
+        modules = sorted({modules_of[k] for k in combo})
+        filters = filters_for(modules)
+        key = runner.cache_key(loom, combo, filters, extra_env)
+        if key in runner.cache:
+            hit = runner.cache[key]
+            return hit["verdict"], hit["seconds"], hit["reason"], True
+        mutant = {"patch": ("ordering", [ordering_edit(by_key[k], v) for k, v in combo.items()])}
+        verdict, dt, out = runner.run(loom, mutant, modules, log_id, extra_env)
+        reason = first_reason(out) if verdict in ("fail", "timeout") else ""
+        if verdict in ("pass", "fail", "timeout"):
+            runner.remember(key, verdict, dt, reason)
+        return verdict, dt, reason, False
+
+    for n, s in enumerate(sites):
+        current = s["ordering"]
+        candidates = [w for w in SEARCH_ORDER[s["role"]]
+                      if w in WEAKER[s["role"]].get(current, [])]
+        tried = []
+        kept = current
+        for w in candidates:
+            combo = dict(accepted)
+            combo[s["key"]] = w
+            verdict, dt, reason, cached = trial(combo, log_id=f"search-{s['key']}-{w}")
+            tried.append((w, verdict, dt, reason, cached))
+            print(f"[search {n + 1}/{len(sites)}] {s['key']} {current} -> {w}: {verdict}"
+                  f"{' (cached)' if cached else ''} {reason}", flush=True)
+            if verdict == "pass":
+                accepted[s["key"]] = w
+                kept = w
+                break
+            if verdict not in ("fail", "timeout"):
+                break  # a build error: the candidate is not valid Rust here; keep the code's
+        rows.append((s, tried, kept))
+
+    recheck = None
+    if accepted and args.recheck_bound > 0:
+        env = {"LOOM_MAX_PREEMPTIONS": str(args.recheck_bound)}
+        verdict, dt, reason, cached = trial(dict(accepted), env, log_id="search-recheck")
+        recheck = (verdict, dt, reason)
+        print(f"[search] re-check of {len(accepted)} weakenings at preemption bound "
+              f"{args.recheck_bound}: {verdict} {reason}", flush=True)
+    runner.restore()
+    write_search_table(args.search_out, rows, accepted, recheck, args, loom,
+                       time.time() - started)
+    return 0
+
+
+def write_search_table(path, rows, accepted, recheck, args, loom, elapsed):
+    with open(path, "w") as f:
+        f.write("# Weakest-orderings search\n\n")
+        f.write("Generated by `cargo xtask audit --search-orderings`"
+                + (f" (`--module {args.module}`)" if args.module else "")
+                + f". Wall time {elapsed / 60:.1f} min (verdicts cached from the audit's single-"
+                  "site runs are reused). Do not edit by hand: rerun the tool.\n\n")
+        f.write("A greedy pass over every atomic site, in file order: each site is tried at "
+                "`Relaxed` (a fence: removed), then at the one-sided orderings, then `AcqRel`, "
+                "on top of the weakenings accepted before it; the first variant that the loom "
+                "models of the touched modules accept is kept. Checker: `" + loom["cmd"]
+                + "` with `{filters}` the models of the modules of every weakened site "
+                "(`MODELS` in audit.py).\n\n")
+        n_weak = len(accepted)
+        f.write(f"**{len(rows)} sites; {n_weak} accepted a weaker ordering than the code's.**")
+        if not recheck and accepted:
+            f.write(" The re-check of the final combination at a higher preemption bound was "
+                    "not run (`--recheck-bound 0`).")
+        if recheck:
+            f.write(f" Re-check of the final combination at `LOOM_MAX_PREEMPTIONS="
+                    f"{args.recheck_bound}`: **{recheck[0]}** ({recheck[1]:.0f} s)"
+                    + (f": {recheck[2]}" if recheck[2] else "") + ".")
+        f.write("\n\n| module | site | code | tried (verdict) | search result | matches code |\n")
+        f.write("| --- | --- | --- | --- | --- | --- |\n")
+        for s, tried, kept in rows:
+            t = "; ".join(f"{'no fence' if w == 'none' else w}: {v}"
+                          + (f" ({r.replace('|', '/')[:70]})" if r else "")
+                          for w, v, _, r, _ in tried) or "(already the weakest)"
+            res = "no fence" if kept == "none" else kept
+            f.write(f"| {s['module']} | {s['file']}:{s['line']} `{s['fn']}` {s['op']} | "
+                    f"{s['ordering']} | {t} | {res} | {'yes' if kept == s['ordering'] else '**no**'} |\n")
+    print(f"wrote {path}: {len(accepted)} weaker orderings accepted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry
+# ---------------------------------------------------------------------------------------------
 def check_patches(root):
     """Every seeded bug's edits apply to the tree at `root`, in order, each `old` text exactly
     once. Returns the list of problems (empty when all apply)."""
@@ -607,7 +1085,7 @@ def check_patches(root):
     for rel in ORDERING_FILES:
         if not os.path.exists(os.path.join(root, rel)):
             problems.append(f"ordering file {rel} does not exist")
-    for bug_id, _, edits in LOGIC_BUGS:
+    for bug_id, _, edits in all_logic_bugs():
         files = {}
         for rel, old, new in edits:
             path = os.path.join(root, rel)
@@ -628,10 +1106,20 @@ def check_patches(root):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only")
+    ap.add_argument("--module", help="comma-separated modules: ring,batch,dequeue,chain,pool,event")
     ap.add_argument("--all-checkers", action="store_true")
+    ap.add_argument("--checkers", help="comma-separated checker names (default: all)")
+    ap.add_argument("--skip", help="comma-separated checkers to leave out of this run while "
+                    "keeping their columns (cells `-`)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--check-patches", action="store_true")
+    ap.add_argument("--search-orderings", action="store_true")
+    ap.add_argument("--recheck-bound", type=int, default=4)
+    ap.add_argument("--rerun", action="store_true",
+                    help="ignore the verdicts recorded in $AUDIT_SCRATCH/results.json")
     ap.add_argument("--out", default=os.path.join(ROOT, "proofs-notes", "audit.md"))
+    ap.add_argument("--search-out", default=os.path.join(ROOT, "proofs-notes",
+                                                         "orderings-search.md"))
     args = ap.parse_args()
 
     if args.check_patches:
@@ -640,81 +1128,45 @@ def main():
             print(f"stale seeded bug: {p}", file=sys.stderr)
         if problems:
             return 1
-        print(f"all {len(LOGIC_BUGS)} seeded bugs apply ({sum(len(e) for _, _, e in LOGIC_BUGS)} edits)")
+        bugs = all_logic_bugs()
+        print(f"all {len(bugs)} seeded bugs apply ({sum(len(e) for _, _, e in bugs)} edits)")
         return 0
 
-    all_mutants = mutants(ROOT)
-    if args.only:
-        all_mutants = [m for m in all_mutants if args.only in m["id"]]
     if args.list:
-        for m in all_mutants:
-            print(f"{m['id']:50} {m['variant']:28} {m['site']}")
+        ms = mutants(ROOT)
+        if args.only:
+            ms = [m for m in ms if args.only in m["id"]]
+        for m in ms:
+            print(f"{m['module']:8} {m['id']:50} {m['variant']:28} {m['site']}")
         return 0
 
-    scratch = os.environ.get("AUDIT_SCRATCH", "/tmp/poolqueue-audit")
-    crate = os.path.join(scratch, "crate")
-    os.makedirs(scratch, exist_ok=True)
-    copy_crate(ROOT, crate)
-    env = dict(os.environ)
-    env["CARGO_TARGET_DIR"] = os.environ.get("AUDIT_TARGET", os.path.join(scratch, "target"))
-    env.pop("RUSTFLAGS", None)
-    logs = os.path.join(scratch, "logs")
-    os.makedirs(logs, exist_ok=True)
-    mutable = set(ORDERING_FILES)
-    for _, _, edits in LOGIC_BUGS:
-        mutable.update(rel for rel, _, _ in edits)
-    pristine = {rel: open(os.path.join(ROOT, rel)).read() for rel in sorted(mutable)}
     checkers = read_checkers()
-
-    # Baseline: every checker must pass on the unmodified crate, or its verdicts mean nothing.
-    apply({"patch": None}, crate, pristine)
-    baseline = []
-    for name, timeout, cmd in checkers:
-        verdict, dt, out = run_checker(cmd, timeout, crate, env)
-        open(os.path.join(logs, f"baseline-{name}.log"), "w").write(out)
-        print(f"baseline {name}: {verdict} ({dt:.0f} s)", flush=True)
-        baseline.append((name, verdict, dt))
-        if verdict != "pass":
-            print(f"checker {name} fails on the unmodified crate; see {logs}", file=sys.stderr)
-            return 2
-
-    rows = []
-    started = time.time()
-    for i, m in enumerate(all_mutants):
-        row = {"m": m, "results": {}, "reason": ""}
-        rows.append(row)
-        if m["patch"] is None:
-            continue
-        err = apply(m, crate, pristine)
-        if err:
-            row["reason"] = err
-            row["results"] = {c[0]: "stale" for c in checkers}
-            continue
-        for name, timeout, cmd in checkers:
-            verdict, dt, out = run_checker(cmd, timeout, crate, env)
-            safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", m["id"])
-            open(os.path.join(logs, f"{safe_id}-{name}.log"), "w").write(out)
-            row["results"][name] = f"{verdict} ({dt:.0f} s)"
-            if verdict in ("fail", "timeout") and not row["reason"]:
-                row["reason"] = first_reason(out)
-            if verdict != "pass" and not args.all_checkers:
-                break
-        print(f"[{i + 1}/{len(all_mutants)}] {m['id']}: {row['results']} {row['reason']}",
-              flush=True)
-    apply({"patch": None}, crate, pristine)
-    write_table(args.out, rows, checkers, baseline, time.time() - started, args)
-    return 0
+    if args.checkers:
+        wanted = args.checkers.split(",")
+        checkers = [c for c in checkers if c["name"] in wanted or c["group"] in wanted]
+    scratch = os.environ.get("AUDIT_SCRATCH", "/tmp/poolqueue-audit")
+    os.makedirs(scratch, exist_ok=True)
+    runner = Runner(checkers, scratch)
+    if args.search_orderings:
+        return run_search(args, checkers, runner)
+    return run_audit(args, checkers, runner)
 
 
 def write_table(path, rows, checkers, baseline, elapsed, args):
-    names = [c[0] for c in checkers]
-    caught = survived = invalid = 0
+    names = [c["name"] for c in checkers]
+    caught = survived = invalid = equivalent = not_run = 0
     per_checker = {n: 0 for n in names}
+    per_module = {}
     lines = []
+    survivors = []
     for r in rows:
         m = r["m"]
+        pm = per_module.setdefault(m["module"], [0, 0, 0])
         if m["patch"] is None:
             verdict = "n/a (no weaker ordering)"
+        elif not r["results"]:
+            verdict = "not run yet"
+            not_run += 1
         else:
             res = r["results"]
             catchers = [n for n in names if res.get(n, "").startswith(("fail", "timeout"))]
@@ -725,36 +1177,76 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
             elif catchers:
                 verdict = "caught by " + ", ".join(catchers)
                 caught += 1
+                pm[0] += 1
                 for n in catchers:
                     per_checker[n] += 1
+            elif m["id"] in SURVIVOR_ARGUMENTS:
+                verdict = "survived: **equivalent** (argued below)"
+                equivalent += 1
+                pm[2] += 1
+                survivors.append(m)
             else:
                 verdict = "**survived**"
                 survived += 1
+                pm[1] += 1
+                survivors.append(m)
         cells = [r["results"].get(n, "-") for n in names]
-        lines.append(f"| {m['site']} | {m['variant']} | " + " | ".join(cells)
+        lines.append(f"| {m['module']} | {m['site']} | {m['variant']} | " + " | ".join(cells)
                      + f" | {verdict} | {r['reason'].replace('|', '/')} |")
     with open(path, "w") as f:
         f.write("# Ordering and seeded-bug audit\n\n")
-        f.write("Generated by `cargo xtask audit`"
-                + (f" (`--only {args.only}`)" if args.only else "")
+        f.write("Generated by `cargo xtask audit` from the verdicts recorded for today's sources "
+                "(`$AUDIT_SCRATCH/results.json`: each row as the run that produced it left it; "
+                "the last invocation: `"
+                + " ".join(a for a in sys.argv[1:]) + f"`, {elapsed / 60:.1f} min)"
                 + (" with `--all-checkers`" if args.all_checkers else
-                   " (checkers run in order; the first that catches a mutant stops its row)")
-                + f". Wall time {elapsed / 60:.1f} min. Do not edit by hand: rerun the tool.\n\n")
+                   ". Checkers run in order (loom first for an ordering and for the eventcount, "
+                   "whose bugs hang real threads); the first that catches a mutant ends its row; "
+                   "`-` = not run")
+                + ". Do not edit by hand: rerun the tool.\n\n")
+        f.write("Every atomic ordering of the audited modules weakened one step or more, and the "
+                "seeded logic bugs (audit.py `LOGIC_BUGS`, seeded_bugs.py). The `sync` shim "
+                "is not audited. Loom and shuttle run the models of the mutated module "
+                "(`MODELS` in audit.py); `n/a (SC)`: a sequentially consistent checker "
+                "(shuttle, and the fuzz targets, which run on shuttle) cannot see an ordering, "
+                "so it is not run on ordering mutants.\n\n")
         f.write("Checkers (verification/audit/checkers.tsv), baseline on the unmodified crate:\n\n")
-        for (name, timeout, cmd), (_, verdict, dt) in zip(checkers, baseline):
-            f.write(f"- `{name}`: `{cmd}` (timeout {timeout} s) -- baseline {verdict} in {dt:.0f} s\n")
+        for c in checkers:
+            runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
+            if runs:
+                state = "baseline (per module set) " + ", ".join(
+                    f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s" for n, v in runs)
+            else:
+                state = "no mutant reached it, so its baseline was not run"
+            f.write(f"- `{c['name']}`: `{c['cmd']}` (timeout {c['timeout']} s, scope "
+                    f"{c['scope']}) -- {state}\n")
         killable = caught + survived
-        f.write(f"\n**{caught} caught, {survived} survived, {invalid} invalid** of "
-                f"{caught + survived + invalid} mutants")
+        f.write(f"\n**{caught} caught, {survived} survived, {equivalent} equivalent, {invalid} "
+                f"invalid** of {caught + survived + equivalent + invalid} mutants")
         if killable:
-            f.write(f" (kill rate {100 * caught / killable:.0f} % of valid mutants)")
+            f.write(f": kill rate **{100 * caught / killable:.1f} %** of the non-equivalent "
+                    f"valid mutants")
+        if not_run:
+            f.write(f"; **{not_run} mutants not run yet** (rows `not run yet`)")
         f.write(". Caught per checker: "
-                + ", ".join(f"{n} {per_checker[n]}" for n in names) + ".\n")
-        f.write("Surviving mutants are discussed in `ordering.md`.\n\n")
-        f.write("| site | variant | " + " | ".join(names) + " | verdict | first failure |\n")
-        f.write("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
+                + ", ".join(f"{n} {per_checker[n]}" for n in names) + ".\n\n")
+        f.write("| module | caught | survived | equivalent |\n| --- | --- | --- | --- |\n")
+        for mod in sorted(per_module):
+            c_, s_, e_ = per_module[mod]
+            f.write(f"| {mod} | {c_} | {s_} | {e_} |\n")
+        f.write("\n| module | site / bug | variant | " + " | ".join(names)
+                + " | verdict | first failure |\n")
+        f.write("| --- | --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {path}: {caught} caught, {survived} survived, {invalid} invalid")
+        f.write("\n## Survivors\n\n")
+        if not survivors:
+            f.write("None.\n")
+        for m in survivors:
+            arg = SURVIVOR_ARGUMENTS.get(m["id"])
+            f.write(f"- `{m['id']}` ({m['site']}, {m['variant']}): "
+                    + (arg if arg else "**not argued: a missing test**") + "\n")
+    print(f"wrote {path}: {caught} caught, {survived} survived, {equivalent} equivalent, "
+          f"{invalid} invalid")
 
 
 if __name__ == "__main__":

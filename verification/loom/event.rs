@@ -212,3 +212,54 @@ fn timed_wait_without_notify_times_out() {
         assert_eq!(thief.join().unwrap(), None);
     });
 }
+
+/// What is done before `close` is seen by a waiter that returns `Closed` on a ticket taken
+/// before the close: the Release `fetch_or` of `close` pairs with the Acquire re-read in
+/// `Waiter::wait`. (Found unpinned by the audit: `close` and `moved` weakened to Relaxed.)
+#[test]
+fn a_closed_wait_sees_what_was_done_before_close() {
+    check(
+        "a_closed_wait_sees_what_was_done_before_close",
+        None,
+        || {
+            let event = Arc::new(EventCount::new());
+            let data = Arc::new(loom::cell::UnsafeCell::new(0_u32));
+            let waiter = event.prepare_wait(); // ticket before the close
+            let closer = {
+                let (event, data) = (event.clone(), data.clone());
+                thread::spawn(move || {
+                    // SAFETY: the only write; the main thread reads only after it saw the close.
+                    data.with_mut(|p| unsafe { *p = 7 });
+                    event.close();
+                })
+            };
+            assert_eq!(waiter.wait(), WaitResult::Closed);
+            // SAFETY: ordered after the write by close's Release and the wait's Acquire.
+            assert_eq!(data.with(|p| unsafe { *p }), 7);
+            closer.join().unwrap();
+        },
+    );
+}
+
+/// What is done before `close` is seen by a thread that finds `is_closed()` true (the Release
+/// `fetch_or` pairs with the Acquire load in `is_closed`).
+#[test]
+fn is_closed_sees_what_was_done_before_close() {
+    check("is_closed_sees_what_was_done_before_close", None, || {
+        let event = Arc::new(EventCount::new());
+        let data = Arc::new(loom::cell::UnsafeCell::new(0_u32));
+        let closer = {
+            let (event, data) = (event.clone(), data.clone());
+            thread::spawn(move || {
+                // SAFETY: the only write; the main thread reads only after it saw the close.
+                data.with_mut(|p| unsafe { *p = 7 });
+                event.close();
+            })
+        };
+        if event.is_closed() {
+            // SAFETY: ordered after the write by close's Release and is_closed's Acquire.
+            assert_eq!(data.with(|p| unsafe { *p }), 7);
+        }
+        closer.join().unwrap();
+    });
+}

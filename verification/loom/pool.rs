@@ -111,3 +111,29 @@ fn exited_shard_goes_to_one_later_thread() {
         ledger.assert_all_dropped();
     });
 }
+
+/// Two threads take their first shards at once; their ids (1 and 2) share one bucket of the
+/// shard table, so one thread installs the bucket and the other must acquire it (through the
+/// bucket load or the failed compare-and-swap in `insert`) before it stores into it. (Found
+/// unpinned by the audit: those two loads weakened to Relaxed.)
+#[test]
+fn two_threads_install_shards_in_one_bucket() {
+    model(|| {
+        let ledger = Ledger::new();
+        let pool = Arc::new(tracked_pool(&ledger));
+        drop(pool.get()); // this thread: id 0, bucket 0
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = pool.clone();
+                thread::spawn(move || drop(pool.get()))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let stats_sum = pool.try_get().is_some();
+        let _ = stats_sum;
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
+}

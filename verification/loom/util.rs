@@ -91,6 +91,8 @@ pub(crate) fn after_spawn() {
 
 /// Runs `f` under loom with an explicit preemption bound (`None` = exhaustive) and prints how
 /// many executions were explored (`cargo test --features loom -- --nocapture` shows it).
+/// `LOOM_MAX_PREEMPTIONS` can only raise a bounded model's bound (the audit's re-check at a
+/// higher bound); an exhaustive model stays exhaustive.
 #[track_caller]
 pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f: F) {
     let caller = std::panic::Location::caller();
@@ -125,6 +127,11 @@ pub(crate) fn model_with<F: Fn() + Sync + Send + 'static>(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let mut b = loom::model::Builder::new();
+    // The builder read `LOOM_MAX_PREEMPTIONS` into `b.preemption_bound`.
+    let preemption_bound = match (preemption_bound, b.preemption_bound) {
+        (Some(own), Some(env)) => Some(own.max(env)),
+        (own, _) => own,
+    };
     b.preemption_bound = preemption_bound;
     if let Some(max) = max_branches {
         b.max_branches = max;

@@ -1,0 +1,51 @@
+"""Arguments for the mutants that survive every checker because they cannot change what the
+crate does (equivalent mutants), or change it only in a way no test can observe. Keyed by
+mutant id (`cargo xtask audit --list`); the audit prints them under "Survivors" in
+proofs-notes/audit.md and counts these rows as equivalent, not as misses. A survivor without an
+entry here is reported as a missing test.
+"""
+
+SURVIVOR_ARGUMENTS = {
+    "pool/shards.rs:insert:compare_exchange#1:Release": (
+        "equivalent. On success the CAS replaced the null every bucket head starts with: no "
+        "other thread's store was read, so the Acquire half of AcqRel acquires nothing. The "
+        "bucket another thread installed is acquired on the failure path (Acquire, kept). The "
+        "code's AcqRel is stronger than needed and kept (it costs nothing on x86)."
+    ),
+    "pool/shards.rs:end:load#1:Relaxed": (
+        "equivalent. `end` is only the bound of a scan: any value it reads (old or new) is an id "
+        "range, and every shard in it is then read through `get`, whose Acquire loads of the "
+        "bucket and of the shard pointer pair with `insert`'s Release CAS and Release store. A "
+        "stale bound only skips a shard created concurrently, which a racing `get` may do "
+        "anyway. The Acquire is redundant; it costs nothing on x86 and is kept as documentation "
+        "(proofs-notes/ordering.md, \"Stronger than the search needs\")."
+    ),
+    "pool/shards.rs:insert:fetch_max#1:Relaxed": (
+        "equivalent, for the same reason as the `end` load: the bound publishes no data; the "
+        "shard is published by the Release store of its pointer, which `get` acquires."
+    ),
+    "event.rs:notify_slow:fetch_add#1:Relaxed": (
+        "equivalent. `notify_slow` runs only after `has_waiters`, whose `fence(SeqCst)` is "
+        "sequenced after the caller's publication and before this bump. A SeqCst fence is also "
+        "a release fence, and a release fence followed by a store synchronizes with an acquire "
+        "load that reads that store (C++ [atomics.fences]/2; Rust follows C++20): the waiter's "
+        "Acquire ticket load or `moved` re-read that sees the bump therefore sees the work "
+        "published before the fence, with or without Release on the bump. The code keeps "
+        "Release so the pairing stays local to `notify_slow` (proofs-notes/ordering.md, "
+        "\"Stronger than the search needs\")."
+    ),
+    "full-test-gt": (
+        "equivalent. When `head - tail == capacity`, slot(`head`) is slot(`tail`), which is "
+        "`occupied` unless a stealer has claimed it *and* handed it back; then writing it is safe "
+        "and the true count is below capacity. The occupied flag alone keeps the ring safe; the "
+        "index test is an early exit that spares the slot's cache line "
+        "(proofs-notes/ordering.md, survivor 5)."
+    ),
+    "clear-prev-before-cas": (
+        "equivalent. The clearing runs only after the stealer saw the ring empty for good; if its "
+        "CAS then fails, another stealer has unlinked the same ring and clears the same `prev`. "
+        "Clearing early only stops the owner from backing into a ring that is empty for good, "
+        "and the store can reach a retired ring only while the stealer is pinned, so before "
+        "its free (proofs-notes/ordering.md, survivor 6)."
+    ),
+}

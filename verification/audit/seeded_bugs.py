@@ -1,0 +1,549 @@
+"""Seeded logic bugs for the pool (src/pool/*) and the eventcount (src/event.rs).
+
+Each entry is (id, description, [(file, old text, new text), ...]) as in audit.py's LOGIC_BUGS:
+every `old` must occur exactly once in its file (`cargo xtask audit --check-patches` checks it).
+Ids start with `pool-` or `event-`, so `--only pool-` runs one family.
+"""
+
+POOL = "src/pool/mod.rs"
+SHARDS = "src/pool/shards.rs"
+THREAD_ID = "src/pool/thread_id.rs"
+RESET = "src/pool/reset.rs"
+GUARD = "src/pool/guard.rs"
+EVENT = "src/event.rs"
+
+POOL_BUGS = [
+    (
+        "pool-fast-get-ignores-generation",
+        "pool: the fast `get` takes the private value without comparing its generation (a value "
+        "left by a thread idle across two releases is handed out again)",
+        [(
+            POOL,
+            "shard.with_local(|local| local.generation == now && local.private.take_into(dst))",
+            "shard.with_local(|local| { let _ = now; local.private.take_into(dst) })",
+        )],
+    ),
+    (
+        "pool-age-always-to-victim",
+        "pool: aging moves the private value to the victim slot whatever the gap (it survives "
+        "two or more releases when its thread was idle)",
+        [(
+            SHARDS,
+            "            _ => [self.private_old.take(), self.private.take()],",
+            """            _ => {
+                let older = self.private_old.take();
+                self.private_old = self.private.take();
+                [older, None]
+            }""",
+        )],
+    ),
+    (
+        "pool-age-not-idempotent",
+        "pool: ageing a shard to the generation it already has drops its private values (a "
+        "release that adopts the exited shard it just aged kills values that survived no release)",
+        [(
+            SHARDS,
+            "            0 => [None, None],",
+            "            0 => [self.private_old.take(), self.private.take()],",
+        )],
+    ),
+    (
+        "pool-age-drops-newer",
+        "pool: aging drops the private value at once instead of keeping it one generation as a "
+        "victim (it survives no release)",
+        [(
+            SHARDS,
+            """                self.private_old = self.private.take();
+                [older, None]""",
+            """                [older, self.private.take()]""",
+        )],
+    ),
+    (
+        "pool-release-keeps-victims",
+        "pool: `release` does not drop the previous victim generation (values survive every "
+        "release; memory never comes back)",
+        [(
+            POOL,
+            """            while let Some(value) = self.victim_stealer.pop_tail() {
+                dead.push(value);
+            }""",
+            """            let _ = &self.victim_stealer;""",
+        )],
+    ),
+    (
+        "pool-release-drops-chains",
+        "pool: `release` drops the shards' chain values instead of making them the victim "
+        "generation (they survive no release)",
+        [(
+            POOL,
+            """                            self.idle_sub();
+                            victim.push_head(value);""",
+            """                            self.idle_sub();
+                            dead.push(value);""",
+        )],
+    ),
+    (
+        "pool-max-idle-off-by-one",
+        "pool: the `max_idle` test keeps one value too many (`>=` becomes `>`)",
+        [(
+            POOL,
+            "if self.idle.fetch_add(1, Ordering::Relaxed) >= self.max_idle as u64 {",
+            "if self.idle.fetch_add(1, Ordering::Relaxed) > self.max_idle as u64 {",
+        )],
+    ),
+    (
+        "pool-steal-keeps-idle",
+        "pool: a steal does not decrement the idle count (a bounded pool evicts returns it has "
+        "room for)",
+        [(
+            POOL,
+            """            if let Some(value) = victim.stealer.pop_tail() {
+                self.idle_sub();""",
+            """            if let Some(value) = victim.stealer.pop_tail() {""",
+        )],
+    ),
+    (
+        "pool-release-keeps-idle",
+        "pool: `release` moves chain values to the victim without decrementing the idle count",
+        [(
+            POOL,
+            """                            self.idle_sub();
+                            victim.push_head(value);""",
+            """                            victim.push_head(value);""",
+        )],
+    ),
+    (
+        "pool-retain-inverted",
+        "pool: `retain` drops the values it should keep and keeps the others",
+        [(
+            POOL,
+            "if !keep(value_ref) {",
+            "if keep(value_ref) {",
+        )],
+    ),
+    (
+        "pool-retain-before-reset",
+        "pool: `retain` runs before the reset hook (it judges a value its next user never sees)",
+        [(
+            POOL,
+            """        self.reset.run(value_ref);
+        let shard = self.local_shard();
+        if let Some(keep) = &self.retain {
+            if !keep(value_ref) {
+                core::mem::forget(unwind);
+                self.count(shard, Event::Rejected);
+                // SAFETY: the value is ours and dropped once, here.
+                unsafe { ptr::drop_in_place(value) };
+                return;
+            }
+        }""",
+            """        let shard = self.local_shard();
+        if let Some(keep) = &self.retain {
+            if !keep(value_ref) {
+                core::mem::forget(unwind);
+                self.count(shard, Event::Rejected);
+                // SAFETY: the value is ours and dropped once, here.
+                unsafe { ptr::drop_in_place(value) };
+                return;
+            }
+        }
+        self.reset.run(value_ref);""",
+        )],
+    ),
+    (
+        "pool-put-skips-reset",
+        "pool: `put` stores the value without running the reset hook or `retain` (reset on the "
+        "`put` path forgotten)",
+        [(
+            POOL,
+            """    pub fn put(&self, value: T) {
+        self.give_back(value);
+    }""",
+            """    pub fn put(&self, value: T) {
+        match self.local_shard() {
+            Some(shard) => self.give_back_slow(shard, value),
+            None => self.give_back(value),
+        }
+    }""",
+        )],
+    ),
+    (
+        "pool-custom-reset-skipped",
+        "pool: a hook given to `with_reset` is never run (only `Reset` types are reset)",
+        [(
+            RESET,
+            "            ResetHook::Custom(reset) => reset(value),",
+            "            ResetHook::Custom(_) => {}",
+        )],
+    ),
+    (
+        "pool-reset-unwind-leaks",
+        "pool: the drop-on-unwind guard is disarmed before the reset hook runs (a panicking "
+        "reset leaks the value)",
+        [(
+            POOL,
+            """        let unwind = DropOnUnwind(self, value);""",
+            """        let unwind = DropOnUnwind(self, value);
+        core::mem::forget(unwind);
+        let unwind = ();""",
+        ), (
+            POOL,
+            """                core::mem::forget(unwind);
+                self.count(shard, Event::Rejected);""",
+            """                let _ = unwind;
+                self.count(shard, Event::Rejected);""",
+        ), (
+            POOL,
+            """        core::mem::forget(unwind);
+        let Some(shard) = shard else {""",
+            """        let _ = unwind;
+        let Some(shard) = shard else {""",
+        )],
+    ),
+    (
+        "pool-unwinding-guard-returns",
+        "pool: a guard dropped while its thread panics returns its (maybe half-updated) value "
+        "instead of discarding it",
+        [(
+            GUARD,
+            """    fn drop(&mut self) {
+        let value = self.value.as_mut_ptr();
+        if std::thread::panicking() {""",
+            """    fn drop(&mut self) {
+        let value = self.value.as_mut_ptr();
+        if false {""",
+        )],
+    ),
+    (
+        "pool-release-skips-exited",
+        "pool: `release` does not age the shards of exited threads (their private values "
+        "survive every release)",
+        [(
+            POOL,
+            """                        let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
+                        dead.extend(aged.into_iter().flatten());
+                    }
+                }
+            });""",
+            """                        let _ = shard;
+                    }
+                }
+            });""",
+        )],
+    ),
+    (
+        "pool-release-no-trim",
+        "pool: aging never trims the chain's idle rings (a released pool keeps a burst's memory)",
+        [(
+            SHARDS,
+            """        let dead = self.age(now);
+        self.owner.trim();
+        dead""",
+            """        self.age(now)""",
+        )],
+    ),
+    (
+        "pool-age-local-uncounted",
+        "pool stats: values that die when a thread ages its own private slots are not counted "
+        "as released",
+        [(
+            POOL,
+            """                for _ in dead.iter().flatten() {
+                    self.count(Some(shard), Event::Released);
+                }""",
+            """                let _ = Event::Released;""",
+        )],
+    ),
+    (
+        "pool-private-hit-as-shared",
+        "pool stats: a fast-path hit of the private slot is counted as a hit of the own chain",
+        [(
+            POOL,
+            """        if hit {
+            self.count(Some(shard), Event::PrivateHit);
+        }
+        hit""",
+            """        if hit {
+            self.count(Some(shard), Event::SharedHit);
+        }
+        hit""",
+        )],
+    ),
+    (
+        "pool-victim-before-steal",
+        "pool: `get` takes the victim generation before stealing from other shards (victims are "
+        "reused while fresher values idle, so they do not age out)",
+        [(
+            POOL,
+            """        // Steal: every other shard's tail, starting after our own (spreads the thieves).
+        let end = self.shards.end();""",
+            """        if let Some(value) = self.victim_stealer.pop_tail() {
+            self.count(shard, Event::VictimHit);
+            return Some(value);
+        }
+        // Steal: every other shard's tail, starting after our own (spreads the thieves).
+        let end = self.shards.end();""",
+        )],
+    ),
+    (
+        "pool-thread-id-not-advanced",
+        "pool thread ids: a new id is handed out without advancing the counter (two live threads "
+        "share one id and so one shard)",
+        [(
+            THREAD_ID,
+            """                    ids.next += 1;
+                    ids.next - 1""",
+            """                    ids.next""",
+        )],
+    ),
+    (
+        "pool-thread-id-kept-after-exit",
+        "pool thread ids: an exiting thread keeps its cached id after giving it back (a pool "
+        "used from a later thread-local destructor touches a shard another thread may own)",
+        [(
+            THREAD_ID,
+            "        let _ = CACHED.try_with(|cached| cached.set(GONE));\n",
+            "",
+        )],
+    ),
+]
+
+EVENT_BUGS = [
+    (
+        "event-no-waiter-fence",
+        "event: `prepare_wait` has no SeqCst fence between the registration and the ticket "
+        "(store-buffering: a waiter and a notifier can miss each other)",
+        [(
+            EVENT,
+            """        self.waiters.fetch_add(1, Ordering::Relaxed);
+        // SeqCst fence (store→load): the registration above comes before the caller's re-check
+        // of its condition in the single total order of SeqCst fences. Pairs with the fence in
+        // `notify_one` / `notify_all`: if that fence is later, the notifier sees this waiter; if
+        // earlier, the re-check sees the work published before the notify.
+        fence(Ordering::SeqCst);""",
+            """        self.waiters.fetch_add(1, Ordering::Relaxed);""",
+        )],
+    ),
+    (
+        "event-no-notifier-fence",
+        "event: the notifier loads `waiters` with no SeqCst fence after the caller's publication",
+        [(
+            EVENT,
+            """        // `prepare_wait`; see the module docs.
+        fence(Ordering::SeqCst);""",
+            """        // `prepare_wait`; see the module docs.""",
+        )],
+    ),
+    (
+        "event-notify-no-bump",
+        "event: a notify wakes without moving the word (a waiter between its re-check and the "
+        "futex sleeps on a still-valid ticket: lost wake-up)",
+        [(
+            EVENT,
+            "        self.epoch.word().fetch_add(EPOCH_ONE, Ordering::Release);\n        if all {",
+            "        if all {",
+        )],
+    ),
+    (
+        "event-notify-no-wake",
+        "event: a notify moves the word but wakes nobody (a sleeper already in the futex stays "
+        "asleep)",
+        [(
+            EVENT,
+            """        if all {
+            self.epoch.wake_all();
+        } else {
+            self.epoch.wake_one();
+        }""",
+            """        let _ = all;""",
+        )],
+    ),
+    (
+        "event-notify-all-wakes-one",
+        "event: `notify_all` wakes only one sleeper",
+        [(
+            EVENT,
+            """        if all {
+            self.epoch.wake_all();
+        } else {""",
+            """        if all {
+            self.epoch.wake_one();
+        } else {""",
+        )],
+    ),
+    (
+        "event-single-waiter-ignored",
+        "event: the notifier skips the slow path unless two or more threads wait (`!= 0` "
+        "becomes `> 1`)",
+        [(
+            EVENT,
+            "        self.waiters.load(Ordering::Relaxed) != 0\n",
+            "        self.waiters.load(Ordering::Relaxed) > 1\n",
+        )],
+    ),
+    (
+        "event-no-deregister",
+        "event: a dropped ticket never deregisters (notifies stay on their slow path for good)",
+        [(
+            EVENT,
+            "        self.event.waiters.fetch_sub(1, Ordering::Relaxed);\n",
+            "        let _ = &self.event.waiters;\n",
+        )],
+    ),
+    (
+        "event-deregister-twice",
+        "event: a wait that returns deregisters, and the ticket's drop deregisters again (the "
+        "count undercounts, so a notify can miss another sleeper)",
+        [(
+            EVENT,
+            """    pub fn wait(self) -> WaitResult {
+        loop {
+            if let Some(result) = self.moved() {
+                return result;""",
+            """    pub fn wait(self) -> WaitResult {
+        loop {
+            if let Some(result) = self.moved() {
+                self.event.waiters.fetch_sub(1, Ordering::Relaxed);
+                return result;""",
+        )],
+    ),
+    (
+        "event-no-recheck",
+        "event: `wait_until` sleeps on its ticket without looking for work again after taking it "
+        "(the waiter's re-check dropped)",
+        [(
+            EVENT,
+            """            let waiter = self.prepare_wait();
+            // The re-check after the ticket: without it a notify between the first check and
+            // `prepare_wait` would be missed (it saw no waiter, and the ticket is newer).
+            if let Some(found) = check() {
+                return Some(found);
+            }
+            if waiter.wait() == WaitResult::Closed {""",
+            """            let waiter = self.prepare_wait();
+            if waiter.wait() == WaitResult::Closed {""",
+        )],
+    ),
+    (
+        "event-timeout-no-recheck",
+        "event: `wait_until_timeout` sleeps on its ticket without the re-check after taking it",
+        [(
+            EVENT,
+            """            let waiter = self.prepare_wait();
+            if let Some(found) = check() {
+                return Some(found);
+            }
+            let result = match deadline {""",
+            """            let waiter = self.prepare_wait();
+            let result = match deadline {""",
+        )],
+    ),
+    (
+        "event-closed-returns-unchecked",
+        "event: a wait that ends by `close` returns `None` without a last look (work pushed "
+        "before the close is lost)",
+        [(
+            EVENT,
+            """            if waiter.wait() == WaitResult::Closed {
+                return check();
+            }""",
+            """            if waiter.wait() == WaitResult::Closed {
+                return None;
+            }""",
+        )],
+    ),
+    (
+        "event-close-no-wake",
+        "event: `close` sets the closed bit but wakes nobody (sleepers stay asleep at shutdown)",
+        [(
+            EVENT,
+            """        self.epoch.word().fetch_or(CLOSED, Ordering::Release);
+        // Unconditional: close is rare, so no need for the waiter count (and its fence).
+        self.epoch.wake_all();""",
+            """        self.epoch.word().fetch_or(CLOSED, Ordering::Release);""",
+        )],
+    ),
+    (
+        "event-close-as-notify",
+        "event: `close` bumps the counter instead of setting the closed bit (waits never report "
+        "`Closed`, so shutdown never ends)",
+        [(
+            EVENT,
+            "        self.epoch.word().fetch_or(CLOSED, Ordering::Release);",
+            "        self.epoch.word().fetch_add(EPOCH_ONE, Ordering::Release);",
+        )],
+    ),
+    (
+        "event-bump-sets-closed",
+        "event: a notify adds 1 to the word, which flips the closed bit (a notify looks like a "
+        "close)",
+        [(
+            EVENT,
+            "const EPOCH_ONE: u32 = 2;",
+            "const EPOCH_ONE: u32 = 1;",
+        )],
+    ),
+    (
+        "event-timeout-ignored",
+        "event: a timed wait computes its deadline without the timeout (it times out at once)",
+        [(
+            EVENT,
+            "        let deadline = Instant::now().checked_add(timeout);",
+            "        let deadline = Instant::now().checked_add(timeout - timeout);",
+        )],
+    ),
+    (
+        "event-timeout-loses-late-notify",
+        "event: a timed wait that times out reports `TimedOut` without a last look (a notify "
+        "that raced the timeout is dropped)",
+        [(
+            EVENT,
+            "                return self.moved().unwrap_or(WaitResult::TimedOut);",
+            "                return WaitResult::TimedOut;",
+        )],
+    ),
+    (
+        "event-timed-wait-closed-loops",
+        "event: `wait_until_timeout` treats `Closed` like `Notified` (after a close it spins "
+        "until the deadline instead of returning)",
+        [(
+            EVENT,
+            "            if result != WaitResult::Notified {",
+            "            if result == WaitResult::TimedOut {",
+        )],
+    ),
+]
+
+DEQUEUE = "src/dequeue.rs"
+ERROR = "src/error.rs"
+
+DEQUEUE_BUGS = [
+    (
+        "dequeue-capacity-not-power-of-two",
+        "dequeue: any capacity in range is accepted, also one that does not divide 2^32 (the "
+        "index arithmetic breaks at the wrap)",
+        [(
+            ERROR,
+            "if capacity.is_power_of_two() && (Self::MIN..=Self::MAX).contains(&capacity) {",
+            "if (Self::MIN..=Self::MAX).contains(&capacity) {",
+        )],
+    ),
+    (
+        "dequeue-capacity-one",
+        "dequeue: a capacity of 1 is accepted (below the documented minimum of 2)",
+        [(
+            ERROR,
+            "if capacity.is_power_of_two() && (Self::MIN..=Self::MAX).contains(&capacity) {",
+            "if capacity.is_power_of_two() && (Self::MIN - 1..=Self::MAX).contains(&capacity) {",
+        )],
+    ),
+    (
+        "dequeue-owner-pops-tail",
+        "dequeue: the owner's `pop_head` takes the oldest value (FIFO instead of LIFO)",
+        [(
+            DEQUEUE,
+            "unsafe { self.ring.pop_head() }",
+            "self.ring.pop_tail()",
+        )],
+    ),
+]
