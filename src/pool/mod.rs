@@ -480,7 +480,8 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    /// The fast path of `get`: moves the private value, if any, to `dst`.
+    /// The fast path of `get`: moves the private value, or else the stash's newest, if any, to
+    /// `dst`.
     #[inline(always)]
     fn take_private_into(&self, dst: *mut T) -> bool {
         let Some(shard) = self.local_shard() else {
@@ -489,14 +490,27 @@ impl<T: Send> Pool<T> {
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
         // SAFETY: our own shard; a bytewise move runs no user code; `dst` is the caller's
-        // uninitialized, writable slot.
+        // uninitialized, writable slot (written at most once: the stash is tried only when the
+        // private slot moved nothing).
         let hit = unsafe {
-            shard.with_local(|local| local.generation == now && local.private.take_into(dst))
+            shard.with_local(|local| {
+                if local.generation != now {
+                    Hit::None // the slow path ages the shard first
+                } else if local.private.take_into(dst) {
+                    Hit::Private
+                } else if local.stash.pop_into(dst) {
+                    Hit::Stash
+                } else {
+                    Hit::None
+                }
+            })
         };
-        if hit {
-            self.count(Some(shard), Event::PrivateHit);
+        match hit {
+            Hit::None => return false,
+            Hit::Private => self.count(Some(shard), Event::PrivateHit),
+            Hit::Stash => self.count(Some(shard), Event::SharedHit),
         }
-        hit
+        true
     }
 
     #[inline(always)]
@@ -511,23 +525,7 @@ impl<T: Send> Pool<T> {
     /// An idle value, or a new one if `create`.
     #[inline(always)]
     fn take(&self, create: bool) -> Option<T> {
-        let shard = self.local_shard();
-        if let Some(shard) = shard {
-            // Relaxed: see `release`.
-            let now = self.generation.load(Ordering::Relaxed);
-            // SAFETY: our own shard; `take` on an `Option` runs no user code.
-            let hit = unsafe {
-                shard.with_local(|local| match local.generation == now {
-                    true => local.private.take(),
-                    false => None,
-                })
-            };
-            if let Some(value) = hit {
-                self.count(Some(shard), Event::PrivateHit);
-                return Some(value);
-            }
-        }
-        self.take_slow(shard, create)
+        self.take_slow(self.local_shard(), create)
     }
 
     #[cold]
@@ -539,23 +537,27 @@ impl<T: Send> Pool<T> {
             // SAFETY: our own shard; stash moves and chain pops run no user code.
             let (value, from_chain) = unsafe {
                 shard.with_local(|local| {
+                    if let Some(value) = local.private.take() {
+                        return (Some((value, Event::PrivateHit)), false);
+                    }
                     if let Some(value) = local.stash.pop() {
-                        return (Some(value), false);
+                        return (Some((value, Event::SharedHit)), false);
                     }
                     if bounded {
                         // A bounded pool keeps no stash (every idle value is counted).
-                        return (local.owner.pop_head(), true);
+                        let value = local.owner.pop_head();
+                        return (value.map(|v| (v, Event::SharedHit)), true);
                     }
                     // Refill: one batch pop for up to `REFILL` gets.
                     batch::refill(&local.owner, &mut local.stash);
-                    (local.stash.pop(), false)
+                    (local.stash.pop().map(|v| (v, Event::SharedHit)), false)
                 })
             };
-            if let Some(value) = value {
+            if let Some((value, event)) = value {
                 if from_chain {
                     self.idle_sub();
                 }
-                self.count(Some(shard), Event::SharedHit);
+                self.count(Some(shard), event);
                 return Some(value);
             }
             own_id = thread_id::current().unwrap_or(0);
@@ -683,12 +685,20 @@ impl<T: Send> Pool<T> {
         };
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
+        // A bounded pool keeps no stash (every idle value past the private slot is counted).
+        let unbounded = self.max_idle == usize::MAX;
         // SAFETY: our own shard; moving a value into an empty slot runs no user code. The value
-        // is moved exactly once: into the slot, or out by `read` for the slow path.
+        // is moved exactly once: into the private slot or the stash, or out by `read` for the
+        // slow path.
         let stored = unsafe {
             shard.with_local(|local| {
-                if local.generation == now && local.private.is_empty() {
+                if local.generation != now {
+                    false // the slow path ages the shard first
+                } else if local.private.is_empty() {
                     local.private.fill_from(value);
+                    true
+                } else if unbounded && !local.stash.is_full() {
+                    local.stash.push_from(value);
                     true
                 } else {
                     false
@@ -783,37 +793,42 @@ impl<T> fmt::Debug for Pool<T> {
     }
 }
 
+/// Where the fast path of `get` found a value.
+#[derive(Clone, Copy)]
+enum Hit {
+    None,
+    Private,
+    Stash,
+}
+
 /// The chain operations of the stash: batches, so that the chain sees one read-modify-write per
-/// spill, refill or steal instead of one per value. None runs user code.
+/// spill, refill or steal instead of one per value. None runs user code: the chain's batch
+/// methods move values only, and the stash's `Extend` never drops one.
 mod batch {
     use super::stash::{Stash, REFILL};
     use crate::chain;
 
-    /// Pushes every value of `values` on `owner`'s head.
+    /// Pushes every value of `values` on `owner`'s head, in one publishing read-modify-write
+    /// per ring (a chain batch push takes the whole iterator).
     #[inline]
     pub(super) fn push_all<T>(owner: &chain::Owner<T>, values: &mut impl Iterator<Item = T>) {
-        for value in values {
-            owner.push_head(value);
-        }
+        owner.push_head_batch(values);
     }
 
-    /// Moves up to [`REFILL`] of the newest values of `owner` into the empty `stash`, the
-    /// newest on top.
+    /// Moves up to [`REFILL`] of the newest values of `owner` into the empty `stash` in one
+    /// batch pop, the newest on top.
     #[inline]
     pub(super) fn refill<T>(owner: &chain::Owner<T>, stash: &mut Stash<T>) {
         debug_assert_eq!(stash.len(), 0);
-        for _ in 0..REFILL.min(stash.room()) {
-            match owner.pop_head() {
-                Some(value) => stash.extend(Some(value)),
-                None => break,
-            }
-        }
-        stash.reverse_from(0);
+        // At most the stash's room, so its `Extend` takes every value (and never drops one).
+        owner.pop_head_batch(REFILL.min(stash.room()), stash);
+        stash.reverse_from(0); // the batch hands the newest first
     }
 
-    /// Steals from `victim` into `own`, returning one value.
+    /// Steals about half of `victim`'s oldest ring into `own` with one claim, returning one of
+    /// the stolen values.
     #[inline]
-    pub(super) fn steal<T>(victim: &chain::Stealer<T>, _own: &chain::Owner<T>) -> Option<T> {
-        victim.pop_tail()
+    pub(super) fn steal<T>(victim: &chain::Stealer<T>, own: &chain::Owner<T>) -> Option<T> {
+        victim.steal_batch_and_pop(own)
     }
 }

@@ -18,8 +18,12 @@
 use core::mem::MaybeUninit;
 use core::ptr;
 
-/// How many values a stash holds.
+/// How many values a stash holds. The models keep it small, so that a few values reach the
+/// spill, refill and steal paths.
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub(crate) const CAPACITY: usize = 32;
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+pub(crate) const CAPACITY: usize = 4;
 /// How many of the oldest values a full stash spills to the chain.
 pub(crate) const SPILL: usize = CAPACITY / 2;
 /// How many values an empty stash takes back from the chain.
@@ -77,6 +81,38 @@ impl<T> Stash<T> {
         // SAFETY: `values[len]` was initialized (invariant 1) and is now outside `..len`, so it
         // is read out once.
         Some(unsafe { self.values[self.len].as_ptr().read() })
+    }
+
+    /// Moves the newest value, if any, to `dst` (a bytewise copy).
+    ///
+    /// # Safety
+    /// `dst` is valid for writing a `T`, and whatever it holds is not dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn pop_into(&mut self, dst: *mut T) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        self.len -= 1;
+        // SAFETY: `values[len]` was initialized (invariant 1) and is now outside `..len`, so it
+        // is moved out once; `dst` is writable by the caller's contract.
+        unsafe { ptr::copy_nonoverlapping(self.values[self.len].as_ptr(), dst, 1) };
+        true
+    }
+
+    /// Moves the value at `src` on top of the stash, which is not full.
+    ///
+    /// # Safety
+    /// The stash is not full, and `src` is a valid `T` that the caller gives up (never drops or
+    /// reads again).
+    #[inline(always)]
+    pub(crate) unsafe fn push_from(&mut self, src: *const T) {
+        debug_assert!(self.len < CAPACITY);
+        // SAFETY: `len < CAPACITY` by the contract, so the slot is in bounds and outside
+        // `..len` (uninitialized, nothing overwritten); `src` is a valid value handed over.
+        unsafe {
+            ptr::copy_nonoverlapping(src, self.values.get_unchecked_mut(self.len).as_mut_ptr(), 1)
+        };
+        self.len += 1;
     }
 
     /// Moves up to `n` of the oldest values out, oldest first. What the iterator does not yield
