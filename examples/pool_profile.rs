@@ -6,7 +6,8 @@
 //! cargo build --release --example pool_profile
 //! valgrind --tool=callgrind target/release/examples/pool_profile p1 1000000
 //! ```
-//! Shapes: `p1` (one get and its return), `p2` (100 gets held, then 100 returns).
+//! Shapes: `p1` (one get and its return), `p2` (100 gets held, then 100 returns); `lf1`/`lf2`
+//! the same on lockfree-object-pool, `mv1`/`mv2` on a `Mutex<Vec<T>>`.
 
 use std::hint::black_box;
 
@@ -34,6 +35,37 @@ fn main() {
                 held.clear();
             }
         }
-        other => panic!("unknown shape {other}: p1 or p2"),
+        "lf1" | "lf2" => {
+            let pool = lockfree_object_pool::LinearObjectPool::new(
+                || Vec::<u8>::with_capacity(1024),
+                |v| v.clear(),
+            );
+            let per = if shape == "lf1" { 1 } else { 100 };
+            let mut held = Vec::with_capacity(100);
+            for _ in 0..n {
+                for _ in 0..per {
+                    held.push(pool.pull());
+                }
+                black_box(&held);
+                held.clear();
+            }
+        }
+        "mv1" | "mv2" => {
+            let pool = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+            let per = if shape == "mv1" { 1 } else { 100 };
+            let mut held = Vec::with_capacity(100);
+            for _ in 0..n {
+                for _ in 0..per {
+                    let v = pool.lock().unwrap().pop();
+                    held.push(v.unwrap_or_else(|| Vec::with_capacity(1024)));
+                }
+                black_box(&held);
+                for mut v in held.drain(..) {
+                    v.clear();
+                    pool.lock().unwrap().push(v);
+                }
+            }
+        }
+        other => panic!("unknown shape {other}: p1, p2, lf1, lf2, mv1 or mv2"),
     }
 }
