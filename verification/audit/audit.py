@@ -452,13 +452,13 @@ LOGIC_BUGS = [
         "a generation change leaves the stash as it is (its values outlive their releases)",
         [(
             "src/pool/shards.rs",
-            """            self.stash_old = self.stash.take();
-            (None, Stash::new())""",
-            """            (None, Stash::new())""",
+            """                self.stash_old = self.stash.take();
+                Dead {""",
+            """                Dead {""",
         ), (
             "src/pool/shards.rs",
-            """            (self.private.take(), self.stash.take())""",
-            """            (self.private.take(), Stash::new())""",
+            """                stashes: [self.stash_old.take(), self.stash.take()],""",
+            """                stashes: [self.stash_old.take(), Stash::new()],""",
         )],
     ),
     (
