@@ -4,7 +4,7 @@
 //!
 //! | bytes | meaning |
 //! | --- | --- |
-//! | `cfg` | bits 0-1: workers `1 + (b & 3) % 3`; bit 2: `max_idle(1 + (b >> 4 & 3))`; bit 3: `retain` rejects every third value |
+//! | `cfg` | bits 0-1: workers `1 + (b & 3) % 3`; bit 2: `max_idle(1 + (b >> 4 & 3))`; bit 3: `retain` rejects every third value; bit 6: bursts, every `get` op takes [`BURST`] values (past the private slot and the 4-value stash of the models, so returns spill and gets refill and steal in batches) |
 //! | per thread (main first): `n`, then `n % 17` op bytes | `b % 8`: 0, 1 `get` (held); 2, 3 return the newest held guard; 4 `put` of a new value; 5 `detach` the newest held value and drop it; 6 `release`; 7 use every held value across a scheduling point |
 //! | the rest | the schedule |
 //!
@@ -23,6 +23,10 @@ use super::ByteScheduler;
 
 /// The most operations in one thread's program.
 pub const MAX_OPS: usize = 16;
+
+/// Values one `get` op takes in burst mode: one more than the private slot and the models'
+/// stash (4) hold.
+pub const BURST: usize = 6;
 
 /// A pool operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +52,8 @@ pub struct PoolProgram {
     pub max_idle: Option<usize>,
     /// Whether a `retain` filter rejects values whose id is a multiple of 3.
     pub retain: bool,
+    /// Whether every `get` op takes [`BURST`] values.
+    pub burst: bool,
     /// Per thread (the main thread first), its operations.
     pub threads: Vec<Vec<PoolOp>>,
     /// The schedule bytes.
@@ -84,6 +90,7 @@ impl PoolProgram {
         PoolProgram {
             max_idle: (cfg & 4 != 0).then(|| 1 + usize::from((cfg >> 4) & 3)),
             retain: cfg & 8 != 0,
+            burst: cfg & 64 != 0,
             threads,
             schedule: data[used..].to_vec(),
         }
@@ -184,18 +191,22 @@ pub fn run_program(p: PoolProgram) {
     shuttle::Runner::new(ByteScheduler::new(schedule), config).run(move || execute(&p));
 }
 
-fn program(pool: &Pool<Item>, ledger: &Arc<Ledger>, ops: &[PoolOp]) {
+fn program(pool: &Pool<Item>, ledger: &Arc<Ledger>, ops: &[PoolOp], burst: bool) {
     let mut held: Vec<Pooled<'_, Item>> = Vec::new();
     for op in ops {
         match op {
             PoolOp::Get => {
-                let v = pool.get();
-                v.acquire();
-                held.push(v);
+                for _ in 0..if burst { BURST } else { 1 } {
+                    let v = pool.get();
+                    v.acquire();
+                    held.push(v);
+                }
             }
             PoolOp::Return => {
-                if let Some(v) = held.pop() {
-                    v.give_up();
+                for _ in 0..if burst { BURST } else { 1 } {
+                    if let Some(v) = held.pop() {
+                        v.give_up();
+                    }
                 }
             }
             PoolOp::Put => pool.put(ledger.make()),
@@ -245,10 +256,11 @@ fn execute(p: &PoolProgram) {
             let pool = pool.clone();
             let ledger = ledger.clone();
             let ops = ops.clone();
-            shuttle::thread::spawn(move || program(&pool, &ledger, &ops))
+            let burst = p.burst;
+            shuttle::thread::spawn(move || program(&pool, &ledger, &ops, burst))
         })
         .collect();
-    program(&pool, &ledger, &p.threads[0]);
+    program(&pool, &ledger, &p.threads[0], p.burst);
     for w in workers {
         w.join().expect("worker panicked");
     }

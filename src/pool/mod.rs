@@ -21,22 +21,30 @@
 //! # How it works
 //!
 //! Every thread that uses a pool gets its own shard of it, found through a small recycled
-//! thread id. A shard has a *private* slot that only its thread touches (the fast path: a
-//! thread-local read, two loads and a plain write, no atomic read-modify-write) and a
-//! [`chain`] for overflow, whose head only that thread pushes and pops and whose tail any
-//! thread may steal from.
+//! thread id (and a one-entry thread-local cache of the last shard used). A shard has a
+//! *private* slot that only its thread touches (the fast path: a thread-local read, a few
+//! loads and a plain write, no atomic read-modify-write), a *stash* of up to 32 more values,
+//! also owner-only plain memory, and a [`chain`] for overflow, whose head only that thread
+//! pushes and pops and whose tail any thread may steal from.
 //!
-//! - [`Pool::get`] tries, in order: the private slot, the own chain's head, the other shards'
-//!   tails (stealing), the victim generation, and finally the `create` function.
+//! - [`Pool::get`] tries, in order: the private slot, the stash (refilled, when empty, with up
+//!   to 16 values from the own chain's head in one batch pop), the other shards' tails
+//!   (stealing half of a ring in one batch: one value is returned, the rest land in the own
+//!   chain), the victim generation, and finally the `create` function.
 //! - Returning a value (dropping the [`Pooled`] guard, or [`Pool::put`]) runs the reset hook,
 //!   then the optional [`retain`](Pool::retain) filter and [`max_idle`](Pool::max_idle) bound,
-//!   then stores it in the private slot, or pushes it on the own chain when the slot is taken.
+//!   then stores it in the private slot, or in the stash when the slot is taken. A full stash
+//!   first spills its 16 oldest values to the own chain in one batch push.
+//! - How soon other threads find idle values: a thread hides at most 33 of them (the private
+//!   slot and a full stash); everything beyond is in its chain at once. A thread that exits
+//!   leaves its private slot and stash to the next thread that takes its id, and at the next
+//!   `release` its stash goes to the victim generation, which every thread takes from.
 //! - [`Pool::release`] plays the role of Go's garbage collection: the victim generation is
 //!   dropped and the current contents become the new victim generation, so an idle value
-//!   survives exactly one `release`. The chains are moved into the victim at once; a thread's
-//!   private slot (one value) ages by generation number and its dead value is dropped on that
-//!   thread's next use of the pool (immediately for the thread calling `release`), or when the
-//!   pool drops.
+//!   survives exactly one `release`. The chains, and the stashes of the calling thread and of
+//!   exited threads, are moved into the victim at once; the private slot and stash of every
+//!   other thread age by generation number and their dead values are dropped on that thread's
+//!   next use of the pool, or when the pool drops.
 //! - When a thread exits, its shards stay in their pools: their chains can still be stolen
 //!   from, and the next thread to take the recycled id inherits them, never two threads at once.
 //!
@@ -59,6 +67,7 @@ mod guard;
 pub mod pitfalls;
 mod reset;
 mod shards;
+mod stash;
 mod stats;
 mod thread_id;
 
@@ -67,7 +76,7 @@ pub use reset::Reset;
 pub use stats::PoolStats;
 
 use reset::ResetHook;
-use shards::{Shard, Shards};
+use shards::{Local, Shard, Shards};
 use stats::{Event, EVENTS, EVENT_ORDER};
 
 type CreateFn<T> = Box<dyn Fn() -> T + Send + Sync>;
@@ -78,6 +87,8 @@ type RetainFn<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 /// `Pool<T>` is `Send + Sync` when `T: Send`. Share it by reference (scoped threads, a
 /// `static`) or in an `Arc` (then [`get_owned`](Pool::get_owned) gives `'static` guards).
 pub struct Pool<T> {
+    /// This pool's process-unique id, the key of the thread's cached shard.
+    id: u64,
     shards: Shards<T>,
     /// Bumped by `release`; private slots compare it with their own to age.
     generation: AtomicU64,
@@ -138,6 +149,7 @@ impl<T: Send> Pool<T> {
     ) -> Self {
         let (victim, victim_stealer) = chain::new();
         Pool {
+            id: thread_id::next_pool_id(),
             shards: Shards::new(),
             generation: AtomicU64::new(0),
             victim: Mutex::new(victim),
@@ -173,8 +185,9 @@ impl<T: Send> Pool<T> {
     /// Bounds the values kept in the shards' chains to `max`: a value returned beyond it is
     /// dropped (its `Drop` is the eviction hook). On top of the bound, each thread keeps at
     /// most one value in its private slot and one of the victim generation, and the victim
-    /// generation holds what the last `release` found. A bounded pool pays one atomic
-    /// add per chain push and pop; the private fast path is unaffected.
+    /// generation holds what the last `release` found. A bounded pool keeps no stash (every
+    /// value past the private slot goes to the chain, counted) and pays one atomic add per
+    /// chain push and pop; the private fast path is unaffected.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
@@ -331,33 +344,59 @@ impl<T: Send> Pool<T> {
                     }
                 }
             }
-            // The shards of exited threads have no owner to age them on its next use: age
-            // them now, standing in for their owners.
-            thread_id::with_exited(|ids| {
-                for id in ids {
-                    if let Some(shard) = self.shards.get(id) {
-                        // SAFETY: no live thread holds `id`, and none can take it while
-                        // `with_exited` runs (shards, S1); `age_and_trim` runs no
-                        // user code (it returns the dead values).
-                        let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
-                        dead.extend(aged.into_iter().flatten());
+            // The shards of exited threads (and those inherited with an id but not yet
+            // claimed) have no owner to age them on its next use: age them now, standing in
+            // for their owners. Their stashes' survivors go to the victim chain, where every
+            // thread can take them (no owner would).
+            thread_id::with_holders(|holder| {
+                for (id, shard) in self.shards.iter_ids() {
+                    // Relaxed: claims are written under the lock held here (or before the
+                    // shard was published, which `iter_ids` acquires).
+                    if shard.claimed_by.load(Ordering::Relaxed) == holder(id) {
+                        continue; // a live owner ages it on its next use
                     }
+                    // SAFETY: the shard's recorded token is not its id's holder's, so no
+                    // thread may touch it until a claim, which waits for this lock (shards,
+                    // S1); aging and chain pushes run no user code (the dead values
+                    // are returned).
+                    let aged = unsafe {
+                        shard.with_local(|local| Self::age_into_victim(local, now, &victim))
+                    };
+                    aged.move_into(&mut dead);
                 }
             });
-        }
-        // The calling thread ages its own private slots now rather than on its next use.
-        if let Some(shard) = self.local_shard() {
-            // `now` is this thread's own increment: the newest generation it can see, unless
-            // a concurrent `release` added more, which `age` handles like any gap.
-            // SAFETY: the caller holds the shard's id; `age_and_trim` runs no user code.
-            let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
-            dead.extend(aged.into_iter().flatten());
+            // The calling thread ages its own shard now rather than on its next use.
+            if let Some(shard) = self.local_shard() {
+                // `now` is this thread's own increment: the newest generation it can see,
+                // unless a concurrent `release` added more, which `age` handles like any gap.
+                // SAFETY: the caller holds the shard's id; no user code, as above.
+                let aged =
+                    unsafe { shard.with_local(|local| Self::age_into_victim(local, now, &victim)) };
+                aged.move_into(&mut dead);
+            }
         }
         if self.counting {
             // Relaxed: a statistic.
             self.counters[Event::Released as usize].fetch_add(dead.len() as u64, Ordering::Relaxed);
         }
         drop(dead); // outside the lock: a `Drop` may use the pool again
+    }
+
+    /// Ages `local` to generation `now` (for `release`, which holds the victim lock and stands
+    /// in for the shard's owner) and moves the stash's survivors, now victims, to the victim
+    /// chain: they die at the next `release` there, as they would have in the stash. Runs no
+    /// user code; returns the values that died.
+    fn age_into_victim(
+        local: &mut Local<T>,
+        now: u64,
+        victim: &chain::Owner<T>,
+    ) -> shards::Dead<T> {
+        if local.generation == now {
+            return shards::Dead::none(); // aged already (the caller's own shard, unclaimed)
+        }
+        let dead = local.age_and_trim(now);
+        batch::push_all(victim, &mut local.stash_old.drain_oldest(stash::CAPACITY));
+        dead
     }
 
     /// The counters, if [`with_counters`](Self::with_counters) turned them on. Each figure is
@@ -390,8 +429,32 @@ impl<T: Send> Pool<T> {
     /// thread-local storage is torn down.
     #[inline(always)]
     fn local_shard(&self) -> Option<&Shard<T>> {
+        match thread_id::last_shard(self.id) {
+            // SAFETY: cached by this thread for this pool (ids are unique), from this pool's
+            // table, while it held its current id: a live shard of this thread's until the
+            // pool drops (`thread_id::last_shard`).
+            Some(shard) => Some(unsafe { &*shard.cast::<Shard<T>>() }),
+            None => self.local_shard_slow(),
+        }
+    }
+
+    /// The id lookup behind [`local_shard`](Self::local_shard), on a miss of the thread's cached
+    /// shard (first use, or another pool used since).
+    #[cold]
+    #[inline(never)]
+    fn local_shard_slow(&self) -> Option<&Shard<T>> {
         let id = thread_id::current()?;
-        self.shards.get_or_insert(id, &self.generation)
+        let token = thread_id::current_token()?;
+        let shard = self.shards.get_or_insert(id, token, &self.generation)?;
+        // Relaxed: equal only if this thread wrote it (at creation or in a claim below).
+        if shard.claimed_by.load(Ordering::Relaxed) != token {
+            // Inherited with the id: claim it, ordered after any `release` standing in for the
+            // previous owner (shards, S1).
+            // Relaxed: the registry lock orders the store against `release`'s reads.
+            thread_id::claim(|| shard.claimed_by.store(token, Ordering::Relaxed));
+        }
+        thread_id::set_last_shard(self.id, (shard as *const Shard<T>).cast());
+        Some(shard)
     }
 
     #[inline(always)]
@@ -417,7 +480,8 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    /// The fast path of `get`: moves the private value, if any, to `dst`.
+    /// The fast path of `get`: moves the private value, or else the stash's newest, if any, to
+    /// `dst`.
     #[inline(always)]
     fn take_private_into(&self, dst: *mut T) -> bool {
         let Some(shard) = self.local_shard() else {
@@ -426,14 +490,27 @@ impl<T: Send> Pool<T> {
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
         // SAFETY: our own shard; a bytewise move runs no user code; `dst` is the caller's
-        // uninitialized, writable slot.
+        // uninitialized, writable slot (written at most once: the stash is tried only when the
+        // private slot moved nothing).
         let hit = unsafe {
-            shard.with_local(|local| local.generation == now && local.private.take_into(dst))
+            shard.with_local(|local| {
+                if local.generation != now {
+                    Hit::None // the slow path ages the shard first
+                } else if local.private.take_into(dst) {
+                    Hit::Private
+                } else if local.stash.pop_into(dst) {
+                    Hit::Stash
+                } else {
+                    Hit::None
+                }
+            })
         };
-        if hit {
-            self.count(Some(shard), Event::PrivateHit);
+        match hit {
+            Hit::None => return false,
+            Hit::Private => self.count(Some(shard), Event::PrivateHit),
+            Hit::Stash => self.count(Some(shard), Event::SharedHit),
         }
-        hit
+        true
     }
 
     #[inline(always)]
@@ -448,23 +525,7 @@ impl<T: Send> Pool<T> {
     /// An idle value, or a new one if `create`.
     #[inline(always)]
     fn take(&self, create: bool) -> Option<T> {
-        let shard = self.local_shard();
-        if let Some(shard) = shard {
-            // Relaxed: see `release`.
-            let now = self.generation.load(Ordering::Relaxed);
-            // SAFETY: our own shard; `take` on an `Option` runs no user code.
-            let hit = unsafe {
-                shard.with_local(|local| match local.generation == now {
-                    true => local.private.take(),
-                    false => None,
-                })
-            };
-            if let Some(value) = hit {
-                self.count(Some(shard), Event::PrivateHit);
-                return Some(value);
-            }
-        }
-        self.take_slow(shard, create)
+        self.take_slow(self.local_shard(), create)
     }
 
     #[cold]
@@ -472,10 +533,31 @@ impl<T: Send> Pool<T> {
         let mut own_id = 0;
         if let Some(shard) = shard {
             self.age_local(shard);
-            // SAFETY: our own shard; `pop_head` runs no user code.
-            if let Some(value) = unsafe { shard.with_local(|local| local.owner.pop_head()) } {
-                self.idle_sub();
-                self.count(Some(shard), Event::SharedHit);
+            let bounded = self.max_idle != usize::MAX;
+            // SAFETY: our own shard; stash moves and chain pops run no user code.
+            let (value, from_chain) = unsafe {
+                shard.with_local(|local| {
+                    if let Some(value) = local.private.take() {
+                        return (Some((value, Event::PrivateHit)), false);
+                    }
+                    if let Some(value) = local.stash.pop() {
+                        return (Some((value, Event::SharedHit)), false);
+                    }
+                    if bounded {
+                        // A bounded pool keeps no stash (every idle value is counted).
+                        let value = local.owner.pop_head();
+                        return (value.map(|v| (v, Event::SharedHit)), true);
+                    }
+                    // Refill: one batch pop for up to `REFILL` gets.
+                    batch::refill(&local.owner, &mut local.stash);
+                    (local.stash.pop().map(|v| (v, Event::SharedHit)), false)
+                })
+            };
+            if let Some((value, event)) = value {
+                if from_chain {
+                    self.idle_sub();
+                }
+                self.count(Some(shard), event);
                 return Some(value);
             }
             own_id = thread_id::current().unwrap_or(0);
@@ -490,7 +572,17 @@ impl<T: Send> Pool<T> {
             if shard.is_some_and(|own| core::ptr::eq(own, victim)) {
                 continue;
             }
-            if let Some(value) = victim.stealer.pop_tail() {
+            let stolen = match shard {
+                // Half of the victim's oldest ring in one claim: the rest lands in our chain,
+                // for the next gets (and for other thieves).
+                // SAFETY: our own shard; a batch steal runs no user code.
+                Some(own) => unsafe {
+                    own.with_local(|local| batch::steal(&victim.stealer, &local.owner))
+                },
+                None => victim.stealer.pop_tail(),
+            };
+            if let Some(value) = stolen {
+                // Only the returned value leaves the chains; the moved ones stay counted.
                 self.idle_sub();
                 self.count(shard, Event::StealHit);
                 return Some(value);
@@ -499,7 +591,10 @@ impl<T: Send> Pool<T> {
         // The victim generation, last, so that it ages out if it can.
         if let Some(shard) = shard {
             // SAFETY: our own shard; no user code.
-            if let Some(value) = unsafe { shard.with_local(|local| local.private_old.take()) } {
+            let old = unsafe {
+                shard.with_local(|local| local.private_old.take().or_else(|| local.stash_old.pop()))
+            };
+            if let Some(value) = old {
                 self.count(Some(shard), Event::VictimHit);
                 return Some(value);
             }
@@ -521,21 +616,23 @@ impl<T: Send> Pool<T> {
     fn age_local(&self, shard: &Shard<T>) {
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
-        // SAFETY: our own shard; `age_and_trim` runs no user code (it returns the dead values).
-        let dead = unsafe {
-            shard.with_local(|local| match local.generation == now {
-                true => [None, None],
-                false => local.age_and_trim(now),
-            })
-        };
-        if dead.iter().any(Option::is_some) {
-            if self.counting {
-                for _ in dead.iter().flatten() {
-                    self.count(Some(shard), Event::Released);
-                }
-            }
-            drop(dead); // user `Drop`s run outside the shard access
+        // SAFETY: our own shard; a comparison runs no user code.
+        if unsafe { shard.with_local(|local| local.generation == now) } {
+            return;
         }
+        self.age_local_slow(shard, now);
+    }
+
+    #[cold]
+    fn age_local_slow(&self, shard: &Shard<T>, now: u64) {
+        // SAFETY: our own shard; `age_and_trim` runs no user code (it returns the dead values).
+        let dead = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
+        if self.counting {
+            for _ in 0..dead.len() {
+                self.count(Some(shard), Event::Released);
+            }
+        }
+        drop(dead); // user `Drop`s run outside the shard access
     }
 
     /// Resets `value` and keeps it, or drops it.
@@ -588,12 +685,20 @@ impl<T: Send> Pool<T> {
         };
         // Relaxed: see `release`.
         let now = self.generation.load(Ordering::Relaxed);
+        // A bounded pool keeps no stash (every idle value past the private slot is counted).
+        let unbounded = self.max_idle == usize::MAX;
         // SAFETY: our own shard; moving a value into an empty slot runs no user code. The value
-        // is moved exactly once: into the slot, or out by `read` for the slow path.
+        // is moved exactly once: into the private slot or the stash, or out by `read` for the
+        // slow path.
         let stored = unsafe {
             shard.with_local(|local| {
-                if local.generation == now && local.private.is_empty() {
+                if local.generation != now {
+                    false // the slow path ages the shard first
+                } else if local.private.is_empty() {
                     local.private.fill_from(value);
+                    true
+                } else if unbounded && !local.stash.is_full() {
+                    local.stash.push_from(value);
                     true
                 } else {
                     false
@@ -640,6 +745,28 @@ impl<T: Send> Pool<T> {
             self.count(Some(shard), Event::Put);
             return;
         };
+        let value = if self.max_idle == usize::MAX {
+            // SAFETY: our own shard; stash moves and a batch push run no user code.
+            let kept = unsafe {
+                shard.with_local(|local| {
+                    if local.stash.is_full() {
+                        // Spill: the oldest half to the chain in one batch, for other threads.
+                        batch::push_all(&local.owner, &mut local.stash.drain_oldest(stash::SPILL));
+                    }
+                    // Never `Err` (a spill made room); if it were, the chain takes the value.
+                    local.stash.push(value)
+                })
+            };
+            match kept {
+                Ok(()) => {
+                    self.count(Some(shard), Event::Put);
+                    return;
+                }
+                Err(value) => value,
+            }
+        } else {
+            value
+        };
         if self.max_idle != usize::MAX {
             // Relaxed: `idle` counts, it publishes nothing. Incremented before the push and
             // decremented after a pop, it never undercounts, so the bound is exact.
@@ -663,5 +790,45 @@ impl<T> fmt::Debug for Pool<T> {
             .field("generation", &self.generation.load(Ordering::Relaxed))
             .field("counting", &self.counting)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where the fast path of `get` found a value.
+#[derive(Clone, Copy)]
+enum Hit {
+    None,
+    Private,
+    Stash,
+}
+
+/// The chain operations of the stash: batches, so that the chain sees one read-modify-write per
+/// spill, refill or steal instead of one per value. None runs user code: the chain's batch
+/// methods move values only, and the stash's `Extend` never drops one.
+mod batch {
+    use super::stash::{Stash, REFILL};
+    use crate::chain;
+
+    /// Pushes every value of `values` on `owner`'s head, in one publishing read-modify-write
+    /// per ring (a chain batch push takes the whole iterator).
+    #[inline]
+    pub(super) fn push_all<T>(owner: &chain::Owner<T>, values: &mut impl Iterator<Item = T>) {
+        owner.push_head_batch(values);
+    }
+
+    /// Moves up to [`REFILL`] of the newest values of `owner` into the empty `stash` in one
+    /// batch pop, the newest on top.
+    #[inline]
+    pub(super) fn refill<T>(owner: &chain::Owner<T>, stash: &mut Stash<T>) {
+        debug_assert_eq!(stash.len(), 0);
+        // At most the stash's room, so its `Extend` takes every value (and never drops one).
+        owner.pop_head_batch(REFILL.min(stash.room()), stash);
+        stash.reverse_from(0); // the batch hands the newest first
+    }
+
+    /// Steals about half of `victim`'s oldest ring into `own` with one claim, returning one of
+    /// the stolen values.
+    #[inline]
+    pub(super) fn steal<T>(victim: &chain::Stealer<T>, own: &chain::Owner<T>) -> Option<T> {
+        victim.steal_batch_and_pop(own)
     }
 }

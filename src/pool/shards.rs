@@ -2,11 +2,14 @@
 //!
 //! # Invariants
 //!
-//! - S1. The shard at index `id` is created by, and its [`Local`] part is only ever touched by, the
-//!   thread that currently holds thread id `id` ([`super::thread_id`]), or, while no thread
-//!   holds it, by a `release` inside [`super::thread_id::with_exited`]. Ids are unique among
-//!   live threads and handed over through a mutex, so a shard has one owner at a time and the
-//!   chain's single-producer rule holds.
+//! - S1. The shard at index `id` is created by, and its [`Local`] part is only ever touched by,
+//!   the thread that currently holds thread id `id` ([`super::thread_id`]) once it has recorded
+//!   its token in `claimed_by` (at creation, or later under the registry lock), or, while the
+//!   recorded token is not the current holder's (the id is free, or its new holder has not
+//!   claimed the shard), by a `release` inside [`super::thread_id::with_holders`]. Ids are
+//!   unique among live threads and handed over through a mutex, and claims and stand-ins are
+//!   ordered by it, so a shard has one owner at a time and the chain's single-producer rule
+//!   holds.
 //! - S2. Table entries go from null to a pointer once and stay until the pool drops: shards and
 //!   buckets are never freed while the pool is shared, so a `&Shard` lives as long as `&Pool`.
 //! - S3. Any thread may use a shard's `stealer` and read its counters.
@@ -14,6 +17,7 @@
 use core::mem::MaybeUninit;
 use core::ptr;
 
+use super::stash::Stash;
 use super::stats::{Event, EVENTS};
 use crate::chain;
 use crate::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
@@ -100,35 +104,80 @@ pub(crate) struct Local<T> {
     pub(crate) private: PrivateSlot<T>,
     /// The private value of the previous generation (the victim generation of the slot).
     pub(crate) private_old: Option<T>,
-    /// The pool generation `private` belongs to.
+    /// Overflow of the private slot, owner-only plain memory; spills to `owner` in batches.
+    /// Ages with `private` (same `generation`).
+    pub(crate) stash: Stash<T>,
+    /// The stash of the previous generation (victims, like `private_old`).
+    pub(crate) stash_old: Stash<T>,
+    /// The pool generation `private` and `stash` belong to.
     pub(crate) generation: u64,
     /// Overflow: this thread pushes and pops the head, other threads steal the tail.
     pub(crate) owner: chain::Owner<T>,
 }
 
+/// What aging a shard's owner-only part takes out of it: the values that died. Dropping it
+/// runs user code (the values' `Drop`), so it is dropped outside the shard access.
+pub(crate) struct Dead<T> {
+    pub(crate) private: [Option<T>; 2],
+    pub(crate) stashes: [Stash<T>; 2],
+}
+
+impl<T> Dead<T> {
+    /// Nothing died.
+    pub(crate) fn none() -> Self {
+        Dead {
+            private: [None, None],
+            stashes: [Stash::new(), Stash::new()],
+        }
+    }
+
+    /// How many values died.
+    pub(crate) fn len(&self) -> usize {
+        self.private.iter().flatten().count() + self.stashes.iter().map(Stash::len).sum::<usize>()
+    }
+
+    /// Moves every dead value into `out`.
+    pub(crate) fn move_into(self, out: &mut Vec<T>) {
+        let Dead { private, stashes } = self;
+        out.extend(private.into_iter().flatten());
+        for stash in stashes {
+            out.extend(stash);
+        }
+    }
+}
+
 impl<T> Local<T> {
-    /// Moves the private slots to generation `now` and returns what died on the way: a value
-    /// survives exactly one generation change. Ageing to the generation the slots already have
-    /// changes nothing (a `release` may age an exited thread's shard and then adopt it).
+    /// Moves the private slot and the stash to generation `now` and returns what died on the
+    /// way: a value survives exactly one generation change. Ageing to the generation they
+    /// already have changes nothing (a `release` may age an exited thread's shard and then
+    /// adopt it).
     #[cold]
-    pub(crate) fn age(&mut self, now: u64) -> [Option<T>; 2] {
+    pub(crate) fn age(&mut self, now: u64) -> Dead<T> {
         let steps = now.wrapping_sub(self.generation);
         self.generation = now;
         match steps {
-            0 => [None, None],
+            0 => Dead::none(),
             1 => {
                 let older = self.private_old.take();
+                let older_stash = self.stash_old.take();
                 self.private_old = self.private.take();
-                [older, None]
+                self.stash_old = self.stash.take();
+                Dead {
+                    private: [older, None],
+                    stashes: [older_stash, Stash::new()],
+                }
             }
-            _ => [self.private_old.take(), self.private.take()],
+            _ => Dead {
+                private: [self.private_old.take(), self.private.take()],
+                stashes: [self.stash_old.take(), self.stash.take()],
+            },
         }
     }
 
     /// [`age`](Self::age), then gives back the chain's rings beyond one small one if it is
     /// empty (a `release` moved its values to the victim generation). Runs no user code.
     #[cold]
-    pub(crate) fn age_and_trim(&mut self, now: u64) -> [Option<T>; 2] {
+    pub(crate) fn age_and_trim(&mut self, now: u64) -> Dead<T> {
         let dead = self.age(now);
         self.owner.trim();
         dead
@@ -141,22 +190,28 @@ impl<T> Local<T> {
 pub(crate) struct Shard<T> {
     local: UnsafeCell<Local<T>>,
     pub(crate) stealer: chain::Stealer<T>,
+    /// The token of the thread that last claimed the shard (S1): written at creation
+    /// (before the shard is published) and by claims under the registry lock.
+    pub(crate) claimed_by: AtomicU64,
     /// Written only by the owner, with a plain load and store (no read-modify-write); read by
     /// anyone for statistics.
     counters: [AtomicU64; EVENTS],
 }
 
 impl<T> Shard<T> {
-    fn new(generation: u64) -> Self {
+    fn new(generation: u64, token: u64) -> Self {
         let (owner, stealer) = chain::new();
         Shard {
             local: UnsafeCell::new(Local {
                 private: PrivateSlot::new(),
                 private_old: None,
+                stash: Stash::new(),
+                stash_old: Stash::new(),
                 generation,
                 owner,
             }),
             stealer,
+            claimed_by: AtomicU64::new(token),
             counters: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -247,15 +302,20 @@ impl<T> Shards<T> {
     /// The calling thread's shard (it holds `id`), created on first use. `None` if the table
     /// cannot hold `id` (only under the model features, whose table is small).
     #[inline(always)]
-    pub(crate) fn get_or_insert(&self, id: usize, generation: &AtomicU64) -> Option<&Shard<T>> {
+    pub(crate) fn get_or_insert(
+        &self,
+        id: usize,
+        token: u64,
+        generation: &AtomicU64,
+    ) -> Option<&Shard<T>> {
         match self.get(id) {
             Some(shard) => Some(shard),
-            None => self.insert(id, generation),
+            None => self.insert(id, token, generation),
         }
     }
 
     #[cold]
-    fn insert(&self, id: usize, generation: &AtomicU64) -> Option<&Shard<T>> {
+    fn insert(&self, id: usize, token: u64, generation: &AtomicU64) -> Option<&Shard<T>> {
         let (bucket, index) = locate(id);
         let head = self.buckets.get(bucket)?;
         // Acquire: as in `get`.
@@ -281,7 +341,10 @@ impl<T> Shards<T> {
         }
         // Relaxed: a value read under a generation that a concurrent `release` has already
         // left behind only makes this shard age its (empty) private slots once more.
-        let shard = Box::into_raw(Box::new(Shard::new(generation.load(Ordering::Relaxed))));
+        let shard = Box::into_raw(Box::new(Shard::new(
+            generation.load(Ordering::Relaxed),
+            token,
+        )));
         // SAFETY: `index < 2^bucket` entries, bucket alive (S2).
         let slot = unsafe { &*slots.add(index) };
         // Release: publishes the shard's fields to `get` in other threads (stealers). Only the
@@ -295,7 +358,12 @@ impl<T> Shards<T> {
 
     /// Every shard, in id order (for stealing, `release` and statistics).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Shard<T>> + '_ {
-        (0..self.end()).filter_map(move |id| self.get(id))
+        self.iter_ids().map(|(_, shard)| shard)
+    }
+
+    /// Every shard with its id, in id order.
+    pub(crate) fn iter_ids(&self) -> impl Iterator<Item = (usize, &Shard<T>)> + '_ {
+        (0..self.end()).filter_map(move |id| Some((id, self.get(id)?)))
     }
 }
 

@@ -19,6 +19,11 @@ struct Registry {
     /// Ids of exited threads, taken smallest first so the id space stays dense (a set, not a
     /// `BinaryHeap`: `BinaryHeap::new` is `const` only from Rust 1.80, above the MSRV).
     free: BTreeSet<usize>,
+    /// By id: the token of the thread holding it, [`NO_HOLDER`] while it is free.
+    tokens: Vec<u64>,
+    /// The next token: each taking of an id gets a new one, so a token names one thread's
+    /// tenure of one id.
+    next_token: u64,
 }
 
 impl Registry {
@@ -26,9 +31,14 @@ impl Registry {
         Registry {
             next: 0,
             free: BTreeSet::new(),
+            tokens: Vec::new(),
+            next_token: NO_HOLDER + 1,
         }
     }
 }
+
+/// The token of no thread: a free id's.
+pub(crate) const NO_HOLDER: u64 = 0;
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry::new());
@@ -61,39 +71,61 @@ fn lock(registry: &RegistryRef) -> impl core::ops::DerefMut<Target = Registry> +
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `f` with the ids of the threads that exited (none of which a live thread holds), while
-/// no thread can take or give back an id: for as long as `f` runs, the caller stands in for the
-/// exited owners of those ids (the mutex orders their last writes to their shards before `f`,
-/// and `f`'s writes before the next holder's). `f` must run no user code: it runs under the
-/// registry's lock, which every thread's first pool operation takes.
-pub(crate) fn with_exited<R>(f: impl FnOnce(&mut dyn Iterator<Item = usize>) -> R) -> R {
+/// Runs `f` while no thread can take, give back or claim an id, with a lookup from an id to
+/// the token of the thread holding it ([`NO_HOLDER`] if none). A shard whose recorded token
+/// differs has no owner that has touched it in its current tenure (its thread exited, or the
+/// id's new holder has not claimed it yet, which takes this lock): for as long as `f` runs, the
+/// caller may stand in for its owner (the mutex orders the last owner's writes before `f`, and
+/// `f`'s writes before the next claim). `f` must run no user code: it runs under the registry's
+/// lock, which every thread's first pool operation takes.
+pub(crate) fn with_holders<R>(f: impl FnOnce(&dyn Fn(usize) -> u64) -> R) -> R {
     let registry = registry_ref();
     let ids = lock(&registry);
-    f(&mut ids.free.iter().copied())
+    f(&|id| ids.tokens.get(id).copied().unwrap_or(NO_HOLDER))
+}
+
+/// Runs `f` (a claim: recording the caller's token in a shard it inherited) under the
+/// registry's lock, ordered against every [`with_holders`]. `f` must run no user code.
+pub(crate) fn claim<R>(f: impl FnOnce() -> R) -> R {
+    let registry = registry_ref();
+    let _ids = lock(&registry);
+    f()
 }
 
 /// The calling thread's id; given back when the thread exits.
 struct ThreadId {
     id: usize,
+    token: u64,
     registry: RegistryRef,
 }
 
 impl ThreadId {
     fn acquire() -> Self {
         let registry = registry_ref();
-        let id = {
+        let (id, token) = {
             let mut ids = lock(&registry);
-            match ids.free.pop_first() {
+            let id = match ids.free.pop_first() {
                 Some(id) => id,
                 None => {
                     ids.next += 1;
                     ids.next - 1
                 }
+            };
+            let token = ids.next_token;
+            ids.next_token += 1;
+            if ids.tokens.len() <= id {
+                ids.tokens.resize(id + 1, NO_HOLDER);
             }
+            ids.tokens[id] = token;
+            (id, token)
         };
         debug_assert!(id < GONE);
         CACHED.with(|cached| cached.set(id));
-        ThreadId { id, registry }
+        ThreadId {
+            id,
+            token,
+            registry,
+        }
     }
 }
 
@@ -103,7 +135,12 @@ impl Drop for ThreadId {
         // more (its id is gone, so later calls from other thread-local destructors take the
         // shard-less path). Releasing the lock publishes its writes to the next holder.
         let _ = CACHED.try_with(|cached| cached.set(GONE));
-        lock(&self.registry).free.insert(self.id);
+        // Forget the cached shard before the id can go to another thread: from here on a pool
+        // operation on this thread finds no shard at all.
+        let _ = LAST_SHARD.try_with(|last| last.set((NO_POOL, core::ptr::null())));
+        let mut ids = lock(&self.registry);
+        ids.tokens[self.id] = NO_HOLDER;
+        ids.free.insert(self.id);
     }
 }
 
@@ -117,16 +154,60 @@ thread_local! {
     static OWNER: ThreadId = ThreadId::acquire();
 }
 
+/// A pool id no pool has: the empty [`LAST_SHARD`] entry.
+pub(crate) const NO_POOL: u64 = 0;
+
+/// The thread's most recently used shard: `(pool id, shard)`. An entry is only ever written by
+/// its thread, for a pool it is using and its own shard of that pool (see [`last_shard`]).
+type LastShard = Cell<(u64, *const ())>;
+
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 thread_local! {
     /// A copy of the id with no destructor: reading it is a plain thread-local load.
     static CACHED: Cell<usize> = const { Cell::new(UNSET) };
+    /// No destructor either, so it stays readable while other thread-locals are torn down.
+    static LAST_SHARD: LastShard = const { Cell::new((NO_POOL, core::ptr::null())) };
 }
 
 // The models' `thread_local!` takes no `const` initializer.
 #[cfg(any(feature = "loom", feature = "shuttle"))]
 thread_local! {
     static CACHED: Cell<usize> = Cell::new(UNSET);
+    static LAST_SHARD: LastShard = Cell::new((NO_POOL, core::ptr::null()));
+}
+
+/// A fresh pool id, never handed out before in this process (ids are 64-bit: they do not
+/// wrap). `Pool::new` takes one, so a cached `(pool id, shard)` pair can never be mistaken for
+/// a pair of a later pool that happens to sit at a dropped pool's address.
+pub(crate) fn next_pool_id() -> u64 {
+    // Not a model type: an id only has to be unique, which any atomic counter gives, and the
+    // models need not explore its interleavings.
+    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(NO_POOL + 1);
+    // Relaxed: uniqueness needs only the atomicity of the increment; nothing is published.
+    NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+}
+
+/// The shard this thread last cached for pool `pool`, if it is the most recent one: the fast
+/// path's one thread-local read and compare instead of the id lookup and two table loads.
+///
+/// The pointer is valid as long as the pool with id `pool` is: it was cached by this thread,
+/// while it held its current id, from that pool's table (whose shards live until the pool
+/// drops, shards S2); the entry is cleared before the thread gives its id back.
+#[inline(always)]
+pub(crate) fn last_shard(pool: u64) -> Option<*const ()> {
+    let (cached, shard) = LAST_SHARD
+        .try_with(Cell::get)
+        .unwrap_or((NO_POOL, core::ptr::null()));
+    (cached == pool).then_some(shard) // `pool` is never `NO_POOL`
+}
+
+/// Caches `shard`, this thread's shard of pool `pool`, for [`last_shard`]. Does nothing once
+/// the thread's id is given back.
+#[inline]
+pub(crate) fn set_last_shard(pool: u64, shard: *const ()) {
+    if CACHED.try_with(Cell::get).unwrap_or(GONE) < GONE {
+        let _ = LAST_SHARD.try_with(|last| last.set((pool, shard)));
+    }
 }
 
 /// The calling thread's id, or `None` once its thread-local storage is being torn down.
@@ -146,4 +227,11 @@ fn current_slow(cached: usize) -> Option<usize> {
         return None;
     }
     OWNER.try_with(|owner| owner.id).ok()
+}
+
+/// The calling thread's token (its tenure of its id), or `None` once its thread-local storage
+/// is being torn down.
+pub(crate) fn current_token() -> Option<u64> {
+    current()?;
+    OWNER.try_with(|owner| owner.token).ok()
 }

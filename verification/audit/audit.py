@@ -447,6 +447,63 @@ LOGIC_BUGS = [
                 if moved > 0 || popped.is_some() {""",
         )],
     ),
+    (
+        "pool-stash-not-aged",
+        "a generation change leaves the stash as it is (its values outlive their releases)",
+        [(
+            "src/pool/shards.rs",
+            """                self.stash_old = self.stash.take();
+                Dead {""",
+            """                Dead {""",
+        ), (
+            "src/pool/shards.rs",
+            """                stashes: [self.stash_old.take(), self.stash.take()],""",
+            """                stashes: [self.stash_old.take(), Stash::new()],""",
+        )],
+    ),
+    (
+        "pool-spill-loses-a-value",
+        "a spill forgets one of the values it moves to the chain",
+        [(
+            "src/pool/mod.rs",
+            """        owner.push_head_batch(values);""",
+            """        core::mem::forget(values.next());
+        owner.push_head_batch(values);""",
+        )],
+    ),
+    (
+        "pool-stash-skips-reset",
+        "a value returned into the stash (the private slot is taken) is not reset",
+        [(
+            "src/pool/mod.rs",
+            """        self.reset.run(value_ref);""",
+            """        // SAFETY: seeded bug; our own shard, no user code.
+        let to_stash = self
+            .local_shard()
+            .is_some_and(|s| unsafe { s.with_local(|l| !l.private.is_empty()) });
+        if !to_stash {
+            self.reset.run(value_ref);
+        }""",
+        )],
+    ),
+    (
+        "pool-steal-ignores-generation",
+        "a get batch-steals from the victim generation into its own chain (the victims become primary)",
+        [(
+            "src/pool/mod.rs",
+            """        if let Some(value) = self.victim_stealer.pop_tail() {
+            self.count(shard, Event::VictimHit);""",
+            """        let victim = match shard {
+            // SAFETY: seeded bug; our own shard, no user code.
+            Some(own) => unsafe {
+                own.with_local(|l| self.victim_stealer.steal_batch_and_pop(&l.owner))
+            },
+            None => self.victim_stealer.pop_tail(),
+        };
+        if let Some(value) = victim {
+            self.count(shard, Event::VictimHit);""",
+        )],
+    ),
 ]
 
 # ---------------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ POOL_BUGS = [
         "left by a thread idle across two releases is handed out again)",
         [(
             POOL,
-            "shard.with_local(|local| local.generation == now && local.private.take_into(dst))",
-            "shard.with_local(|local| { let _ = now; local.private.take_into(dst) })",
+            """                if local.generation != now {
+                    Hit::None // the slow path ages the shard first""",
+            """                if local.generation != now && local.private.is_empty() {
+                    Hit::None // the slow path ages the shard first""",
         )],
     ),
     (
@@ -29,12 +31,11 @@ POOL_BUGS = [
         "two or more releases when its thread was idle)",
         [(
             SHARDS,
-            "            _ => [self.private_old.take(), self.private.take()],",
-            """            _ => {
-                let older = self.private_old.take();
-                self.private_old = self.private.take();
-                [older, None]
-            }""",
+            """                private: [self.private_old.take(), self.private.take()],""",
+            """                private: [
+                    self.private_old.take(),
+                    core::mem::replace(&mut self.private_old, self.private.take()),
+                ],""",
         )],
     ),
     (
@@ -43,8 +44,11 @@ POOL_BUGS = [
         "release that adopts the exited shard it just aged kills values that survived no release)",
         [(
             SHARDS,
-            "            0 => [None, None],",
-            "            0 => [self.private_old.take(), self.private.take()],",
+            "            0 => Dead::none(),",
+            """            0 => Dead {
+                private: [self.private_old.take(), self.private.take()],
+                stashes: [Stash::new(), Stash::new()],
+            },""",
         )],
     ),
     (
@@ -54,8 +58,12 @@ POOL_BUGS = [
         [(
             SHARDS,
             """                self.private_old = self.private.take();
-                [older, None]""",
-            """                [older, self.private.take()]""",
+                self.stash_old = self.stash.take();
+                Dead {
+                    private: [older, None],""",
+            """                self.stash_old = self.stash.take();
+                Dead {
+                    private: [older, self.private.take()],""",
         )],
     ),
     (
@@ -97,9 +105,9 @@ POOL_BUGS = [
         "room for)",
         [(
             POOL,
-            """            if let Some(value) = victim.stealer.pop_tail() {
+            """                // Only the returned value leaves the chains; the moved ones stay counted.
                 self.idle_sub();""",
-            """            if let Some(value) = victim.stealer.pop_tail() {""",
+            """                // Seeded: the returned value is not uncounted.""",
         )],
     ),
     (
@@ -220,13 +228,13 @@ POOL_BUGS = [
         "survive every release)",
         [(
             POOL,
-            """                        let aged = unsafe { shard.with_local(|local| local.age_and_trim(now)) };
-                        dead.extend(aged.into_iter().flatten());
-                    }
+            """                    let aged = unsafe {
+                        shard.with_local(|local| Self::age_into_victim(local, now, &victim))
+                    };
+                    aged.move_into(&mut dead);
                 }
             });""",
-            """                        let _ = shard;
-                    }
+            """                    let _ = shard;
                 }
             });""",
         )],
@@ -248,10 +256,10 @@ POOL_BUGS = [
         "as released",
         [(
             POOL,
-            """                for _ in dead.iter().flatten() {
-                    self.count(Some(shard), Event::Released);
-                }""",
-            """                let _ = Event::Released;""",
+            """            for _ in 0..dead.len() {
+                self.count(Some(shard), Event::Released);
+            }""",
+            """            let _ = Event::Released;""",
         )],
     ),
     (
@@ -259,14 +267,8 @@ POOL_BUGS = [
         "pool stats: a fast-path hit of the private slot is counted as a hit of the own chain",
         [(
             POOL,
-            """        if hit {
-            self.count(Some(shard), Event::PrivateHit);
-        }
-        hit""",
-            """        if hit {
-            self.count(Some(shard), Event::SharedHit);
-        }
-        hit""",
+            """            Hit::Private => self.count(Some(shard), Event::PrivateHit),""",
+            """            Hit::Private => self.count(Some(shard), Event::SharedHit),""",
         )],
     ),
     (

@@ -170,29 +170,60 @@ fn bug9_get_never_returns_nothing() {
     assert_eq!(**pool.get(), 7);
 }
 
-/// Bug 10: no thread affinity: values put on one thread are stolen by another.
+/// The stash's capacity (`src/pool/stash.rs`): a thread's idle values beyond its private slot
+/// and this many are in its chain, where other threads find them.
+const STASH: usize = 32;
+
+/// Bug 10: no thread affinity: values put on one thread are stolen by another. The values
+/// past the private slot and the stash are in the chain at once; the stash's own are taken by
+/// other threads after the next `release` (as victims), since their thread exited.
 #[test]
 fn bug10_values_move_between_threads() {
     let ledger = Ledger::new();
-    let pool = tracked_pool(&ledger);
+    let pool = Arc::new(tracked_pool(&ledger));
     // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
     let mine = pool.get();
-    thread::scope(|s| {
-        s.spawn(|| {
-            let held: Vec<_> = (0..10).map(|_| pool.get()).collect();
-            drop(held); // one private, nine in this thread's chain
-        });
-    });
+    // Joined through its handle, so its thread id is given back before `release` below.
+    thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let held: Vec<_> = (0..1 + STASH + 9).map(|_| pool.get()).collect();
+            // One private; the stash fills, then spills its oldest half to the chain.
+            drop(held);
+        }
+    })
+    .join()
+    .unwrap();
     let created = ledger.created();
-    let stolen: Vec<_> = (0..9).map(|_| pool.get()).collect();
-    drop(mine);
+    let spilled = STASH / 2;
+    let stolen: Vec<_> = (0..spilled).map(|_| pool.get()).collect();
     assert_eq!(
         ledger.created(),
         created,
-        "all nine were stolen, none created"
+        "every spilled value was stolen, none created"
     );
-    assert_eq!(pool.stats().unwrap().steal_hits, 9);
-    drop(stolen);
+    let stats = pool.stats().unwrap();
+    // A batch steal moves half of the victim's values into this thread's chain: the first get
+    // is a steal, later ones may be hits of its own.
+    assert!(stats.steal_hits >= 1, "{stats:?}");
+    assert_eq!(
+        stats.steal_hits + stats.shared_hits,
+        spilled as u64,
+        "{stats:?}"
+    );
+    drop(stolen); // this thread: 1 private, the rest in its stash
+                  // The exited thread's stash (STASH + 9 - spilled values) becomes victims at a release,
+                  // which any thread takes: more than this thread's own `spilled` victims are found.
+    pool.release();
+    let left = STASH + 9 - spilled;
+    let victims: Vec<_> = (0..left).map(|_| pool.get()).collect();
+    assert_eq!(
+        ledger.created(),
+        created,
+        "the exited thread's stash was found after a release"
+    );
+    drop(mine);
+    drop(victims);
     drop(pool);
     ledger.assert_all_dropped();
 }

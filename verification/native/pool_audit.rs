@@ -173,13 +173,18 @@ fn get_steals_before_it_takes_a_victim() {
             drop(held);
             to_main.send(()).unwrap();
             from_main.recv().unwrap();
-            // After the release: two fresh returns again, the second to the chain.
-            pool.put(Vec::with_capacity(1));
-            pool.put(Vec::with_capacity(1));
+            // After the release: fresh returns again, past the private slot and the stash
+            // (32), so that the last one spills the stash's oldest half to the chain.
+            for _ in 0..1 + 32 + 1 {
+                pool.put(Vec::with_capacity(1));
+            }
             to_main.send(()).unwrap();
         });
         from_worker.recv().expect("the worker panicked");
-        pool.release(); // the worker's chain value becomes a victim
+        // Victims this thread can take: its own stash goes to the victim chain at the release.
+        pool.put(Vec::with_capacity(1));
+        pool.put(Vec::with_capacity(1));
+        pool.release(); // the chain values and this thread's stash become victims
         to_worker.send(()).unwrap();
         from_worker.recv().expect("the worker panicked");
     });

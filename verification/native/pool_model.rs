@@ -16,6 +16,11 @@ enum Op {
     Detach(usize),
     Put,
     Release,
+    /// `n` gets in a row: past the private slot and the stash (32), into the spill and refill
+    /// paths.
+    GetMany(usize),
+    /// Every held guard dropped: a burst of returns that fills and spills the stash.
+    ReturnAll,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -25,6 +30,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Detach),
         2 => Just(Op::Put),
         2 => Just(Op::Release),
+        1 => (0..72_usize).prop_map(Op::GetMany),
+        1 => Just(Op::ReturnAll),
     ]
 }
 
@@ -35,6 +42,28 @@ struct Model {
     dropped: BTreeSet<u64>,
 }
 
+/// One `get`, checked against the model: primary first, then victim, then a new value.
+fn get<'p>(
+    pool: &'p poolqueue::Pool<Item>,
+    ledger: &Ledger,
+    model: &mut Model,
+    held: &mut Vec<Pooled<'p, Item>>,
+) -> Result<(), TestCaseError> {
+    let before = ledger.created();
+    let got = pool.get();
+    let id = got.id();
+    if !model.primary.is_empty() {
+        prop_assert!(model.primary.remove(&id), "{id} is not primary: {model:?}");
+    } else if !model.victim.is_empty() {
+        prop_assert!(model.victim.remove(&id), "{id} is not a victim: {model:?}");
+    } else {
+        prop_assert_eq!(id, before, "expected a new value: {:?}", model);
+    }
+    prop_assert_eq!(got.uses, 0, "{} was handed out without a reset", id);
+    held.push(got);
+    Ok(())
+}
+
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let ledger = Ledger::new();
     let pool = tracked_pool(&ledger);
@@ -42,21 +71,22 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut model = Model::default();
     for op in ops {
         match op {
-            Op::Get => {
-                let before = ledger.created();
-                let got = pool.get();
-                let id = got.id();
-                if !model.primary.is_empty() {
-                    prop_assert!(model.primary.remove(&id), "{id} is not primary: {model:?}");
-                } else if !model.victim.is_empty() {
-                    prop_assert!(model.victim.remove(&id), "{id} is not a victim: {model:?}");
-                } else {
-                    prop_assert_eq!(id, before, "expected a new value: {:?}", model);
+            Op::Get => get(&pool, &ledger, &mut model, &mut held)?,
+            Op::GetMany(n) => {
+                for _ in 0..n {
+                    get(&pool, &ledger, &mut model, &mut held)?;
                 }
-                held.push(got);
+            }
+            Op::ReturnAll => {
+                for mut guard in held.drain(..) {
+                    guard.uses = 1; // the reset clears it
+                    model.primary.insert(guard.id());
+                    drop(guard);
+                }
             }
             Op::Return(i) if !held.is_empty() => {
-                let guard = held.swap_remove(i % held.len());
+                let mut guard = held.swap_remove(i % held.len());
+                guard.uses = 1; // the reset clears it
                 model.primary.insert(guard.id());
                 drop(guard);
             }
