@@ -90,10 +90,12 @@ impl<T: 'static> Key<T> {
 
 /// `thread_local!` for the crate's own locals in the loom-epoch lane.
 macro_rules! ordered_thread_local {
-    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
-        $(#[$attr])*
-        $vis static $name: $crate::sync::ordered_local::Key<$t> =
-            $crate::sync::ordered_local::Key::new(|| $init);
+    ($($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;)*) => {
+        $(
+            $(#[$attr])*
+            $vis static $name: $crate::sync::ordered_local::Key<$t> =
+                $crate::sync::ordered_local::Key::new(|| $init);
+        )*
     };
 }
 pub(crate) use ordered_thread_local as thread_local;
