@@ -145,7 +145,7 @@ impl<T> Drop for Shared<T> {
                     // SAFETY: linked nodes are owned by the chain (C4) and freed only
                     // here, each once: the cursor moves past a node before it is dropped.
                     let node = unsafe { Box::from_raw(self.0) };
-                    // Relaxed: `&mut Shared` orders every other access before this.
+                    // Relaxed: `&mut Shared` orders every other access (ordering.md C-free-next).
                     self.0 = node.next.load(Ordering::Relaxed);
                     drop(node);
                 }
@@ -156,7 +156,7 @@ impl<T> Drop for Shared<T> {
                 self.free_rest();
             }
         }
-        // Relaxed: the last `Arc` is gone, which orders every other access before this.
+        // Relaxed: the last `Arc` drop orders every other access (ordering.md C-drop-tail).
         Rest(self.tail.load(Ordering::Relaxed)).free_rest();
     }
 }
@@ -301,10 +301,7 @@ impl<T> Owner<T> {
     /// Links an empty ring of `capacity` slots after the head ring and makes it the head.
     fn link(&self, capacity: usize) -> *mut Node<T> {
         let node = Node::boxed(capacity, self.start, self.head.get());
-        // Release: publishes the new node (its ring, and what the caller pushes into it before
-        // the ring's own Release RMW); pairs with the Acquire loads of `next` in `pop_tail` and
-        // `for_each_ring`. After this store the owner never pushes to the old ring again
-        // (C1).
+        // Release: pairs with the Acquire loads of `next` by stealers (ordering.md C-link-next).
         self.head().next.store(node, Ordering::Release);
         self.head.set(node);
         node
@@ -352,10 +349,7 @@ impl<T> Owner<T> {
 
     /// Pops the newest value of the rings older than the head ring, while pinned.
     fn pop_older(&self, _guard: &Guard<'_>) -> Option<T> {
-        // Relaxed: the older rings were all created and filled by this thread, so nothing needs
-        // to be acquired to read them, and a null published by an unlink carries no data.
-        // Reclamation does not need Acquire either: the pin's SeqCst fence orders this load
-        // after any unlink the reclaimer did not see us pinned for (proofs-notes/ordering.md).
+        // Relaxed: the owner's own rings; the pin guards the free (ordering.md C-older-prev).
         let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
@@ -367,7 +361,7 @@ impl<T> Owner<T> {
                 older.alive();
                 return Some(value);
             }
-            // Relaxed: as above.
+            // Relaxed: as the first `prev` load above (ordering.md C-older-prev).
             node = older.alive().prev.load(Ordering::Relaxed);
         }
         None
@@ -458,8 +452,7 @@ impl<T> Owner<T> {
     /// Whether the head ring is the oldest linked ring, at some instant during the call.
     #[inline]
     fn only_ring(&self) -> bool {
-        // Relaxed: compares the pointer only; once `tail` equals the head it stays so until
-        // the owner links a new ring, and only this thread does that.
+        // Relaxed: a pointer compare; only this thread can make it false (ordering.md C-only-ring).
         self.shared.tail.load(Ordering::Relaxed) == self.head.get()
     }
 
@@ -497,14 +490,12 @@ impl<T> Stealer<T> {
     /// `pop_tail` while pinned by `guard`; sets `retired` when it retired a ring.
     #[inline]
     fn pop_tail_pinned(&self, guard: &Guard<'_>, retired: &mut bool) -> Option<T> {
-        // Acquire: pairs with the Release compare-and-swap below that moved `tail` (or with the
-        // `Arc` that published the first ring); the node read stays alive while pinned.
+        // Acquire: pairs with the Release CAS in `unlink` (ordering.md C-pop-tail).
         let mut node = self.shared.tail.load(Ordering::Acquire);
         loop {
             // SAFETY: `node` was read from `tail` or `next` while pinned (C2).
             let current = unsafe { &*node };
-            // Acquire: pairs with the Release store in `Owner::link`. Read *before* the pop: a
-            // successor seen now means no push to `current` can follow (C1).
+            // Acquire: pairs with the Release store in `Owner::link` (ordering.md C-pop-next).
             let next = current.alive().next.load(Ordering::Acquire);
             let popped = current.alive().ring.pop_tail();
             current.alive();
@@ -517,8 +508,8 @@ impl<T> Stealer<T> {
                 // emptied it, so the chain need not have been empty at the pop. `next` only goes
                 // from null to non-null: null now means there was no successor at the pop,
                 // so the whole chain was empty then. Otherwise retry this ring, now knowing its
-                // successor. Relaxed: a non-null value only sends us round the loop, whose
-                // Acquire load of `next` then reads it (or later) and synchronizes.
+                // successor.
+                // Relaxed: non-null only sends us round again (ordering.md C-pop-recheck).
                 if current.alive().next.load(Ordering::Relaxed).is_null() {
                     return None;
                 }
@@ -569,11 +560,7 @@ impl<T> Shared<T> {
     /// `node` and `next` were read while pinned by `guard` (from `tail` or a `next` pointer),
     /// `next` is `node`'s successor, and `node` holds no values and never will (C1).
     unsafe fn unlink(&self, guard: &Guard<'_>, node: *mut Node<T>, next: *mut Node<T>) -> bool {
-        // Release on success: publishes `next` (acquired from the owner's `link`) to stealers
-        // that load `tail`. No Acquire needed: this thread already synchronized with whoever made
-        // `node` reachable (the Acquire load of `tail` or of the previous `next`; rings are
-        // never relinked, so the CAS reads that same store), and it reads nothing new from
-        // `node` afterwards. Relaxed on failure: another thread unlinked it.
+        // Release/Relaxed: publishes `next` to `tail` loads (ordering.md C-unlink-cas).
         if self
             .tail
             .compare_exchange(node, next, Ordering::Release, Ordering::Relaxed)
@@ -581,9 +568,7 @@ impl<T> Shared<T> {
         {
             // SAFETY: `next` was read while pinned and is linked.
             let successor = unsafe { &*next };
-            // Relaxed: after it the owner cannot reach `node` any more. A null publishes no
-            // data; the reclaimer's SeqCst fence (in `retire`, below) orders this store before
-            // its snapshot of pinned threads.
+            // Relaxed: a null publishes nothing (ordering.md C-unlink-prev).
             successor
                 .alive()
                 .prev
@@ -602,7 +587,7 @@ impl<T> Shared<T> {
     fn unlink_drained(&self, guard: &Guard<'_>, head: *mut Node<T>) -> bool {
         let mut retired = false;
         loop {
-            // Acquire: as in `pop_tail`.
+            // Acquire: as `pop_tail_pinned`'s load of `tail` (ordering.md C-drained-tail).
             let node = self.tail.load(Ordering::Acquire);
             if node == head {
                 return retired;
@@ -612,8 +597,7 @@ impl<T> Shared<T> {
             if current.ring.len() != 0 {
                 return retired;
             }
-            // Relaxed: this thread linked every ring, so `next` (non-null: `node` is not the
-            // head) is its own store.
+            // Relaxed: `next` is this thread's own store (ordering.md C-drained-next).
             let next = current.next.load(Ordering::Relaxed);
             // SAFETY: `node` is not the head, so past its last push, and empty: empty for good;
             // `next` is its successor; both read while pinned.
@@ -625,21 +609,20 @@ impl<T> Shared<T> {
     /// that holds a value.
     fn is_empty(&self) -> bool {
         let _guard = self.collector.pin();
-        // Acquire: as in `pop_tail`.
+        // Acquire: as `pop_tail_pinned`'s load of `tail` (ordering.md C-empty-tail).
         let mut node = self.tail.load(Ordering::Acquire);
         loop {
             // SAFETY: read from `tail` or `next` while pinned (C2).
             let current = unsafe { &*node }.alive();
-            // Acquire: pairs with the Release store in `Owner::link`. Read before the length,
-            // as in `pop_tail`: a successor seen now means the ring stays empty once it is.
+            // Acquire: pairs with the Release store in `Owner::link` (ordering.md C-empty-next).
             let next = current.next.load(Ordering::Acquire);
             if current.ring.len() != 0 {
                 return false;
             }
             if next.is_null() {
-                // As in `pop_tail`: still no successor means every ring was empty when the
-                // length was read (older rings are empty for good). Relaxed: a non-null value
-                // only sends us round again, where the Acquire load reads it.
+                // As in `pop_tail_pinned`: still no successor means every ring was empty when the
+                // length was read (older rings are empty for good).
+                // Relaxed: non-null only sends us round again (ordering.md C-empty-recheck).
                 if current.next.load(Ordering::Relaxed).is_null() {
                     return true;
                 }
@@ -652,13 +635,13 @@ impl<T> Shared<T> {
     /// Calls `f` on each linked ring, oldest first, while pinned.
     fn for_each_ring(&self, mut f: impl FnMut(&Ring<T>)) {
         let _guard = self.collector.pin();
-        // Acquire: as in `pop_tail`.
+        // Acquire: as `pop_tail_pinned`'s load of `tail` (ordering.md C-walk-tail).
         let mut node = self.tail.load(Ordering::Acquire);
         while !node.is_null() {
             // SAFETY: read from `tail` or `next` while pinned.
             let current = unsafe { &*node };
             f(&current.alive().ring);
-            // Acquire: pairs with the Release store in `Owner::link`.
+            // Acquire: pairs with the Release store in `Owner::link` (ordering.md C-walk-next).
             node = current.alive().next.load(Ordering::Acquire);
         }
     }
@@ -924,7 +907,7 @@ impl<T> Owner<T> {
         }
         let retired = {
             let guard = self.shared.collector.pin();
-            // Relaxed: as in `pop_older`.
+            // Relaxed: as in `pop_older` (ordering.md C-chunk-prev).
             let mut node = self.head().prev.load(Ordering::Relaxed);
             while !node.is_null() && chunk.len() < want {
                 // SAFETY: reached through `prev` while pinned: alive until the guard drops
@@ -932,7 +915,7 @@ impl<T> Owner<T> {
                 let older = unsafe { &*node };
                 // SAFETY: the single owner pops the head of every ring of its chain.
                 unsafe { older.alive().ring.pop_head_batch(want - chunk.len(), chunk) };
-                // Relaxed: as above.
+                // Relaxed: as in `pop_older` (ordering.md C-chunk-prev).
                 node = older.alive().prev.load(Ordering::Relaxed);
             }
             if chunk.len() < want {
@@ -1027,13 +1010,12 @@ impl<T> Stealer<T> {
         let mut retired = false;
         let result = {
             let guard = self.shared.collector.pin();
-            // Acquire: as in `pop_tail_pinned`.
+            // Acquire: as `pop_tail_pinned`'s load of `tail` (ordering.md C-steal-tail).
             let mut node = self.shared.tail.load(Ordering::Acquire);
             loop {
                 // SAFETY: `node` was read from `tail` or `next` while pinned (C2).
                 let current = unsafe { &*node };
-                // Acquire: pairs with the Release store in `Owner::link`; read before the
-                // steal, as in `pop_tail_pinned` (C1).
+                // Acquire: pairs with the Release store in `link` (ordering.md C-steal-next).
                 let next = current.alive().next.load(Ordering::Acquire);
                 let len = current.alive().ring.len();
                 let want = (len - len / 2).min(limit).saturating_sub(usize::from(pop));
@@ -1057,7 +1039,7 @@ impl<T> Stealer<T> {
                 }
                 if next.is_null() {
                     // As in `pop_tail_pinned`: empty with no successor before and after.
-                    // Relaxed: as there.
+                    // Relaxed: as `pop_tail_pinned`'s re-check (ordering.md C-steal-recheck).
                     if current.alive().next.load(Ordering::Relaxed).is_null() {
                         break (0, None);
                     }

@@ -175,16 +175,11 @@ impl EventCount {
     /// # });
     /// ```
     pub fn prepare_wait(&self) -> Waiter<'_> {
-        // Relaxed: this increment is ordered against the notifier's load of `waiters` by the
-        // SeqCst fence below and the one in `notify_*`, not by its own ordering.
+        // Relaxed: ordered by the two SeqCst fences (ordering.md E-prepare-inc).
         self.waiters.fetch_add(1, Ordering::Relaxed);
-        // SeqCst fence (store→load): the registration above comes before the caller's re-check
-        // of its condition in the single total order of SeqCst fences. Pairs with the fence in
-        // `notify_one` / `notify_all`: if that fence is later, the notifier sees this waiter; if
-        // earlier, the re-check sees the work published before the notify.
+        // SeqCst: store-load pair with the fence in `has_waiters` (ordering.md E-prepare-fence).
         fence(Ordering::SeqCst);
-        // Acquire: pairs with the Release bump in `notify_slow` and `close`; a ticket that
-        // already holds a bump also sees the work published before it.
+        // Acquire: pairs with the Release bump and `close` (ordering.md E-prepare-ticket).
         let key = self.epoch.word().load(Ordering::Acquire);
         Waiter { event: self, key }
     }
@@ -225,22 +220,16 @@ impl EventCount {
     /// The notifier's half of the Dekker pattern: is anyone registered?
     #[inline(always)]
     fn has_waiters(&self) -> bool {
-        // SeqCst fence (store→load): the caller's publication of work (a store or RMW before
-        // this call) comes before the load of `waiters`. Pairs with the fence in
-        // `prepare_wait`; see the module docs.
+        // SeqCst: store-load pair with the fence in `prepare_wait` (ordering.md E-notify-fence).
         fence(Ordering::SeqCst);
-        // Relaxed: the fences order this load against the waiter's registration; it publishes
-        // nothing and synchronizes with nothing itself.
+        // Relaxed: ordered by the two SeqCst fences (ordering.md E-notify-waiters).
         self.waiters.load(Ordering::Relaxed) != 0
     }
 
     #[cold]
     #[inline(never)]
     fn notify_slow(&self, all: bool) {
-        // Release: a waiter whose ticket or re-read of the word sees this bump (Acquire in
-        // `prepare_wait` / `Waiter::wait`) also sees the work published before the notify.
-        // The bump changes the futex word, so a waiter about to sleep on an older ticket
-        // returns instead of sleeping (the futex compare fails).
+        // Release: pairs with the Acquire ticket loads of waiters (ordering.md E-notify-bump).
         self.epoch.word().fetch_add(EPOCH_ONE, Ordering::Release);
         if all {
             self.epoch.wake_all();
@@ -263,9 +252,7 @@ impl EventCount {
     /// # });
     /// ```
     pub fn close(&self) {
-        // Release: pairs with the Acquire loads of the word in `prepare_wait` and
-        // `Waiter::wait`, so a waiter that sees `CLOSED` sees what was done before `close`.
-        // Changing the word makes a waiter about to sleep on an older ticket return.
+        // Release: pairs with the Acquire loads of the word (ordering.md E-close).
         self.epoch.word().fetch_or(CLOSED, Ordering::Release);
         // Unconditional: close is rare, so no need for the waiter count (and its fence).
         self.epoch.wake_all();
@@ -280,7 +267,7 @@ impl EventCount {
     /// # });
     /// ```
     pub fn is_closed(&self) -> bool {
-        // Acquire: pairs with the Release `fetch_or` in `close`.
+        // Acquire: pairs with the Release `fetch_or` in `close` (ordering.md E-is-closed).
         self.epoch.word().load(Ordering::Acquire) & CLOSED != 0
     }
 
@@ -424,8 +411,7 @@ impl Waiter<'_> {
     /// `Some` once the word moved past the ticket.
     #[inline]
     fn moved(&self) -> Option<WaitResult> {
-        // Acquire: pairs with the Release bump in `notify_slow` (the waiter then sees the work
-        // published before the notify) and with the Release `fetch_or` in `close`.
+        // Acquire: pairs with the Release bump and `close` (ordering.md E-moved).
         let now = self.event.epoch.word().load(Ordering::Acquire);
         if now & CLOSED != 0 {
             Some(WaitResult::Closed)
@@ -439,9 +425,7 @@ impl Waiter<'_> {
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        // Relaxed: a notifier that still counts this waiter only bumps and wakes in vain; one
-        // that no longer counts it comes after this waiter's last look for work, which the
-        // caller follows with a new `prepare_wait` (and its fence) before it sleeps again.
+        // Relaxed: a stale count only costs a wake-up in vain (ordering.md E-waiter-drop).
         self.event.waiters.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -454,11 +438,12 @@ impl Default for EventCount {
 
 impl fmt::Debug for EventCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Relaxed: a snapshot for display only.
+        // Relaxed: a snapshot for display only (ordering.md E-fmt).
         let word = self.epoch.word().load(Ordering::Relaxed);
         f.debug_struct("EventCount")
             .field("closed", &(word & CLOSED != 0))
             .field("epoch", &(word >> 1))
+            // Relaxed: a snapshot for display only (ordering.md E-fmt).
             .field("waiters", &self.waiters.load(Ordering::Relaxed))
             .finish()
     }
@@ -590,6 +575,7 @@ mod tests {
             waiter.wait_timeout(Duration::from_millis(5)),
             WaitResult::TimedOut
         );
+        // Relaxed: a test's own thread reads its own decrement (ordering.md E-test).
         assert_eq!(event.waiters.load(Ordering::Relaxed), 0);
     }
 
@@ -602,6 +588,7 @@ mod tests {
             thread::spawn(move || stealer.pop_tail_wait(&event))
         };
         // Wait until the sleeper registered, so the push takes the notify's slow path.
+        // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
         while event.waiters.load(Ordering::Relaxed) == 0 {
             thread::yield_now();
         }
@@ -624,6 +611,7 @@ mod tests {
                 thread::spawn(move || event.wait_until(|| None::<()>))
             })
             .collect();
+        // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
         while event.waiters.load(Ordering::Relaxed) < 3 {
             thread::yield_now();
         }

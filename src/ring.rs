@@ -104,8 +104,7 @@ impl<T> Ring<T> {
     /// The number of values in the ring at some instant during the call.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        // Relaxed: a snapshot that synchronizes with nothing; every value of the word satisfies
-        // `head - tail <= capacity`.
+        // Relaxed: a snapshot; any value of the word is in bounds (ordering.md R-len).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
         head.wrapping_sub(tail) as usize
     }
@@ -119,26 +118,22 @@ impl<T> Ring<T> {
     /// Only the ring's single owner calls `push_head` and `pop_head`, never concurrently.
     #[inline]
     pub(crate) unsafe fn push_head(&self, value: T) -> Result<u32, T> {
-        // Relaxed: only the owner moves `head`, so the head half is current; the tail half may
-        // be stale, which is older and only makes the ring look fuller (a conservative "full").
+        // Relaxed: `head` is the owner's; a stale tail only reads "full" (ordering.md R-push-word).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
         if head.wrapping_sub(tail) >= self.capacity() as u32 {
             return Err(value);
         }
         let slot = self.slot(head);
-        // Acquire: pairs with the Release store in `pop_tail` that hands the slot back, so the
-        // stealer's read of the old value happens before the write below.
+        // Acquire: pairs with the Release store in `take_claimed` (ordering.md R-push-occupied).
         if slot.occupied.load(Ordering::Acquire) {
             return Err(value);
         }
         // SAFETY: the slot is outside `[tail, head)` and released (R3), and only the
         // owner writes slots (R4): no other thread accesses it.
         slot.value.with_mut(|p| unsafe { (*p).write(value) });
-        // Relaxed: the flag is read only by the owner; the stealer that will clear it is ordered
-        // after this store by the Release `fetch_add` below.
+        // Relaxed: owner-only; the `fetch_add` below orders it (ordering.md R-push-mark).
         slot.occupied.store(true, Ordering::Relaxed);
-        // Release: publishes the slot write; pairs with the Acquire compare-and-swap in
-        // `pop_tail` (directly or through the release sequence of later RMWs on the word).
+        // Release: pairs with the Acquire CAS in `claim_tail` (ordering.md R-push-publish).
         self.head_tail.fetch_add(ONE_HEAD, Ordering::Release);
         Ok(head.wrapping_sub(tail) + 1)
     }
@@ -149,8 +144,7 @@ impl<T> Ring<T> {
     /// Only the ring's single owner calls `push_head` and `pop_head`, never concurrently.
     #[inline]
     pub(crate) unsafe fn pop_head(&self) -> Option<T> {
-        // Relaxed: the word is re-validated by the compare-and-swap; the value to be read was
-        // written by this thread.
+        // Relaxed: re-validated by the CAS below (ordering.md R-pop-word).
         let mut word = self.head_tail.load(Ordering::Relaxed);
         let head = loop {
             let (head, tail) = unpack(word);
@@ -158,9 +152,7 @@ impl<T> Ring<T> {
                 return None;
             }
             let head = head.wrapping_sub(1);
-            // Relaxed: the CAS only decides the race for the slot against `pop_tail`'s CAS on
-            // the same word (R2); the slot's contents come from this thread. A failure
-            // means a stealer moved `tail`: retry with the fresh word.
+            // Relaxed/Relaxed: only decides the race with `claim_tail` (ordering.md R-pop-cas).
             match self.head_tail.compare_exchange(
                 word,
                 pack(head, tail),
@@ -175,7 +167,7 @@ impl<T> Ring<T> {
         // SAFETY: the CAS moved `head` below this position, so it left `[tail, head)` and this
         // thread owns it; it was written by this thread and not yet moved out (R1).
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
-        // Relaxed: the owner is the only reader of the flag.
+        // Relaxed: the owner is the only reader of the flag (ordering.md R-pop-clear).
         slot.occupied.store(false, Ordering::Relaxed);
         Some(value)
     }
@@ -192,16 +184,14 @@ impl<T> Ring<T> {
     /// caller, who must hand it back with [`take_claimed`](Self::take_claimed).
     #[inline(always)]
     fn claim_tail(&self) -> Option<u32> {
-        // Relaxed: the word is re-validated by the compare-and-swap below, which acquires.
+        // Relaxed: re-validated by the CAS below, which acquires (ordering.md R-claim-word).
         let mut word = self.head_tail.load(Ordering::Relaxed);
         loop {
             let (head, tail) = unpack(word);
             if head == tail {
                 return None;
             }
-            // Acquire on success: pairs with the Release `fetch_add` in `push_head` that
-            // published this position, so the slot's value is visible. Relaxed on failure: we
-            // only retry with the fresh word.
+            // Acquire/Relaxed: pairs with the Release `fetch_add` (ordering.md R-claim-cas).
             match self.head_tail.compare_exchange(
                 word,
                 pack(head, tail.wrapping_add(1)),
@@ -224,7 +214,7 @@ impl<T> Ring<T> {
         // SAFETY: the claim moved `tail` past this position, so this thread alone owns the
         // slot; the owner will not write it while `occupied` is set (R3).
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
-        // Release: hands the slot back to the owner; pairs with the Acquire load in `push_head`.
+        // Release: pairs with the Acquire `occupied` load in `push_head` (ordering.md R-handback).
         slot.occupied.store(false, Ordering::Release);
         value
     }
@@ -232,6 +222,7 @@ impl<T> Ring<T> {
     /// The packed word, for tests that look at the raw indices.
     #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
     pub(crate) fn indices(&self) -> (u32, u32) {
+        // Relaxed: a test-only snapshot of the indices (ordering.md R-indices).
         unpack(self.head_tail.load(Ordering::Relaxed))
     }
 }
@@ -278,7 +269,7 @@ impl<T> PushBatch<'_, T> {
         let ring = self.ring;
         if self.reserved {
             self.reserved = false;
-            // Relaxed: only the owner reads the flag (R5); nothing was written there.
+            // Relaxed: an owner-only reservation flag (R5) (ordering.md B-finish-unreserve).
             ring.slot(self.base.wrapping_add(self.written))
                 .occupied
                 .store(false, Ordering::Relaxed);
@@ -286,13 +277,12 @@ impl<T> PushBatch<'_, T> {
         if self.written == 0 {
             return;
         }
-        // Relaxed: only the owner moves `head`, and every nested call ran on this thread.
+        // Relaxed: only the owner (this thread) moves `head` (ordering.md B-finish-word).
         let (head, _) = unpack(ring.head_tail.load(Ordering::Relaxed));
         if head != self.base {
             ring.slide_down(self.base, head, self.written);
         }
-        // Release: publishes every slot written above (and by the slide); pairs with the
-        // Acquire compare-and-swap of `claim_tail`/`claim_tail_batch`, as in `push_head`.
+        // Release: pairs with the stealers' Acquire claim CAS (ordering.md B-finish-publish).
         ring.head_tail
             .fetch_add(heads(self.written), Ordering::Release);
         self.written = 0;
@@ -330,7 +320,7 @@ impl<T> Iterator for Claimed<'_, T> {
         // belongs to this thread (R6); it holds a value written by the owner (this
         // thread) and is read once: `next` moved past it first.
         let value = slot.value.with(|p| unsafe { ptr::read(p).assume_init() });
-        // Relaxed: only the owner reads the flag; the value was moved out above.
+        // Relaxed: the owner is the only reader of the flag (ordering.md B-claimed-clear).
         slot.occupied.store(false, Ordering::Relaxed);
         Some(value)
     }
@@ -377,8 +367,7 @@ impl<T> Ring<T> {
     where
         I: Iterator<Item = T> + ?Sized,
     {
-        // Relaxed: as in `push_head` (the head half is this thread's; a stale tail only makes
-        // the ring look fuller).
+        // Relaxed: as `push_head`'s load of the word (ordering.md B-push-word).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
         let free = (self.capacity() as u32).wrapping_sub(head.wrapping_sub(tail));
         let mut batch = PushBatch {
@@ -389,12 +378,11 @@ impl<T> Ring<T> {
         };
         while batch.written < free {
             let slot = self.slot(head.wrapping_add(batch.written));
-            // Acquire: pairs with the Release store in `take_claimed` that hands the slot back,
-            // so a stealer's read of the old value happens before the write below.
+            // Acquire: pairs with `take_claimed`'s Release store (ordering.md B-push-occupied).
             if slot.occupied.load(Ordering::Acquire) {
                 break;
             }
-            // Relaxed: a reservation read only by this thread (R5).
+            // Relaxed: a reservation read only by this thread (R5) (ordering.md B-push-reserve).
             slot.occupied.store(true, Ordering::Relaxed);
             batch.reserved = true;
             let Some(value) = values.next() else { break };
@@ -429,12 +417,12 @@ impl<T> Ring<T> {
                 let value = src.value.with(|p| ptr::read(p).assume_init());
                 dst.value.with_mut(|p| (*p).write(value));
             }
-            // Relaxed: owner-only flags (R5).
+            // Relaxed: owner-only flags above `head` (R5) (ordering.md B-slide-mark).
             dst.occupied.store(true, Ordering::Relaxed);
         }
         // The positions the batch no longer covers are empty again.
         for i in n.max(gap)..n.wrapping_add(gap) {
-            // Relaxed: owner-only flags.
+            // Relaxed: owner-only flags above `head` (R5) (ordering.md B-slide-clear).
             self.slot(to.wrapping_add(i))
                 .occupied
                 .store(false, Ordering::Relaxed);
@@ -453,7 +441,7 @@ impl<T> Ring<T> {
         E: Extend<T> + ?Sized,
     {
         let max = max.min(self.capacity()) as u32;
-        // Relaxed: as in `pop_head`; the compare-and-swap re-validates.
+        // Relaxed: re-validated by the CAS below (ordering.md B-pop-word).
         let mut word = self.head_tail.load(Ordering::Relaxed);
         let (low, head) = loop {
             let (head, tail) = unpack(word);
@@ -462,8 +450,7 @@ impl<T> Ring<T> {
                 return 0;
             }
             let low = head.wrapping_sub(n);
-            // Relaxed: as in `pop_head`, the CAS only decides the race for the positions against
-            // the stealers' CAS on the same word; the values were written by this thread.
+            // Relaxed/Relaxed: as `pop_head`'s CAS (ordering.md B-pop-cas).
             match self.head_tail.compare_exchange(
                 word,
                 pack(low, tail),
@@ -490,7 +477,7 @@ impl<T> Ring<T> {
     /// empty or `limit` is 0.
     #[inline]
     fn claim_tail_batch(&self, limit: u32) -> Option<(u32, u32)> {
-        // Relaxed: re-validated by the compare-and-swap, which acquires.
+        // Relaxed: re-validated by the CAS below, which acquires (ordering.md B-claim-word).
         let mut word = self.head_tail.load(Ordering::Relaxed);
         loop {
             let (head, tail) = unpack(word);
@@ -499,8 +486,7 @@ impl<T> Ring<T> {
             if k == 0 {
                 return None;
             }
-            // Acquire on success: pairs with the Release `fetch_add` (single or batch) that
-            // published these positions, so their values are visible. Relaxed on failure: retry.
+            // Acquire/Relaxed: pairs with a push's Release `fetch_add` (ordering.md B-claim-cas).
             match self.head_tail.compare_exchange(
                 word,
                 pack(head, tail.wrapping_add(k)),
@@ -518,12 +504,12 @@ impl<T> Ring<T> {
     /// stealer still holds. Returns `(head, room)`. Owner thread only.
     #[inline]
     fn room(&self, want: u32) -> (u32, u32) {
-        // Relaxed: as in `push_head`.
+        // Relaxed: as `push_head`'s load of the word (ordering.md B-room-word).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
         let free = (self.capacity() as u32).wrapping_sub(head.wrapping_sub(tail));
         let mut room = 0;
         while room < free.min(want) {
-            // Acquire: pairs with the Release store in `take_claimed`, as in `push_head`.
+            // Acquire: pairs with `take_claimed`'s Release store (ordering.md B-room-occupied).
             if self
                 .slot(head.wrapping_add(room))
                 .occupied
@@ -584,13 +570,11 @@ impl<T> Ring<T> {
             // `room`, is disjoint from the claimed slots (R7), and only `dest`'s owner
             // (this thread) writes `dest`'s slots; no user code runs in this loop.
             slot.value.with_mut(|p| unsafe { (*p).write(value) });
-            // Relaxed: read by the owner only; ordered before any stealer's release store by
-            // the Release `fetch_add` below.
+            // Relaxed: owner-only; the `fetch_add` below orders it (ordering.md B-steal-mark).
             slot.occupied.store(true, Ordering::Relaxed);
         }
         if moved > 0 {
-            // Release: publishes the slots written above; pairs with the Acquire CAS of
-            // `claim_tail`/`claim_tail_batch` on `dest`.
+            // Release: pairs with the Acquire claim CAS on `dest` (ordering.md B-steal-publish).
             dest.head_tail.fetch_add(heads(moved), Ordering::Release);
         }
         (moved as usize, popped)
@@ -625,8 +609,7 @@ impl<T> Drop for Ring<T> {
                 self.drop_rest();
             }
         }
-        // Relaxed: `&mut self` means every other access happened before (the last `Arc` drop
-        // or the epoch's free synchronizes).
+        // Relaxed: `&mut self`: every other access happened before (ordering.md R-drop-word).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
         Rest {
             ring: self,

@@ -324,9 +324,7 @@ impl<T: Send> Pool<T> {
             }
             // Empty now: give back the rings a burst of victims grew.
             victim.trim();
-            // Relaxed: a number, not a publication. A `get` ordered after this `release` (by
-            // any synchronization) reads this value or a later one (coherence); a concurrent
-            // one may read either, which is the documented race.
+            // Relaxed: a number, not a publication (ordering.md P-generation-bump).
             now = self
                 .generation
                 .fetch_add(1, Ordering::Relaxed)
@@ -350,8 +348,7 @@ impl<T: Send> Pool<T> {
             // thread can take them (no owner would).
             thread_id::with_holders(|holder| {
                 for (id, shard) in self.shards.iter_ids() {
-                    // Relaxed: claims are written under the lock held here (or before the
-                    // shard was published, which `iter_ids` acquires).
+                    // Relaxed: claims are written under this lock (ordering.md P-claim-read).
                     if shard.claimed_by.load(Ordering::Relaxed) == holder(id) {
                         continue; // a live owner ages it on its next use
                     }
@@ -376,7 +373,7 @@ impl<T: Send> Pool<T> {
             }
         }
         if self.counting {
-            // Relaxed: a statistic.
+            // Relaxed: a statistic (ordering.md P-stat).
             self.counters[Event::Released as usize].fetch_add(dead.len() as u64, Ordering::Relaxed);
         }
         drop(dead); // outside the lock: a `Drop` may use the pool again
@@ -414,7 +411,7 @@ impl<T: Send> Pool<T> {
         }
         let mut sum = [0_u64; EVENTS];
         for (i, total) in sum.iter_mut().enumerate() {
-            // Relaxed: a statistic.
+            // Relaxed: a statistic (ordering.md P-stat).
             *total = self.counters[i].load(Ordering::Relaxed);
         }
         for shard in self.shards.iter() {
@@ -446,11 +443,11 @@ impl<T: Send> Pool<T> {
         let id = thread_id::current()?;
         let token = thread_id::current_token()?;
         let shard = self.shards.get_or_insert(id, token, &self.generation)?;
-        // Relaxed: equal only if this thread wrote it (at creation or in a claim below).
+        // Relaxed: equal only if this thread wrote it (ordering.md P-claim-check).
         if shard.claimed_by.load(Ordering::Relaxed) != token {
             // Inherited with the id: claim it, ordered after any `release` standing in for the
             // previous owner (shards, S1).
-            // Relaxed: the registry lock orders the store against `release`'s reads.
+            // Relaxed: ordered by the registry lock (ordering.md P-claim-store).
             thread_id::claim(|| shard.claimed_by.store(token, Ordering::Relaxed));
         }
         thread_id::set_last_shard(self.id, (shard as *const Shard<T>).cast());
@@ -465,8 +462,8 @@ impl<T: Send> Pool<T> {
         match shard {
             // SAFETY: every `Some(shard)` passed here is the calling thread's own.
             Some(shard) => unsafe { shard.count(event) },
-            // Relaxed: a statistic.
             None => {
+                // Relaxed: a statistic (ordering.md P-stat).
                 self.counters[event as usize].fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -475,7 +472,7 @@ impl<T: Send> Pool<T> {
     #[inline(always)]
     fn idle_sub(&self) {
         if self.max_idle != usize::MAX {
-            // Relaxed: `idle` only bounds a count; no data is published through it.
+            // Relaxed: `idle` only bounds a count; it publishes nothing (ordering.md P-idle).
             self.idle.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -487,7 +484,7 @@ impl<T: Send> Pool<T> {
         let Some(shard) = self.local_shard() else {
             return false;
         };
-        // Relaxed: see `release`.
+        // Relaxed: a number, not a publication (ordering.md P-generation-read).
         let now = self.generation.load(Ordering::Relaxed);
         // SAFETY: our own shard; a bytewise move runs no user code; `dst` is the caller's
         // uninitialized, writable slot (written at most once: the stash is tried only when the
@@ -614,7 +611,7 @@ impl<T: Send> Pool<T> {
     /// happened since they were last touched.
     #[inline]
     fn age_local(&self, shard: &Shard<T>) {
-        // Relaxed: see `release`.
+        // Relaxed: a number, not a publication (ordering.md P-generation-read).
         let now = self.generation.load(Ordering::Relaxed);
         // SAFETY: our own shard; a comparison runs no user code.
         if unsafe { shard.with_local(|local| local.generation == now) } {
@@ -683,7 +680,7 @@ impl<T: Send> Pool<T> {
             unsafe { ptr::drop_in_place(value) };
             return;
         };
-        // Relaxed: see `release`.
+        // Relaxed: a number, not a publication (ordering.md P-generation-read).
         let now = self.generation.load(Ordering::Relaxed);
         // A bounded pool keeps no stash (every idle value past the private slot is counted).
         let unbounded = self.max_idle == usize::MAX;
@@ -768,9 +765,9 @@ impl<T: Send> Pool<T> {
             value
         };
         if self.max_idle != usize::MAX {
-            // Relaxed: `idle` counts, it publishes nothing. Incremented before the push and
-            // decremented after a pop, it never undercounts, so the bound is exact.
+            // Relaxed: `idle` only bounds a count; it publishes nothing (ordering.md P-idle).
             if self.idle.fetch_add(1, Ordering::Relaxed) >= self.max_idle as u64 {
+                // Relaxed: undoes the increment above (ordering.md P-idle).
                 self.idle.fetch_sub(1, Ordering::Relaxed);
                 self.count(Some(shard), Event::Evicted);
                 drop(value);
@@ -786,7 +783,7 @@ impl<T: Send> Pool<T> {
 impl<T> fmt::Debug for Pool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            // Relaxed: for display.
+            // Relaxed: a snapshot for display only (ordering.md P-fmt).
             .field("generation", &self.generation.load(Ordering::Relaxed))
             .field("counting", &self.counting)
             .finish_non_exhaustive()

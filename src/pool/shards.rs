@@ -237,13 +237,12 @@ impl<T> Shard<T> {
     #[inline(always)]
     pub(crate) unsafe fn count(&self, event: Event) {
         let counter = &self.counters[event as usize];
-        // Relaxed: the owner is the only writer, so load-then-store loses no increment; readers
-        // only want an eventually accurate figure and order nothing by it.
+        // Relaxed: the owner is the only writer; readers order nothing by it (ordering.md S-count).
         counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     pub(crate) fn counter(&self, event: Event) -> u64 {
-        // Relaxed: a statistic (see `count`).
+        // Relaxed: a statistic (ordering.md S-count).
         self.counters[event as usize].load(Ordering::Relaxed)
     }
 }
@@ -275,8 +274,7 @@ impl<T> Shards<T> {
     /// One past the largest id that may have a shard.
     #[inline]
     pub(crate) fn end(&self) -> usize {
-        // Acquire: pairs with the Release `fetch_max` in `insert`, so a stealer that sees the
-        // bound also sees the bucket and shard pointers stored before it.
+        // Acquire: pairs with the Release `fetch_max` in `insert` (ordering.md S-end).
         self.end.load(Ordering::Acquire) as usize
     }
 
@@ -284,8 +282,7 @@ impl<T> Shards<T> {
     #[inline(always)]
     pub(crate) fn get(&self, id: usize) -> Option<&Shard<T>> {
         let (bucket, index) = locate(id);
-        // Acquire: pairs with the Release compare-and-swap that installed the bucket, so its
-        // null-initialized entries are visible.
+        // Acquire: pairs with the bucket CAS in `insert` (ordering.md S-get-bucket).
         let slots = self.buckets.get(bucket)?.load(Ordering::Acquire);
         if slots.is_null() {
             return None;
@@ -293,7 +290,7 @@ impl<T> Shards<T> {
         // SAFETY: bucket `bucket` has `2^bucket` entries and `index < 2^bucket`; buckets live
         // until the table drops (S2).
         let slot = unsafe { &*slots.add(index) };
-        // Acquire: pairs with the Release store in `insert`: the shard's fields are visible.
+        // Acquire: pairs with the Release shard store in `insert` (ordering.md S-get-shard).
         let shard = slot.load(Ordering::Acquire);
         // SAFETY: a non-null entry is a live `Box<Shard>` until the table drops (S2).
         (!shard.is_null()).then(|| unsafe { &*shard })
@@ -318,15 +315,14 @@ impl<T> Shards<T> {
     fn insert(&self, id: usize, token: u64, generation: &AtomicU64) -> Option<&Shard<T>> {
         let (bucket, index) = locate(id);
         let head = self.buckets.get(bucket)?;
-        // Acquire: as in `get`.
+        // Acquire: as the bucket load in `get` (ordering.md S-insert-bucket).
         let mut slots = head.load(Ordering::Acquire);
         if slots.is_null() {
             let fresh: Box<[AtomicPtr<Shard<T>>]> = (0..1usize << bucket)
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
                 .collect();
             let fresh = Box::into_raw(fresh).cast::<AtomicPtr<Shard<T>>>();
-            // AcqRel on success: Release publishes the initialized bucket to `get`; Acquire on
-            // failure reads the winner's bucket, published the same way.
+            // AcqRel/Acquire: publish ours or acquire the winner's (ordering.md S-insert-cas).
             match head.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => slots = fresh,
@@ -339,18 +335,16 @@ impl<T> Shards<T> {
                 }
             }
         }
-        // Relaxed: a value read under a generation that a concurrent `release` has already
-        // left behind only makes this shard age its (empty) private slots once more.
+        // Relaxed: a stale value only ages empty slots (ordering.md S-insert-generation).
         let shard = Box::into_raw(Box::new(Shard::new(
             generation.load(Ordering::Relaxed),
             token,
         )));
         // SAFETY: `index < 2^bucket` entries, bucket alive (S2).
         let slot = unsafe { &*slots.add(index) };
-        // Release: publishes the shard's fields to `get` in other threads (stealers). Only the
-        // holder of `id` writes this entry (S1), and it found it null.
+        // Release: pairs with the Acquire shard load in `get` (ordering.md S-insert-shard).
         slot.store(shard, Ordering::Release);
-        // Release: pairs with the Acquire load in `end`.
+        // Release: pairs with the Acquire load in `end` (ordering.md S-insert-end).
         self.end.fetch_max(id as u64 + 1, Ordering::Release);
         // SAFETY: just stored; lives until the table drops (S2).
         Some(unsafe { &*shard })
@@ -374,12 +368,13 @@ impl<T> Drop for Shards<T> {
         let mut shards = Vec::new();
         let mut buckets = Vec::new();
         for (bucket, head) in self.buckets.iter().enumerate() {
-            // Relaxed: `&mut self` orders every other access before this.
+            // Relaxed: `&mut self` orders every other access before this (ordering.md S-drop).
             let slots = head.load(Ordering::Relaxed);
             if slots.is_null() {
                 continue;
             }
             for index in 0..1usize << bucket {
+                // Relaxed: `&mut self` orders every other access before this (ordering.md S-drop).
                 // SAFETY: in bounds of a live bucket.
                 let shard = unsafe { &*slots.add(index) }.load(Ordering::Relaxed);
                 if !shard.is_null() {

@@ -183,7 +183,7 @@ pub(crate) fn next_pool_id() -> u64 {
     // Not a model type: an id only has to be unique, which any atomic counter gives, and the
     // models need not explore its interleavings.
     static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(NO_POOL + 1);
-    // Relaxed: uniqueness needs only the atomicity of the increment; nothing is published.
+    // Relaxed: uniqueness needs only the atomicity of the increment (ordering.md T-next-id).
     NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
 }
 

@@ -114,7 +114,7 @@ mod std_impl {
     #[cfg(not(target_os = "linux"))]
     fn sleep_until(word: &AtomicU32, expected: u32, timeout: std::time::Duration) {
         use std::sync::atomic::Ordering;
-        // Relaxed: only a hint to skip the sleep; the caller re-reads the word with Acquire.
+        // Relaxed: only a hint; the caller re-reads (ordering.md F-poll).
         if word.load(Ordering::Relaxed) == expected {
             std::thread::sleep(timeout.min(std::time::Duration::from_millis(1)));
         }
@@ -158,9 +158,7 @@ mod model_impl {
         /// as the kernel compares under its hash-bucket lock.
         pub(crate) fn wait(&self, expected: u32) {
             let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            // Relaxed: the kernel's compare is a plain atomic read. A waker changes the word
-            // before it takes this mutex, so a stale read here means the waker has not notified
-            // yet and will find this thread asleep.
+            // Relaxed: the mutex orders it against the waker (ordering.md F-model-wait).
             if self.word.load(Ordering::Relaxed) == expected {
                 drop(self.sleepers.wait(guard).unwrap_or_else(|e| e.into_inner()));
             }
@@ -170,7 +168,7 @@ mod model_impl {
         /// once (a deadline may pass at any moment), one whose word changed returns "not yet".
         pub(crate) fn wait_until(&self, expected: u32, _deadline: Instant) -> bool {
             let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            // Relaxed: as in `wait`.
+            // Relaxed: as in `wait` (ordering.md F-model-wait).
             self.word.load(Ordering::Relaxed) == expected
         }
 

@@ -73,7 +73,9 @@ mod std_only {
     #[cfg(feature = "__test-hooks")]
     impl Drop for LeakTrack {
         fn drop(&mut self) {
+            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
             LIVE_TRACKED.fetch_sub(1, Ordering::Relaxed);
+            // Relaxed: as above (ordering.md Y-leak-count).
             LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
             if let Some(scope) = &self.scope {
                 scope.freed();
@@ -85,8 +87,10 @@ mod std_only {
         #[cfg_attr(not(feature = "__test-hooks"), allow(unused_variables))]
         pub(crate) fn new(slots: usize) -> Self {
             #[cfg(feature = "__test-hooks")]
+            // Relaxed: as in `LeakTrack::drop` (ordering.md Y-leak-count).
             LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "__test-hooks")]
+            // Relaxed: as in `LeakTrack::drop` (ordering.md Y-leak-count).
             LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
             LeakTrack {
                 #[cfg(feature = "__test-hooks")]

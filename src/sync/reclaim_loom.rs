@@ -145,12 +145,9 @@ impl Collector {
             (slot, p.seq, p.depth == 1)
         };
         if outer {
-            // Relaxed: visibility to retirements comes from the fence below. A swap (not a
-            // store) keeps the slot's modification order one release sequence, so an Acquire
-            // load that reads this pin still synchronizes with the previous unpin.
+            // Relaxed: retirements see it through the fence (ordering.md L-pin-swap).
             self.slots[slot].swap(seq, Ordering::Relaxed);
-            // SeqCst: pairs with the fence in `retire`: either that snapshot sees this pin, or
-            // every pointer this guard loads afterwards sees the unlinking before the retirement.
+            // SeqCst: store-load pair with the fence in `retire` (ordering.md L-pin-fence).
             fence(Ordering::SeqCst);
         }
         Guard {
@@ -173,16 +170,14 @@ impl Guard<'_> {
             drop(unsafe { Box::from_raw(ptr.cast::<T>()) });
         }
         let c = self.collector;
-        // SeqCst: pairs with the fence in `pin` (see there); it also orders the caller's
-        // unlinking stores before the snapshot below.
+        // SeqCst: pairs with the fence in `pin` (ordering.md L-retire-fence).
         fence(Ordering::SeqCst);
         let others: Vec<usize> = (0..c.book().participants.len())
             .filter(|&s| s != self.slot)
             .collect();
         let mut waits = vec![(self.slot, self.seq)];
         for s in others {
-            // Acquire: reading an unpin (0) synchronizes with its Release store, so every access
-            // made under that ended guard happens before the eventual free.
+            // Acquire: pairs with the Release unpin store (ordering.md L-retire-snapshot).
             let seq = c.slots[s].load(Ordering::Acquire);
             if seq != 0 {
                 waits.push((s, seq));
@@ -218,11 +213,9 @@ impl Drop for Guard<'_> {
         if !outer {
             return;
         }
-        // Release: pairs with the Acquire loads in `retire` and below; everything this guard
-        // did happens before a free that observes its end.
+        // Release: pairs with the Acquire slot loads (ordering.md L-unpin-store).
         c.slots[self.slot].store(0, Ordering::Release);
-        // SeqCst: of several guards ending concurrently, the last in the fence order sees all
-        // the others ended, so a retired node never outlives its grace period.
+        // SeqCst: the last guard to end sees every other one ended (ordering.md L-unpin-fence).
         fence(Ordering::SeqCst);
         // The retirements that waited for this guard and are not freed yet.
         let pending: Vec<(usize, Vec<(usize, u64)>)> = c
@@ -237,8 +230,7 @@ impl Drop for Guard<'_> {
             let mut ended = true;
             for (s, seq) in waits {
                 // This thread's own pins up to `self.seq` have all ended now.
-                // Acquire: pairs with the Release unpin store, ordering that guard's accesses
-                // before the free.
+                // Acquire: pairs with the awaited Release unpin (ordering.md L-unpin-wait).
                 if s != self.slot && c.slots[s].load(Ordering::Acquire) == seq {
                     ended = false;
                     break;
@@ -312,7 +304,7 @@ mod tests {
             let (c, s) = (collector.clone(), shared.clone());
             let reader = thread::spawn(move || {
                 let mut guard = c.pin();
-                // Acquire: pairs with nothing but the initial publication (by `Arc`).
+                // Acquire: pairs only with the node's publication by `Arc` (ordering.md L-toy).
                 let p = s.load(Ordering::Acquire);
                 if repin {
                     drop(guard);
@@ -328,10 +320,12 @@ mod tests {
             // SAFETY: `node` is a `Box` retired once.
             unsafe {
                 if unlink_first {
+                    // Release: the toy's unlink (ordering.md L-toy).
                     shared.store(core::ptr::null_mut(), Ordering::Release);
                     guard.retire(node);
                 } else {
                     guard.retire(node);
+                    // Release: the toy's unlink (ordering.md L-toy).
                     shared.store(core::ptr::null_mut(), Ordering::Release);
                 }
             }

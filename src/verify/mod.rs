@@ -44,7 +44,7 @@ pub fn chain_with_first_capacity<T>(
 /// loom, its leak tracker checks every ring instead).
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub fn live_rings() -> usize {
-    // Relaxed: a statistic; the tests read it after joining the threads that changed it.
+    // Relaxed: a statistic, read after a join (ordering.md V-counters).
     crate::sync::LIVE_TRACKED.load(crate::sync::Ordering::Relaxed)
 }
 
@@ -52,6 +52,7 @@ pub fn live_rings() -> usize {
 /// builds only): the memory bound of a chain or a pool, in slots.
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub fn live_ring_slots() -> usize {
+    // Relaxed: as in `live_rings` (ordering.md V-counters).
     crate::sync::LIVE_SLOTS.load(crate::sync::Ordering::Relaxed)
 }
 
@@ -119,7 +120,7 @@ impl Drop for Entered {
     fn drop(&mut self) {
         let previous = self.0.take();
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
-        // Relaxed: only the entering thread's own allocations read the scope (program order).
+        // Relaxed: only the entering thread reads the scope (program order) (ordering.md V-scope).
         ENTERED.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -133,15 +134,14 @@ impl RingScope {
 
     /// Counts the rings the calling thread allocates in this scope until the guard drops.
     pub fn enter(&self) -> Entered {
-        // Relaxed: as in `Entered::drop`.
+        // Relaxed: as in `Entered::drop` (ordering.md V-scope).
         ENTERED.fetch_add(1, Ordering::Relaxed);
         Entered(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
     }
 
     /// Rings of this scope still allocated.
     pub fn live(&self) -> usize {
-        // Relaxed: a statistic, read after the threads that changed it were joined or, for frees
-        // by the epoch collector on another thread, re-read by `collect` until it settles.
+        // Relaxed: a statistic, re-read by `collect` until it settles (ordering.md V-counters).
         self.0.load(Ordering::Relaxed)
     }
 
@@ -162,19 +162,19 @@ impl RingScope {
     /// Called by the ring tracker when a ring is allocated: the calling thread's scope, if any,
     /// counted one more.
     pub(crate) fn allocated() -> Option<RingScope> {
-        // Relaxed: a scope entered on this thread was counted before, in program order.
+        // Relaxed: a scope entered on this thread was counted before it (ordering.md V-scope).
         if ENTERED.load(Ordering::Relaxed) == 0 {
             return None;
         }
         let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
-        // Relaxed: as in `live`.
+        // Relaxed: as in `live` (ordering.md V-counters).
         scope.0.fetch_add(1, Ordering::Relaxed);
         Some(scope)
     }
 
     /// Called by the ring tracker when a ring of this scope is freed.
     pub(crate) fn freed(&self) {
-        // Relaxed: as in `live`.
+        // Relaxed: as in `live` (ordering.md V-counters).
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -218,9 +218,7 @@ LOGIC_BUGS = [
         {
             // SAFETY: `next` was read while pinned and is linked.
             let successor = unsafe { &*next };
-            // Relaxed: after it the owner cannot reach `node` any more. A null publishes no
-            // data; the reclaimer's SeqCst fence (in `retire`, below) orders this store before
-            // its snapshot of pinned threads.
+            // Relaxed: a null publishes nothing (ordering.md C-unlink-prev).
             successor
                 .alive()
                 .prev
@@ -348,8 +346,7 @@ LOGIC_BUGS = [
         ), (
             "src/ring.rs",
             """        if moved > 0 {
-            // Release: publishes the slots written above; pairs with the Acquire CAS of
-            // `claim_tail`/`claim_tail_batch` on `dest`.
+            // Release: pairs with the Acquire claim CAS on `dest` (ordering.md B-steal-publish).
             dest.head_tail.fetch_add(heads(moved), Ordering::Release);
         }""",
             "",

@@ -318,10 +318,7 @@ EVENT_BUGS = [
         [(
             EVENT,
             """        self.waiters.fetch_add(1, Ordering::Relaxed);
-        // SeqCst fence (store→load): the registration above comes before the caller's re-check
-        // of its condition in the single total order of SeqCst fences. Pairs with the fence in
-        // `notify_one` / `notify_all`: if that fence is later, the notifier sees this waiter; if
-        // earlier, the re-check sees the work published before the notify.
+        // SeqCst: store-load pair with the fence in `has_waiters` (ordering.md E-prepare-fence).
         fence(Ordering::SeqCst);""",
             """        self.waiters.fetch_add(1, Ordering::Relaxed);""",
         )],
@@ -331,9 +328,9 @@ EVENT_BUGS = [
         "event: the notifier loads `waiters` with no SeqCst fence after the caller's publication",
         [(
             EVENT,
-            """        // `prepare_wait`; see the module docs.
+            """        // SeqCst: store-load pair with the fence in `prepare_wait` (ordering.md E-notify-fence).
         fence(Ordering::SeqCst);""",
-            """        // `prepare_wait`; see the module docs.""",
+            """        // SeqCst: store-load pair with the fence in `prepare_wait` (ordering.md E-notify-fence).""",
         )],
     ),
     (
