@@ -17,7 +17,7 @@ Table-driven: a checker is one line of checkers.tsv (name, timeout in seconds, s
 command run in the scratch crate); a logic bug is one entry of a bug list.
 
 Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
-                         [--out FILE] [--list] [--check-patches]
+                         [--out FILE] [--list] [--check-patches] [--check-notes]
        cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
   --only S1,S2,..      run only mutants whose id contains one of the substrings
   --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
@@ -27,6 +27,8 @@ Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--al
   --check-patches      only check that every seeded bug still applies (each `old` text occurs
                        exactly once in the file it names) and every audited file exists; exit 1
                        otherwise (a CI lane: a move or an edit must not silently retire a bug)
+  --check-notes        only check that every atomic operation of src/ has its one-line ordering
+                       note citing a site id of proofs-notes/ordering.md; exit 1 otherwise
   --search-orderings   the weakest-orderings search instead of the audit
   --recheck-bound N    preemption bound of the search's final re-check (default 4; 0: none)
 Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit): scratch crates, target dirs, logs,
@@ -1132,6 +1134,86 @@ def write_search_table(path, rows, accepted, recheck, args, loom, elapsed):
 # ---------------------------------------------------------------------------------------------
 # Entry
 # ---------------------------------------------------------------------------------------------
+NOTE_RE = re.compile(
+    r"^\s*// (SeqCst|AcqRel|Acquire|Release|Relaxed)(?:/(SeqCst|AcqRel|Acquire|Release|Relaxed))?"
+    r": \S.* \(ordering\.md ([A-Z]-[\w-]+)\)\.$"
+)
+NOTE_START_RE = re.compile(r"^\s*// (SeqCst|AcqRel|Acquire|Release|Relaxed)\b")
+
+
+def check_notes(root):
+    """Every atomic operation of `src/` (test modules included) has exactly one ordering note:
+    the comment line directly above its statement (attributes and `// SAFETY:` blocks may sit
+    between), `// <Ordering>: <why> (ordering.md <id>).`, at most 100 columns, naming the
+    operation's (first) ordering, with an id that has a row in proofs-notes/ordering.md, and
+    no further ordering comment line above it (the argument lives in ordering.md). Returns the
+    list of problems and the number of operations checked."""
+    table = open(os.path.join(root, "proofs-notes", "ordering.md")).read()
+    ids = set(re.findall(r"^\| `([A-Z]-[\w-]+)` \|", table, re.M))
+    problems, checked = [], 0
+    for dirpath, _, names in sorted(os.walk(os.path.join(root, "src"))):
+        for name in sorted(names):
+            if not name.endswith(".rs"):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            lines = open(path).read().split("\n")
+            done = set()
+            for i, line in enumerate(lines):
+                found = ORD_RE.findall(line)
+                if not found or line.lstrip().startswith("//"):
+                    continue
+                where = f"{rel}:{i + 1}"
+                # Up to the statement's first line: continuation lines end in none of `;{}`.
+                j = i
+                while j > 0:
+                    prev = lines[j - 1].strip()
+                    if prev.startswith("//") or prev.startswith("#[") or prev == "":
+                        break
+                    if prev.endswith((";", "{", "}")):
+                        break
+                    j -= 1
+                # Between the note and the statement: attributes, and a `// SAFETY:` block.
+                k = j - 1
+                while k >= 0 and lines[k].strip().startswith("#["):
+                    k -= 1
+                top = k
+                while top > 0 and lines[top - 1].strip().startswith("//"):
+                    top -= 1
+                safety = [m for m in range(top, k + 1)
+                          if lines[m].strip().startswith("// SAFETY")]
+                if safety and k >= 0 and not NOTE_RE.match(lines[k]):
+                    k = safety[0] - 1
+                if k in done:
+                    continue  # another ordering of a statement already checked
+                checked += 1
+                note = lines[k] if k >= 0 else ""
+                m = NOTE_RE.match(note)
+                if not m:
+                    problems.append(f"{where}: no one-line ordering note above the operation "
+                                    f"(found {note.strip()[:60]!r})")
+                    continue
+                done.add(k)
+                if len(note) > 100:
+                    problems.append(f"{where}: the note is {len(note)} columns (at most 100)")
+                if m.group(3) not in ids:
+                    problems.append(f"{where}: site id {m.group(3)} has no row in ordering.md")
+                # The statement may go on below this line (a CAS's failure ordering).
+                end = i
+                while not lines[end].rstrip().endswith((";", "{", "}")) and end + 1 < len(lines):
+                    end += 1
+                used = ORD_RE.findall(" ".join(lines[j:end + 1]))
+                named = [o for o in (m.group(1), m.group(2)) if o]
+                # One name: an ordering the statement uses; two (a CAS): success/failure.
+                if (named != used) if len(named) == 2 else (named[0] not in used):
+                    problems.append(f"{where}: the note names {'/'.join(named)}, the operation "
+                                    f"uses {'/'.join(used)}")
+                if k > 0 and NOTE_START_RE.match(lines[k - 1]):
+                    problems.append(f"{where}: two ordering comment lines above the operation "
+                                    f"(one line, the argument in ordering.md)")
+    return problems, checked
+
+
 def check_patches(root):
     """Every seeded bug's edits apply to the tree at `root`, in order, each `old` text exactly
     once. Returns the list of problems (empty when all apply)."""
@@ -1167,6 +1249,7 @@ def main():
                     "keeping their columns (cells `-`)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--check-patches", action="store_true")
+    ap.add_argument("--check-notes", action="store_true")
     ap.add_argument("--search-orderings", action="store_true")
     ap.add_argument("--recheck-bound", type=int, default=4)
     ap.add_argument("--rerun", action="store_true",
@@ -1184,6 +1267,15 @@ def main():
             return 1
         bugs = all_logic_bugs()
         print(f"all {len(bugs)} seeded bugs apply ({sum(len(e) for _, _, e in bugs)} edits)")
+        return 0
+
+    if args.check_notes:
+        problems, checked = check_notes(ROOT)
+        for p in problems:
+            print(f"ordering note: {p}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"all {checked} atomic operations in src/ carry a one-line ordering note")
         return 0
 
     if args.list:

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `ci` | every CI lane, as on a fresh clone (`.ci/run`) |
 //! | `verify [--long] [--budget S] [--lanes a,b] [--list]` | the verification report: every checker within a time budget, a verdict per property |
-//! | `audit [--only X] [--module M] [--checkers C] [--all-checkers] [--list] [--check-patches] [--search-orderings]` | the ordering and seeded-bug audit over every module and checker (`verification/audit/audit.py`; `--check-patches` only checks that every seeded bug still applies; `--search-orderings` searches the weakest orderings the loom models accept) |
+//! | `audit [--only X] [--module M] [--checkers C] [--all-checkers] [--list] [--check-patches] [--check-notes] [--search-orderings]` | the ordering and seeded-bug audit over every module and checker (`verification/audit/audit.py`; `--check-patches` only checks that every seeded bug still applies; `--check-notes` that every atomic operation has its one-line ordering note; `--search-orderings` searches the weakest orderings the loom models accept) |
 //! | `bench [--full] [--no-go] ...` | the side-by-side benchmarks and their report (`benches/report.sh`) |
 //!
 //! `verify` is Rust (this crate); `audit` and `bench` run the Python and shell scripts they
