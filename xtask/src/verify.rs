@@ -695,13 +695,19 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
     }
 }
 
-/// Ends the child and everything it started (cargo runs test binaries as grandchildren).
+/// Ends the child and everything it started (cargo runs test binaries as grandchildren): the
+/// child leads its own process group (`process_group(0)` in [`run`]), and the whole group gets
+/// SIGKILL. The signal goes through `kill(2)` itself, not the `kill` program: procps-ng's `kill`
+/// reads `-KILL -<pgid>` as something else, and measured here it then killed every process of
+/// the machine (a lane that ran out of time ended the whole CI run).
 fn kill_group(child: &mut std::process::Child) {
     #[cfg(unix)]
-    {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", child.id())])
-            .status();
+    if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: `kill` takes no pointers; a negative pid names exactly the process group
+        // `pgid`, which the child leads (pgid > 0, so this is never `kill(-1)` or `kill(0)`).
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -1106,5 +1112,62 @@ fn short(v: &Verdict) -> String {
         Verdict::Fail(_) => "FAIL".into(),
         Verdict::Timeout => "TIMEOUT".into(),
         Verdict::Skipped(_) => "skipped".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lane that runs past its deadline ends with its whole process group, grandchildren
+    /// included, and nothing outside that group: the test process (and a sibling started
+    /// beside the lane) is still alive to check. Several lanes in a row, so that several
+    /// process-group ids are tried (a misparsed pid argument misbehaved for some ids only).
+    #[cfg(unix)]
+    #[test]
+    fn a_timed_out_lane_is_killed_with_its_group_and_nothing_else() {
+        let mut sibling = Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn a sibling");
+        let log_path = std::env::temp_dir().join(format!("xtask-kill-{}.log", std::process::id()));
+        let mut log = std::fs::File::create(&log_path).expect("log file");
+        for round in 0..6 {
+            let marker = format!("sleep 61.{}{round}", std::process::id());
+            let cmd = Cmd {
+                program: "bash".into(),
+                // A grandchild that outlives the lane's own process unless the group is killed.
+                args: vec!["-c".into(), format!("{marker} & wait")],
+                env: Vec::new(),
+            };
+            let mut out = Outcome::default();
+            let ok = run(
+                &cmd,
+                Instant::now() + Duration::from_millis(300),
+                &mut log,
+                &mut out,
+            );
+            assert!(
+                !ok && matches!(out.verdict, Verdict::Timeout),
+                "the lane timed out"
+            );
+            thread::sleep(Duration::from_millis(100));
+            let ps = Command::new("ps")
+                .args(["-eo", "args"])
+                .output()
+                .expect("ps");
+            let left = String::from_utf8_lossy(&ps.stdout);
+            assert!(
+                !left.lines().any(|l| l.trim() == marker),
+                "round {round}: the lane's grandchild `{marker}` outlived the kill"
+            );
+            assert!(
+                sibling.try_wait().expect("sibling status").is_none(),
+                "round {round}: a process outside the lane's group was killed"
+            );
+        }
+        let _ = sibling.kill();
+        let _ = sibling.wait();
+        let _ = std::fs::remove_file(log_path);
     }
 }
