@@ -18,9 +18,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::Criterion;
 
-use super::{thread_cpu, CbDeque, Owner, PqChain, PqDequeue, St3Lifo, Thief};
+use super::{check_accounted, missed, thread_cpu, warm, CbDeque, Owner, PqChain, PqDequeue};
+use super::{St3Lifo, Thief};
 use super::{Workload, RING_CAPACITY};
 
 /// An owner that can tell whether its structure is empty.
@@ -129,7 +130,7 @@ pub(crate) fn owner_is_empty<O: EmptyOwner>(iters: u64, drained: bool) -> Durati
     let mut o = O::new(RING_CAPACITY);
     if drained {
         let mut t = o.thief();
-        fill_and_drain(&mut o, &mut t);
+        warm(&mut o, &mut t, RING_CAPACITY); // a chain grows to a ring this size
     } else {
         o.push(1).expect("room for one value");
     }
@@ -146,7 +147,7 @@ where
     let mut o = O::new(RING_CAPACITY);
     let mut t = o.thief();
     if drained {
-        fill_and_drain(&mut o, &mut t);
+        warm(&mut o, &mut t, RING_CAPACITY); // a chain grows to a ring this size
     } else {
         o.push(1).expect("room for one value");
     }
@@ -156,16 +157,6 @@ where
         black_box(black_box(&t).is_empty());
     }
     thread_cpu() - start
-}
-
-/// Pushes `RING_CAPACITY` items (a chain grows to that ring size) and steals them all back.
-fn fill_and_drain<O: Owner>(o: &mut O, t: &mut O::Thief) {
-    for i in 0..RING_CAPACITY {
-        o.push(i).expect("room for the fill");
-    }
-    for _ in 0..RING_CAPACITY {
-        t.steal().expect("an item pushed above");
-    }
 }
 
 /// (h) The fine-grained pattern on one thread. Checks that every item pushed came back.
@@ -212,11 +203,7 @@ where
                     stolen += t.steal().is_some() as u64;
                     idle = 0;
                 } else {
-                    idle += 1;
-                    if idle >= 100 {
-                        idle = 0;
-                        thread::yield_now();
-                    }
+                    missed(&mut idle);
                 }
             }
             stolen
@@ -234,16 +221,7 @@ where
     let elapsed = thread_cpu() - start;
     stop.store(true, Ordering::Relaxed);
     let stolen = thief.join().expect("thief thread");
-    let mut left = 0u64;
-    while o.pop().is_some() {
-        left += 1;
-    }
-    assert_eq!(
-        popped + stolen + left,
-        pushed,
-        "{}: items lost or duplicated",
-        O::NAME
-    );
+    check_accounted(&mut o, pushed, popped + stolen);
     elapsed
 }
 
@@ -264,12 +242,7 @@ fn register<O: EmptyOwner>(c: &mut Criterion, id: &str, run: impl Fn(u64) -> Dur
         .iter()
         .find(|w| w.id == id)
         .expect("a listed workload");
-    let mut g = c.benchmark_group(w.id);
-    g.throughput(Throughput::Elements(w.items));
-    g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
-        b.iter_custom(&run)
-    });
-    g.finish();
+    super::register::<O>(c, w, run);
 }
 
 /// The owner-side rows, for every implementation with an owner `is_empty`.

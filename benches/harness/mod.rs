@@ -397,21 +397,13 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
                     match t.steal() {
                         Some(v) => {
                             fails = 0;
-                            let (w, b) = (v / 64, 1u64 << (v % 64));
-                            dup += (seen[w] & b != 0) as usize;
-                            seen[w] |= b;
+                            dup += mark(&mut seen, v);
                             if v == last {
                                 // FIFO steals: every earlier item has been claimed.
                                 stop.store(true, Ordering::Relaxed);
                             }
                         }
-                        None => {
-                            fails += 1;
-                            if fails >= SPINS_BEFORE_YIELD {
-                                fails = 0;
-                                thread::yield_now();
-                            }
-                        }
+                        None => missed(&mut fails),
                     }
                 }
                 (seen, dup)
@@ -420,20 +412,7 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
         .collect();
     barrier.wait();
     let start = Instant::now();
-    for i in 0..n {
-        let mut v = i;
-        let mut fails = 0u32;
-        while let Err(back) = o.push(v) {
-            v = back;
-            fails += 1;
-            // A slot that is never handed back would make a bounded structure full forever.
-            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
-                stop.store(true, Ordering::Relaxed);
-                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
-            }
-            thread::yield_now();
-        }
-    }
+    push_all(&mut o, n, start, &stop);
     // Guard against a lost item hanging the benchmark: give the thieves ten seconds.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
@@ -451,6 +430,70 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
         O::NAME
     );
     elapsed
+}
+
+/// A thief's failed attempt: after `SPINS_BEFORE_YIELD` in a row it gives up its time slice.
+#[inline]
+fn missed(fails: &mut u32) {
+    *fails += 1;
+    if *fails >= SPINS_BEFORE_YIELD {
+        *fails = 0;
+        thread::yield_now();
+    }
+}
+
+/// Sets item `v`'s bit in a thief's bitmap; returns 1 when it was set already (a duplicate).
+#[inline]
+fn mark(seen: &mut [u64], v: usize) -> usize {
+    let (w, b) = (v / 64, 1u64 << (v % 64));
+    let dup = (seen[w] & b != 0) as usize;
+    seen[w] |= b;
+    dup
+}
+
+/// The owner pushes `0..n` one at a time, yielding while a bounded structure is full. A slot
+/// that is never handed back would make it full forever: after 60 s since `start` it sets
+/// `stop` (so the thieves end) and panics.
+fn push_all<O: Owner>(o: &mut O, n: usize, start: Instant, stop: &AtomicBool) {
+    for i in 0..n {
+        let mut v = i;
+        let mut fails = 0u32;
+        while let Err(back) = o.push(v) {
+            v = back;
+            fails += 1;
+            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
+                stop.store(true, Ordering::Relaxed);
+                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
+            }
+            thread::yield_now();
+        }
+    }
+}
+
+/// Pops what is left in `o` and asserts that `taken` (pops and steals) plus the leftovers
+/// account for every one of the `pushed` items.
+fn check_accounted<O: Owner>(o: &mut O, pushed: u64, taken: u64) {
+    let mut left = 0u64;
+    while o.pop().is_some() {
+        left += 1;
+    }
+    assert_eq!(
+        taken + left,
+        pushed,
+        "{}: items lost or duplicated",
+        O::NAME
+    );
+}
+
+/// Registers one workload for `O` with criterion: group = workload id, function = the
+/// implementation's name, throughput = items per repetition.
+fn register<O: Owner>(c: &mut Criterion, w: &Workload, run: impl Fn(u64) -> Duration) {
+    let mut g = c.benchmark_group(w.id);
+    g.throughput(Throughput::Elements(w.items));
+    g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
+        b.iter_custom(&run)
+    });
+    g.finish();
 }
 
 /// Asserts that the thieves' bitmaps together cover `0..n` with no item taken twice.
@@ -498,13 +541,7 @@ pub(crate) fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
                         black_box(v);
                         stolen += 1;
                     }
-                    None => {
-                        fails += 1;
-                        if fails >= SPINS_BEFORE_YIELD {
-                            fails = 0;
-                            thread::yield_now();
-                        }
-                    }
+                    None => missed(&mut fails),
                 }
             }
             stolen
@@ -520,16 +557,7 @@ pub(crate) fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
     let elapsed = thread_cpu() - start;
     stop.store(true, Ordering::Relaxed);
     let stolen = thief.join().unwrap();
-    let mut left = 0u64;
-    while o.pop().is_some() {
-        left += 1;
-    }
-    assert_eq!(
-        popped + stolen + left,
-        pushed,
-        "{}: items lost or duplicated",
-        O::NAME
-    );
+    check_accounted(&mut o, pushed, popped + stolen);
     elapsed
 }
 
@@ -573,12 +601,7 @@ pub(crate) fn run<O: Owner>(id: &str, iters: u64) -> Duration {
 /// function = implementation name, throughput = items per repetition).
 pub(crate) fn bench_all<O: Owner>(c: &mut Criterion) {
     for w in WORKLOADS {
-        let mut g = c.benchmark_group(w.id);
-        g.throughput(Throughput::Elements(w.items));
-        g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
-            b.iter_custom(|iters| run::<O>(w.id, iters))
-        });
-        g.finish();
+        register::<O>(c, w, |iters| run::<O>(w.id, iters));
     }
 }
 
@@ -599,6 +622,20 @@ pub(crate) trait Batch: Owner {
     fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize>;
 }
 
+/// A batch pop made of single pops, for the peers with none: pops up to `max`, returns how many.
+#[inline]
+fn pop_singly(max: usize, mut pop: impl FnMut() -> Option<usize>) -> usize {
+    let mut n = 0;
+    while n < max {
+        match pop() {
+            Some(v) => black_box(v),
+            None => break,
+        };
+        n += 1;
+    }
+    n
+}
+
 /// Sums what a batch pop hands over, so the values are used.
 struct Sink(usize, usize);
 impl Extend<usize> for Sink {
@@ -611,49 +648,33 @@ impl Extend<usize> for Sink {
     }
 }
 
-impl Batch for PqDequeue {
-    #[inline]
-    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
-        self.0.push_head_batch(values);
-    }
-    #[inline]
-    fn pop_batch(&mut self, max: usize) -> usize {
-        let mut sink = Sink(0, 0);
-        self.0.pop_head_batch(max, &mut sink);
-        black_box(sink.0);
-        sink.1
-    }
-    #[inline]
-    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
-        thief.steal_batch(&dest.0) > 0
-    }
-    #[inline]
-    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
-        thief.steal_batch_and_pop(&dest.0)
-    }
+/// poolqueue's `dequeue` and `chain` have the same batch API: one impl for both.
+macro_rules! poolqueue_batch {
+    ($($adapter:ty),*) => {$(
+        impl Batch for $adapter {
+            #[inline]
+            fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+                self.0.push_head_batch(values);
+            }
+            #[inline]
+            fn pop_batch(&mut self, max: usize) -> usize {
+                let mut sink = Sink(0, 0);
+                self.0.pop_head_batch(max, &mut sink);
+                black_box(sink.0);
+                sink.1
+            }
+            #[inline]
+            fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+                thief.steal_batch(&dest.0) > 0
+            }
+            #[inline]
+            fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+                thief.steal_batch_and_pop(&dest.0)
+            }
+        }
+    )*};
 }
-
-impl Batch for PqChain {
-    #[inline]
-    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
-        self.0.push_head_batch(values);
-    }
-    #[inline]
-    fn pop_batch(&mut self, max: usize) -> usize {
-        let mut sink = Sink(0, 0);
-        self.0.pop_head_batch(max, &mut sink);
-        black_box(sink.0);
-        sink.1
-    }
-    #[inline]
-    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
-        thief.steal_batch(&dest.0) > 0
-    }
-    #[inline]
-    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
-        thief.steal_batch_and_pop(&dest.0)
-    }
-}
+poolqueue_batch!(PqDequeue, PqChain);
 
 /// st3: `extend` pushes a batch; no batch pop (single `pop`s); steals take half, rounded up.
 impl Batch for St3Lifo {
@@ -663,15 +684,7 @@ impl Batch for St3Lifo {
     }
     #[inline]
     fn pop_batch(&mut self, max: usize) -> usize {
-        let mut n = 0;
-        while n < max {
-            match self.0.pop() {
-                Some(v) => black_box(v),
-                None => break,
-            };
-            n += 1;
-        }
-        n
+        pop_singly(max, || self.0.pop())
     }
     #[inline]
     fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
@@ -706,15 +719,7 @@ impl Batch for CbDeque {
     }
     #[inline]
     fn pop_batch(&mut self, max: usize) -> usize {
-        let mut n = 0;
-        while n < max {
-            match self.0.pop() {
-                Some(v) => black_box(v),
-                None => break,
-            };
-            n += 1;
-        }
-        n
+        pop_singly(max, || self.0.pop())
     }
     #[inline]
     fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
@@ -816,17 +821,9 @@ pub(crate) fn push_with_batch_thief<O: Batch>(iters: u64) -> Duration {
                     Some(v) => {
                         fails = 0;
                         got += 1;
-                        let (w, b) = (v / 64, 1u64 << (v % 64));
-                        dup += (seen[w] & b != 0) as usize;
-                        seen[w] |= b;
+                        dup += mark(&mut seen, v);
                     }
-                    None => {
-                        fails += 1;
-                        if fails >= SPINS_BEFORE_YIELD {
-                            fails = 0;
-                            thread::yield_now();
-                        }
-                    }
+                    None => missed(&mut fails),
                 }
             }
             (seen, dup)
@@ -834,19 +831,7 @@ pub(crate) fn push_with_batch_thief<O: Batch>(iters: u64) -> Duration {
     };
     barrier.wait();
     let start = Instant::now();
-    for i in 0..n {
-        let mut v = i;
-        let mut fails = 0u32;
-        while let Err(back) = o.push(v) {
-            v = back;
-            fails += 1;
-            if fails % 1024 == 0 && start.elapsed() > Duration::from_secs(60) {
-                stop.store(true, Ordering::Relaxed);
-                panic!("{}: push of item {i} still refused after 60 s", O::NAME);
-            }
-            thread::yield_now();
-        }
-    }
+    push_all(&mut o, n, start, &stop);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !thief.is_finished() && Instant::now() < deadline {
         thread::yield_now();
@@ -871,11 +856,6 @@ pub(crate) fn run_batch<O: Batch>(id: &str, iters: u64) -> Duration {
 /// Registers the batch workloads for `O`, as [`bench_all`] does for the others.
 pub(crate) fn bench_batch<O: Batch>(c: &mut Criterion) {
     for w in BATCH_WORKLOADS {
-        let mut g = c.benchmark_group(w.id);
-        g.throughput(Throughput::Elements(w.items));
-        g.bench_function(BenchmarkId::from_parameter(O::NAME), |b| {
-            b.iter_custom(|iters| run_batch::<O>(w.id, iters))
-        });
-        g.finish();
+        register::<O>(c, w, |iters| run_batch::<O>(w.id, iters));
     }
 }
