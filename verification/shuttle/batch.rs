@@ -11,7 +11,7 @@
 //! `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features shuttle -- batch::replay
 //! --ignored --nocapture`.
 
-use crate::harness::{self, Stats};
+use crate::harness::{self, Campaign, Stats};
 use crate::support::values::{self, Item, Ledger};
 use lincheck::{Ids, Log, Op, Ret, Spec};
 use poolqueue::__test_hooks as hooks;
@@ -138,41 +138,31 @@ fn scenario(stats: &Stats) {
     drops.assert_each_dropped_once(0..next_id);
 }
 
+const CAMPAIGN: Campaign = Campaign {
+    name: "dequeue-batch",
+    properties: PROPERTIES,
+    default_iters: DEFAULT_ITERS,
+    scenario,
+};
+
 #[test]
 fn batch_pct_depth_2() {
-    harness::pct(
-        "dequeue-batch",
-        PROPERTIES,
-        2,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(2);
 }
 
 #[test]
 fn batch_pct_depth_3() {
-    harness::pct(
-        "dequeue-batch",
-        PROPERTIES,
-        3,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.pct(3);
 }
 
 #[test]
 fn batch_random() {
-    harness::random(
-        "dequeue-batch",
-        PROPERTIES,
-        harness::iterations(DEFAULT_ITERS),
-        scenario,
-    );
+    CAMPAIGN.random();
 }
 
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
 fn replay() {
-    harness::replay(scenario);
+    CAMPAIGN.replay();
 }
