@@ -16,7 +16,7 @@ use std::thread;
 
 use crate::support::knobs;
 use crate::support::values::{self, Item, Ledger};
-use lincheck::{self, Call, Log, Op, Ret, Spec};
+use lincheck::{self, Call, Log, Op, Spec};
 use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue};
 
@@ -210,20 +210,10 @@ fn burst<O: OwnerSide, S: StealerSide>(
             let is_push = is_push || (small && i < 10);
             pause(rng);
             if is_push {
-                let id = next_id;
+                let item = Item::new(next_id, drops);
                 next_id += 1;
-                let item = Item::new(id, drops);
-                log.call(Op::PushHead(id), || match owner.push(item) {
-                    Ok(()) => {
-                        pushed.push(id);
-                        Ret::Pushed
-                    }
-                    Err(back) => {
-                        assert_eq!(back.id(), id, "full must hand back the value pushed");
-                        handed_back.push(back);
-                        Ret::Full
-                    }
-                });
+                let push = |item: Item| owner.push(item);
+                values::push_logged(&mut log, item, push, &mut pushed, &mut handed_back);
             } else {
                 log.call(Op::PopHead, || values::keep(&mut popped, owner.pop()));
             }

@@ -19,7 +19,7 @@
 
 use crate::harness::{self, Campaign, Stats};
 use crate::support::values::{self, Item, Ledger};
-use lincheck::{Log, Op, Ret, Spec};
+use lincheck::{Log, Op, Spec};
 use poolqueue::__test_hooks as hooks;
 use shuttle::rand::{thread_rng, Rng};
 use shuttle::thread;
@@ -62,20 +62,10 @@ fn scenario(stats: &Stats) {
     let mut handed_back = Vec::new();
     for _ in 0..owner_calls {
         if rng.gen_bool(0.6) {
-            let id = next_id;
+            let item = Item::new(next_id, &drops);
             next_id += 1;
-            let item = Item::new(id, &drops);
-            log.call(Op::PushHead(id), || match owner.push_head(item) {
-                Ok(()) => {
-                    pushed.push(id);
-                    Ret::Pushed
-                }
-                Err(back) => {
-                    assert_eq!(back.id(), id, "full must hand back the value pushed");
-                    handed_back.push(back);
-                    Ret::Full
-                }
-            });
+            let push = |item: Item| owner.push_head(item);
+            values::push_logged(&mut log, item, push, &mut pushed, &mut handed_back);
         } else {
             log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
         }

@@ -210,6 +210,31 @@ pub(crate) fn keep(popped: &mut Vec<Item>, value: Option<Item>) -> lincheck::Ret
     }
 }
 
+/// A logged `push_head` of `item` into a bounded structure (`push`): its identity is booked in
+/// `pushed` when it went in; when the structure was full, the value handed back must be the one
+/// pushed, and it is kept in `handed_back` (dropped later, by the test).
+pub(crate) fn push_logged<C: lincheck::Clock>(
+    log: &mut lincheck::Log<C>,
+    item: Item,
+    push: impl FnOnce(Item) -> Result<(), Item>,
+    pushed: &mut Vec<u64>,
+    handed_back: &mut Vec<Item>,
+) -> lincheck::Ret {
+    use lincheck::{Op, Ret};
+    let id = item.id();
+    log.call(Op::PushHead(id), || match push(item) {
+        Ok(()) => {
+            pushed.push(id);
+            Ret::Pushed
+        }
+        Err(back) => {
+            assert_eq!(back.id(), id, "full must hand back the value pushed");
+            handed_back.push(back);
+            Ret::Full
+        }
+    })
+}
+
 /// The final drain of a history: alternates a logged `pop_tail` (`steal`) and a logged
 /// `pop_head` (`pop`) until both report empty, keeping what they pop, so the drain is checked
 /// for linearizability with the rest of the history.
