@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::model::start_index;
 use crate::support::values::{Item, Ledger};
 use poolqueue::__test_hooks as hooks;
 use poolqueue::dequeue::{Owner, Stealer};
@@ -63,10 +64,6 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::DestPopTail),
         1 => (0usize..12).prop_map(Op::DestPopHeadBatch),
     ]
-}
-
-fn start_index() -> impl Strategy<Value = u32> {
-    prop_oneof![Just(0u32), (u32::MAX - 40)..=u32::MAX, any::<u32>()]
 }
 
 /// The ids of tokens, in order.

@@ -28,7 +28,9 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn start_index() -> impl Strategy<Value = u32> {
+/// Ring start indices for the models: zero, just below the 2^32 wrap, and anywhere (also used
+/// by `batch_model`).
+pub(super) fn start_index() -> impl Strategy<Value = u32> {
     prop_oneof![Just(0u32), (u32::MAX - 40)..=u32::MAX, any::<u32>()]
 }
 

@@ -173,6 +173,31 @@ struct Model {
     put_calls: u64,
 }
 
+impl Model {
+    /// Books value `id` going back to the pool from worker instance `me` (a guard's return, a
+    /// `put`, or a guard returned as its thread exits) under the return rules: a value the reset
+    /// panics on or `retain` rejects is dropped now (`must_drop`); any other is fresh idle, and
+    /// with `max_idle` set it may be dropped as surplus (`may_drop`).
+    fn book_return(
+        &mut self,
+        id: u64,
+        me: usize,
+        max_idle: Option<usize>,
+        must_drop: &mut BTreeSet<u64>,
+        may_drop: &mut BTreeSet<u64>,
+    ) {
+        if reset_panics(id) || rejected(id) {
+            must_drop.insert(id);
+        } else {
+            self.fresh.insert(id);
+            self.returner.insert(id, me);
+            if max_idle.is_some() {
+                may_drop.insert(id);
+            }
+        }
+    }
+}
+
 fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let ledger = Ledger::new();
     let maker = ledger.clone();
@@ -249,14 +274,10 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     };
                     if let Reply::Id(id) = workers[t].as_ref().unwrap().ask(cmd) {
                         model.held[t].remove(&id);
-                        if panicking || reset_panics(id) || rejected(id) {
+                        if panicking {
                             must_drop.insert(id);
                         } else {
-                            model.fresh.insert(id);
-                            model.returner.insert(id, me);
-                            if max_idle.is_some() {
-                                may_drop.insert(id);
-                            }
+                            model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
                         }
                     }
                 }
@@ -272,15 +293,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let id = value.id();
                     model.put_calls += 1;
                     workers[t].as_ref().unwrap().ask(Cmd::Put(value));
-                    if reset_panics(id) || rejected(id) {
-                        must_drop.insert(id);
-                    } else {
-                        model.fresh.insert(id);
-                        model.returner.insert(id, me);
-                        if max_idle.is_some() {
-                            may_drop.insert(id);
-                        }
-                    }
+                    model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
                 }
                 Op::Exit(t) => {
                     if let Some(worker) = workers[t].take() {
@@ -288,15 +301,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                         worker.thread.join().expect("worker exits cleanly");
                         // Its guards went back on the way out, under the return rules.
                         for id in std::mem::take(&mut model.held[t]) {
-                            if reset_panics(id) || rejected(id) {
-                                must_drop.insert(id);
-                            } else {
-                                model.fresh.insert(id);
-                                model.returner.insert(id, me);
-                                if max_idle.is_some() {
-                                    may_drop.insert(id);
-                                }
-                            }
+                            model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
                         }
                         if me != 0 {
                             model.exited.insert(me, model.spawns);
