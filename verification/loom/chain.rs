@@ -4,7 +4,7 @@
 //! earliest moment the epoch contract allows; touching a freed ring fails the model. Every
 //! model checks that each value pushed comes out exactly once.
 
-use crate::util::{after_spawn, assert_exactly_once, model, Val};
+use crate::util::{after_spawn, assert_exactly_once, model, two_stealers_and_the_owner, Val};
 use loom::thread;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::chain;
@@ -16,6 +16,29 @@ fn drain(owner: &mut chain::Owner<Val>, seen: &mut Vec<u32>) {
     while let Some(v) = owner.pop_head() {
         seen.push(v.id());
     }
+}
+
+/// `n` calls of `pop_head` (single-threaded part of a model); the ids they took.
+fn pop_head_ids(owner: &mut chain::Owner<Val>, n: usize) -> Vec<u32> {
+    (0..n)
+        .filter_map(|_| owner.pop_head().map(|v| v.id()))
+        .collect()
+}
+
+/// `n` calls of `pop_tail` (a thief's whole program); the ids they took.
+fn pop_tail_ids(stealer: &chain::Stealer<Val>, n: usize) -> Vec<u32> {
+    (0..n)
+        .filter_map(|_| stealer.pop_tail().map(|v| v.id()))
+        .collect()
+}
+
+/// A chain whose first ring has 2 slots, both full (values 0 and 1): the next push links a
+/// 4-slot ring.
+fn first_ring_of_two_full() -> (chain::Owner<Val>, chain::Stealer<Val>) {
+    let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
+    owner.push_head(Val::new(0));
+    owner.push_head(Val::new(1));
+    (owner, stealer)
 }
 
 /// A chain whose first ring (8 slots) holds only the value 7 and whose second ring (16 slots)
@@ -41,16 +64,11 @@ fn growth_while_a_stealer_works() {
         for id in 0..8 {
             owner.push_head(Val::new(id));
         }
-        let thief = thread::spawn(move || {
-            let mut got = Vec::new();
-            got.extend(stealer.pop_tail().map(|v| v.id()));
-            got.extend(stealer.pop_tail().map(|v| v.id()));
-            got
-        });
+        let thief = thread::spawn(move || pop_tail_ids(&stealer, 2));
         after_spawn();
         owner.push_head(Val::new(8)); // grows unless the steal already released a slot
         owner.push_head(Val::new(9));
-        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        let mut seen = pop_head_ids(&mut owner, 1);
         let stolen = thief.join().unwrap();
         assert_eq!(
             stolen.len(),
@@ -71,17 +89,8 @@ fn growth_while_a_stealer_works() {
 fn retirement_while_a_stealer_and_the_owner_hold_the_ring() {
     model(Some(3), || {
         let (mut owner, stealer) = almost_drained();
-        let thieves: Vec<_> = (0..2)
-            .map(|_| {
-                let s = stealer.clone();
-                thread::spawn(move || s.pop_tail().map(|v| v.id()))
-            })
-            .collect();
-        after_spawn();
-        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
-        for t in thieves {
-            seen.extend(t.join().unwrap());
-        }
+        let mut seen =
+            two_stealers_and_the_owner(&stealer, chain::Stealer::pop_tail, || owner.pop_head());
         assert_eq!(stealer.pop_tail().map(|v| v.id()), None);
         assert_eq!(
             owner.ring_capacities(),
@@ -100,15 +109,10 @@ fn retirement_while_a_stealer_and_the_owner_hold_the_ring() {
 fn retirement_while_the_owner_pushes_and_pops() {
     model(None, || {
         let (mut owner, stealer) = almost_drained();
-        let thief = thread::spawn(move || {
-            let mut got = Vec::new();
-            got.extend(stealer.pop_tail().map(|v| v.id()));
-            got.extend(stealer.pop_tail().map(|v| v.id()));
-            got
-        });
+        let thief = thread::spawn(move || pop_tail_ids(&stealer, 2));
         after_spawn();
         owner.push_head(Val::new(9));
-        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        let mut seen = pop_head_ids(&mut owner, 1);
         seen.extend(owner.pop_head().map(|v| v.id()));
         seen.extend(thief.join().unwrap());
         drain(&mut owner, &mut seen);
@@ -142,9 +146,7 @@ fn a_ring_still_being_filled_is_never_unlinked() {
 #[test]
 fn a_stealer_enters_a_ring_another_stealer_swung_to() {
     model(Some(3), || {
-        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
-        owner.push_head(Val::new(0));
-        owner.push_head(Val::new(1)); // the first ring is full
+        let (mut owner, stealer) = first_ring_of_two_full();
         let s1 = stealer.clone();
         let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
         let b = thread::spawn(move || {
@@ -153,10 +155,7 @@ fn a_stealer_enters_a_ring_another_stealer_swung_to() {
         });
         after_spawn();
         owner.push_head(Val::new(2)); // links a 4-slot ring
-        let mut seen = Vec::new();
-        for _ in 0..3 {
-            seen.extend(owner.pop_head().map(|v| v.id()));
-        }
+        let mut seen = pop_head_ids(&mut owner, 3);
         seen.extend(a.join().unwrap());
         let (got, len) = b.join().unwrap();
         assert!(len <= 3, "len counts only values that were pushed");
@@ -172,18 +171,13 @@ fn a_stealer_enters_a_ring_another_stealer_swung_to() {
 #[test]
 fn len_walks_into_a_ring_another_stealer_swung_to() {
     model(Some(3), || {
-        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
-        owner.push_head(Val::new(0));
-        owner.push_head(Val::new(1));
+        let (mut owner, stealer) = first_ring_of_two_full();
         let s1 = stealer.clone();
         let a = thread::spawn(move || s1.pop_tail().map(|v| v.id()));
         let b = thread::spawn(move || stealer.len());
         after_spawn();
         owner.push_head(Val::new(2)); // links a 4-slot ring
-        let mut seen = Vec::new();
-        for _ in 0..3 {
-            seen.extend(owner.pop_head().map(|v| v.id()));
-        }
+        let mut seen = pop_head_ids(&mut owner, 3);
         seen.extend(a.join().unwrap());
         assert!(
             b.join().unwrap() <= 3,
@@ -213,9 +207,7 @@ fn owner_unlinks_a_drained_ring_while_a_stealer_is_mid_claim() {
         let (mut owner, stealer) = two_small_rings();
         let thief = thread::spawn(move || stealer.pop_tail().map(|v| v.id()));
         after_spawn();
-        let mut seen: Vec<u32> = (0..3)
-            .filter_map(|_| owner.pop_head().map(|v| v.id()))
-            .collect();
+        let mut seen = pop_head_ids(&mut owner, 3);
         seen.extend(thief.join().unwrap());
         drain(&mut owner, &mut seen);
         assert_eq!(
@@ -244,7 +236,7 @@ fn trim_while_a_stealer_is_in_the_old_head_ring() {
             })
         };
         after_spawn();
-        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
+        let mut seen = pop_head_ids(&mut owner, 1);
         hooks::chain_trim(&owner);
         owner.push_head(Val::new(1));
         let (first, second) = thief.join().unwrap();

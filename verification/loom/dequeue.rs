@@ -3,7 +3,7 @@
 //! that every value pushed comes out exactly once (popped, handed back by a failed push, or
 //! left in the ring), and loom checks every slot access for data races under weak memory.
 
-use crate::util::{after_spawn, assert_exactly_once, model, Val};
+use crate::util::{after_spawn, assert_exactly_once, model, two_stealers_and_the_owner, Val};
 use loom::thread;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::dequeue;
@@ -64,17 +64,8 @@ fn two_stealers_and_the_owner_race() {
         let (mut owner, stealer) = hooks::dequeue_with_start_index::<Val>(2, u32::MAX).unwrap();
         owner.push_head(Val::new(1)).unwrap();
         owner.push_head(Val::new(2)).unwrap();
-        let thieves: Vec<_> = (0..2)
-            .map(|_| {
-                let s = stealer.clone();
-                thread::spawn(move || s.pop_tail().map(|v| v.id()))
-            })
-            .collect();
-        after_spawn();
-        let mut seen: Vec<u32> = owner.pop_head().map(|v| v.id()).into_iter().collect();
-        for t in thieves {
-            seen.extend(t.join().unwrap());
-        }
+        let mut seen =
+            two_stealers_and_the_owner(&stealer, dequeue::Stealer::pop_tail, || owner.pop_head());
         // Three pops on two values: all three can only fail to find one if a value were lost.
         assert_eq!(seen.len(), 2);
         drain(&mut owner, &mut seen);

@@ -89,6 +89,27 @@ pub(crate) fn after_spawn() {
     }
 }
 
+/// Two stealers (each on its own clone of `stealer`, one `steal` each) race one `pop` by the
+/// owner on the model's main thread; returns the ids the three calls took.
+pub(crate) fn two_stealers_and_the_owner<S: Clone + Send + 'static>(
+    stealer: &S,
+    steal: fn(&S) -> Option<Val>,
+    pop: impl FnOnce() -> Option<Val>,
+) -> Vec<u32> {
+    let thieves: Vec<_> = (0..2)
+        .map(|_| {
+            let s = stealer.clone();
+            loom::thread::spawn(move || steal(&s).map(|v| v.id()))
+        })
+        .collect();
+    after_spawn();
+    let mut seen: Vec<u32> = pop().map(|v| v.id()).into_iter().collect();
+    for t in thieves {
+        seen.extend(t.join().unwrap());
+    }
+    seen
+}
+
 /// Runs `f` under loom with an explicit preemption bound (`None` = exhaustive) and prints how
 /// many executions were explored (`cargo test --features loom -- --nocapture` shows it).
 /// `LOOM_MAX_PREEMPTIONS` can only raise a bounded model's bound (the audit's re-check at a
