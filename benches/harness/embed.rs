@@ -13,15 +13,13 @@
 //! Used by `benches/embed.rs`; `benches/report.py` reads the rows below.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
-use std::thread;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use criterion::Criterion;
 
-use super::{check_accounted, missed, thread_cpu, warm, CbDeque, Owner, PqChain, PqDequeue};
-use super::{St3Lifo, Thief};
+use super::{check_accounted, missed, spawn_thief, thread_cpu, warm};
+use super::{CbDeque, Owner, PqChain, PqDequeue, St3Lifo, Thief};
 use super::{Workload, RING_CAPACITY};
 
 /// An owner that can tell whether its structure is empty.
@@ -189,26 +187,15 @@ where
     O::Thief: EmptyThief,
 {
     let mut o = O::new(RING_CAPACITY);
-    let mut t = o.thief();
-    let stop = Arc::new(AtomicBool::new(false));
-    let barrier = Arc::new(Barrier::new(2));
-    let thief = {
-        let (stop, barrier) = (stop.clone(), barrier.clone());
-        thread::spawn(move || {
-            let mut stolen = 0u64;
-            let mut idle = 0u32;
-            barrier.wait();
-            while !stop.load(Ordering::Relaxed) {
-                if !t.is_empty() {
-                    stolen += t.steal().is_some() as u64;
-                    idle = 0;
-                } else {
-                    missed(&mut idle);
-                }
-            }
-            stolen
-        })
-    };
+    let (stop, barrier, thief) = spawn_thief(o.thief(), |t, idle| {
+        if !t.is_empty() {
+            *idle = 0;
+            t.steal().is_some() as u64
+        } else {
+            missed(idle);
+            0
+        }
+    });
     barrier.wait();
     let (mut pushed, mut popped) = (0u64, 0u64);
     let start = thread_cpu();

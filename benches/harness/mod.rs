@@ -341,23 +341,22 @@ pub(crate) fn push_pop<O: Owner>(iters: u64) -> Duration {
 
 /// (b) `iters` batches: push `batch`, pop `batch` at the owner's end.
 pub(crate) fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
-    let mut o = O::new(batch);
-    let mut t = o.thief();
-    warm(&mut o, &mut t, batch);
-    let start = thread_cpu();
-    for _ in 0..iters {
-        for i in 0..batch {
-            let _ = o.push(black_box(i));
-        }
-        for _ in 0..batch {
-            black_box(o.pop());
-        }
-    }
-    thread_cpu() - start
+    push_then_take::<O>(iters, batch, |o, _| o.pop())
 }
 
 /// (c) `iters` batches: push `batch`, then steal `batch` from the tail on the same thread.
 pub(crate) fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
+    push_then_take::<O>(iters, batch, |_, t| t.steal())
+}
+
+/// (b) and (c): on a structure warmed to `batch` items, `iters` times push `batch` items and
+/// take `batch` back with `take` (the owner's pop or the thief's steal), on one thread.
+#[inline(always)]
+fn push_then_take<O: Owner>(
+    iters: u64,
+    batch: usize,
+    mut take: impl FnMut(&mut O, &mut O::Thief) -> Option<usize>,
+) -> Duration {
     let mut o = O::new(batch);
     let mut t = o.thief();
     warm(&mut o, &mut t, batch);
@@ -367,7 +366,7 @@ pub(crate) fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
             let _ = o.push(black_box(i));
         }
         for _ in 0..batch {
-            black_box(t.steal());
+            black_box(take(&mut o, &mut t));
         }
     }
     thread_cpu() - start
@@ -440,6 +439,31 @@ fn missed(fails: &mut u32) {
         *fails = 0;
         thread::yield_now();
     }
+}
+
+/// Starts a thief on its own thread for the workloads with one live thief: after the start
+/// barrier (this thread and the thief) it calls `attempt` until `stop` is set. `attempt` gets
+/// the thief and its count of failed attempts (for [`missed`]) and returns how many items it
+/// took; the thread returns the items taken in all.
+fn spawn_thief<T: Thief>(
+    mut t: T,
+    mut attempt: impl FnMut(&mut T, &mut u32) -> u64 + Send + 'static,
+) -> (Arc<AtomicBool>, Arc<Barrier>, thread::JoinHandle<u64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(2));
+    let thief = {
+        let (stop, barrier) = (stop.clone(), barrier.clone());
+        thread::spawn(move || {
+            let mut stolen = 0u64;
+            let mut fails = 0u32;
+            barrier.wait();
+            while !stop.load(Ordering::Relaxed) {
+                stolen += attempt(&mut t, &mut fails);
+            }
+            stolen
+        })
+    };
+    (stop, barrier, thief)
 }
 
 /// Sets item `v`'s bit in a thief's bitmap; returns 1 when it was set already (a duplicate).
@@ -526,27 +550,16 @@ fn check_exactly_once(name: &str, n: usize, results: &[(Vec<u64>, usize)]) {
 /// steals + leftovers account for every push.
 pub(crate) fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
     let mut o = O::new(RING_CAPACITY);
-    let mut t = o.thief();
-    let stop = Arc::new(AtomicBool::new(false));
-    let barrier = Arc::new(Barrier::new(2));
-    let thief = {
-        let (stop, barrier) = (stop.clone(), barrier.clone());
-        thread::spawn(move || {
-            let mut stolen = 0u64;
-            let mut fails = 0u32;
-            barrier.wait();
-            while !stop.load(Ordering::Relaxed) {
-                match t.steal() {
-                    Some(v) => {
-                        black_box(v);
-                        stolen += 1;
-                    }
-                    None => missed(&mut fails),
-                }
-            }
-            stolen
-        })
-    };
+    let (stop, barrier, thief) = spawn_thief(o.thief(), |t, fails| match t.steal() {
+        Some(v) => {
+            black_box(v);
+            1
+        }
+        None => {
+            missed(fails);
+            0
+        }
+    });
     barrier.wait();
     let start = thread_cpu();
     let (mut pushed, mut popped) = (0u64, 0u64);
