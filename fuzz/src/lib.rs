@@ -483,6 +483,50 @@ fn drain_tail<S: Subject>(first: Option<Val>, dest_s: &S::Stealer) -> Vec<Val> {
         .collect()
 }
 
+/// The `Subject` methods written the same way for `dequeue` and `chain`, whose owners and
+/// stealers share these method names and signatures: expanded inside each impl.
+macro_rules! same_api_ops {
+    () => {
+        fn pop_head(o: &mut Self::Owner) -> Option<Val> {
+            o.pop_head()
+        }
+        fn pop_tail(s: &Self::Stealer) -> Option<Val> {
+            s.pop_tail()
+        }
+        fn len(o: &Self::Owner) -> usize {
+            o.len()
+        }
+        fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize {
+            o.push_head_batch(values)
+        }
+        fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val> {
+            let mut out = Vec::new();
+            o.pop_head_batch(max, &mut out);
+            out
+        }
+        fn steal(
+            s: &Self::Stealer,
+            op: StealOp,
+            dest: &Self::Owner,
+            dest_s: &Self::Stealer,
+        ) -> Vec<Val> {
+            let first = match op {
+                StealOp::PopTail => return s.pop_tail().into_iter().collect(),
+                StealOp::StealBatch => {
+                    s.steal_batch(dest);
+                    None
+                }
+                StealOp::StealOne => {
+                    s.steal_batch_with_limit(dest, 1);
+                    None
+                }
+                StealOp::StealAndPop => s.steal_batch_and_pop(dest),
+            };
+            drain_tail::<Self>(first, dest_s)
+        }
+    };
+}
+
 struct DequeueSubject;
 impl Subject for DequeueSubject {
     type Owner = dequeue::Owner<Val>;
@@ -493,45 +537,9 @@ impl Subject for DequeueSubject {
     fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
         o.push_head(v)
     }
-    fn pop_head(o: &mut Self::Owner) -> Option<Val> {
-        o.pop_head()
-    }
-    fn pop_tail(s: &Self::Stealer) -> Option<Val> {
-        s.pop_tail()
-    }
-    fn len(o: &Self::Owner) -> usize {
-        o.len()
-    }
-    fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize {
-        o.push_head_batch(values)
-    }
-    fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val> {
-        let mut out = Vec::new();
-        o.pop_head_batch(max, &mut out);
-        out
-    }
+    same_api_ops!();
     fn make_dest() -> (Self::Owner, Self::Stealer) {
         dequeue::new(8).expect("capacity is a power of two")
-    }
-    fn steal(
-        s: &Self::Stealer,
-        op: StealOp,
-        dest: &Self::Owner,
-        dest_s: &Self::Stealer,
-    ) -> Vec<Val> {
-        let first = match op {
-            StealOp::PopTail => return s.pop_tail().into_iter().collect(),
-            StealOp::StealBatch => {
-                s.steal_batch(dest);
-                None
-            }
-            StealOp::StealOne => {
-                s.steal_batch_with_limit(dest, 1);
-                None
-            }
-            StealOp::StealAndPop => s.steal_batch_and_pop(dest),
-        };
-        drain_tail::<Self>(first, dest_s)
     }
 }
 
@@ -546,45 +554,9 @@ impl Subject for ChainSubject {
         o.push_head(v);
         Ok(())
     }
-    fn pop_head(o: &mut Self::Owner) -> Option<Val> {
-        o.pop_head()
-    }
-    fn pop_tail(s: &Self::Stealer) -> Option<Val> {
-        s.pop_tail()
-    }
-    fn len(o: &Self::Owner) -> usize {
-        o.len()
-    }
-    fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize {
-        o.push_head_batch(values)
-    }
-    fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val> {
-        let mut out = Vec::new();
-        o.pop_head_batch(max, &mut out);
-        out
-    }
+    same_api_ops!();
     fn make_dest() -> (Self::Owner, Self::Stealer) {
         chain::new()
-    }
-    fn steal(
-        s: &Self::Stealer,
-        op: StealOp,
-        dest: &Self::Owner,
-        dest_s: &Self::Stealer,
-    ) -> Vec<Val> {
-        let first = match op {
-            StealOp::PopTail => return s.pop_tail().into_iter().collect(),
-            StealOp::StealBatch => {
-                s.steal_batch(dest);
-                None
-            }
-            StealOp::StealOne => {
-                s.steal_batch_with_limit(dest, 1);
-                None
-            }
-            StealOp::StealAndPop => s.steal_batch_and_pop(dest),
-        };
-        drain_tail::<Self>(first, dest_s)
     }
 }
 
