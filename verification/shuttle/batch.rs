@@ -113,19 +113,19 @@ fn scenario(stats: &Stats) {
         }
     }
     let mut history = Vec::new();
-    for t in thieves {
-        let (calls, got) = t.join().unwrap();
-        history.extend(calls);
-        popped.extend(got);
-    }
+    harness::join_thieves(thieves, &mut history, &mut popped);
     // Drain (part of the history, so the final state is checked too).
     while pop_batch(&mut log, 8, &mut popped) != Ret::Taken(Ids::new(&[])) {}
     history.extend(log.into_calls());
     Stats::add(&stats.values, next_id);
 
-    let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    let verdict = values::exactly_once(&pushed, &popped_ids)
-        .and_then(|()| harness::linearizable(Spec::Bounded { capacity }, &history, stats));
+    let verdict = harness::verdict(
+        Spec::Bounded { capacity },
+        &pushed,
+        &popped,
+        &history,
+        stats,
+    );
     let (owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
 
     // Values left in the ring when the last handle goes are dropped there, once.

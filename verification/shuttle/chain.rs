@@ -85,11 +85,7 @@ fn scenario(stats: &Stats) {
         }
     }
     let mut history = Vec::new();
-    for t in thieves {
-        let (calls, got) = t.join().unwrap();
-        history.extend(calls);
-        popped.extend(got);
-    }
+    harness::join_thieves(thieves, &mut history, &mut popped);
     let rings = owner.ring_capacities();
     let grew = rings.len() > 1 || rings[0] != chain::FIRST_RING_CAPACITY;
     let retired = rings[0] != chain::FIRST_RING_CAPACITY;
@@ -104,9 +100,7 @@ fn scenario(stats: &Stats) {
     history.extend(log.into_calls());
     Stats::add(&stats.values, next_id);
 
-    let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    let verdict = values::exactly_once(&pushed, &popped_ids)
-        .and_then(|()| harness::linearizable(Spec::Unbounded, &history, stats));
+    let verdict = harness::verdict(Spec::Unbounded, &pushed, &popped, &history, stats);
     let (owner, stealer, popped) = values::fail_on(verdict, (owner, stealer, popped));
 
     // Leave values in several rings for the drop of the last handle.

@@ -71,11 +71,7 @@ fn scenario(stats: &Stats) {
         }
     }
     let mut history = Vec::new();
-    for t in thieves {
-        let (calls, got) = t.join().unwrap();
-        history.extend(calls);
-        popped.extend(got);
-    }
+    harness::join_thieves(thieves, &mut history, &mut popped);
     // Drain through both ends; these calls are part of the history, so the final state is
     // checked too.
     values::drain_logged(
@@ -88,9 +84,13 @@ fn scenario(stats: &Stats) {
     Stats::add(&stats.full, handed_back.len() as u64);
     Stats::add(&stats.values, next_id);
 
-    let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
-    let verdict = values::exactly_once(&pushed, &popped_ids)
-        .and_then(|()| harness::linearizable(Spec::Bounded { capacity }, &history, stats));
+    let verdict = harness::verdict(
+        Spec::Bounded { capacity },
+        &pushed,
+        &popped,
+        &history,
+        stats,
+    );
     let (owner, stealer, popped, handed_back) =
         values::fail_on(verdict, (owner, stealer, popped, handed_back));
 

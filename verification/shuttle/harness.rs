@@ -15,6 +15,7 @@ use std::sync::Arc;
 use lincheck::{Call, Checked, Spec};
 
 use crate::support::knobs;
+use crate::support::values::{self, Item};
 use shuttle::scheduler::{
     PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
 };
@@ -215,6 +216,33 @@ fn report(name: &str, scheduler: &str, properties: &str, executions: usize, stat
 /// A fresh history clock for one execution.
 pub(crate) fn clock() -> Arc<lincheck::StepClock> {
     Arc::new(lincheck::StepClock::new())
+}
+
+/// Joins the thieves of a campaign: their calls go to `history`, the values they took to
+/// `popped`.
+pub(crate) fn join_thieves(
+    thieves: Vec<shuttle::thread::JoinHandle<(Vec<Call>, Vec<Item>)>>,
+    history: &mut Vec<Call>,
+    popped: &mut Vec<Item>,
+) {
+    for t in thieves {
+        let (calls, got) = t.join().unwrap();
+        history.extend(calls);
+        popped.extend(got);
+    }
+}
+
+/// The verdict on one execution: exactly-once delivery of the `pushed` identities (P1/P2),
+/// then linearizability of `history` against `spec` (P3, figures recorded in `stats`).
+pub(crate) fn verdict(
+    spec: Spec,
+    pushed: &[u64],
+    popped: &[Item],
+    history: &[Call],
+    stats: &Stats,
+) -> Result<(), String> {
+    let popped_ids: Vec<u64> = popped.iter().map(Item::id).collect();
+    values::exactly_once(pushed, &popped_ids).and_then(|()| linearizable(spec, history, stats))
 }
 
 /// Checks linearizability (P3) and records the figures.
