@@ -34,48 +34,35 @@ pub(crate) trait EmptyThief: Thief {
     fn is_empty(&self) -> bool;
 }
 
-impl EmptyOwner for PqDequeue {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+/// Each adapter's structure has an inherent `is_empty`; the trait methods forward to it.
+macro_rules! empty_owner {
+    ($($adapter:ty),*) => {$(
+        impl EmptyOwner for $adapter {
+            #[inline]
+            fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+    )*};
 }
-impl EmptyThief for poolqueue::dequeue::Stealer<usize> {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        poolqueue::dequeue::Stealer::is_empty(self)
-    }
+empty_owner!(PqDequeue, PqChain, CbDeque, St3Lifo);
+
+/// Each stealer has an inherent `is_empty` (st3's has none); the trait method forwards to it.
+macro_rules! empty_thief {
+    ($($stealer:ty),*) => {$(
+        impl EmptyThief for $stealer {
+            #[inline]
+            fn is_empty(&self) -> bool {
+                <$stealer>::is_empty(self)
+            }
+        }
+    )*};
 }
-impl EmptyOwner for PqChain {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-impl EmptyThief for poolqueue::chain::Stealer<usize> {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        poolqueue::chain::Stealer::is_empty(self)
-    }
-}
-impl EmptyOwner for CbDeque {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-impl EmptyThief for crossbeam_deque::Stealer<usize> {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        crossbeam_deque::Stealer::is_empty(self)
-    }
-}
-impl EmptyOwner for St3Lifo {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+empty_thief!(
+    poolqueue::dequeue::Stealer<usize>,
+    poolqueue::chain::Stealer<usize>,
+    crossbeam_deque::Stealer<usize>
+);
 
 /// The embedding rows, in report order (`benches/report.py` reads them from this file).
 pub(crate) const EMBED_WORKLOADS: &[Workload] = &[

@@ -73,12 +73,6 @@ impl Owner for PqDequeue {
         self.1.clone()
     }
 }
-impl Thief for poolqueue::dequeue::Stealer<usize> {
-    #[inline]
-    fn steal(&mut self) -> Option<usize> {
-        self.pop_tail()
-    }
-}
 
 /// `poolqueue::chain`: doubling rings, epoch reclamation.
 pub(crate) struct PqChain(
@@ -105,12 +99,22 @@ impl Owner for PqChain {
         self.1.clone()
     }
 }
-impl Thief for poolqueue::chain::Stealer<usize> {
-    #[inline]
-    fn steal(&mut self) -> Option<usize> {
-        self.pop_tail()
-    }
+
+/// A poolqueue stealer steals with `pop_tail`.
+macro_rules! pop_tail_thief {
+    ($($stealer:ty),*) => {$(
+        impl Thief for $stealer {
+            #[inline]
+            fn steal(&mut self) -> Option<usize> {
+                self.pop_tail()
+            }
+        }
+    )*};
 }
+pop_tail_thief!(
+    poolqueue::dequeue::Stealer<usize>,
+    poolqueue::chain::Stealer<usize>
+);
 
 /// `st3::lifo`: bounded, owner LIFO, FIFO steals (one steal at a time, `Busy` otherwise).
 pub(crate) struct St3Lifo(st3::lifo::Worker<usize>);
