@@ -299,7 +299,7 @@ impl ByteScheduler {
     }
 
     fn pick(&mut self, runnable: &[&Task], current: Option<TaskId>) -> TaskId {
-        let current = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
+        let current = still_runnable(runnable, current);
         if let Some(c) = current {
             if self.keep > 0 {
                 self.keep -= 1;
@@ -336,13 +336,24 @@ pub fn schedule_bytes(choices: &[(usize, usize)]) -> Vec<u8> {
     out
 }
 
+/// `new_execution` of the schedulers that run one execution only: the first call starts it
+/// (`started` is set), every later call ends the test.
+fn one_execution(started: &mut bool) -> Option<Schedule> {
+    if std::mem::replace(started, true) {
+        None
+    } else {
+        Some(Schedule::new(0))
+    }
+}
+
+/// The current task, if it is still runnable (a task that finished or blocks is not).
+fn still_runnable(runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+    current.filter(|c| runnable.iter().any(|t| t.id() == *c))
+}
+
 impl Scheduler for ByteScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if self.started {
-            return None;
-        }
-        self.started = true;
-        Some(Schedule::new(0))
+        one_execution(&mut self.started)
     }
 
     fn next_task(
@@ -753,11 +764,7 @@ struct Follow {
 
 impl Scheduler for Follow {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if std::mem::replace(&mut self.started, true) {
-            None
-        } else {
-            Some(Schedule::new(0))
-        }
+        one_execution(&mut self.started)
     }
 
     fn next_task(
@@ -772,8 +779,7 @@ impl Scheduler for Follow {
                 return Some(t.id());
             }
         }
-        let current = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
-        Some(current.unwrap_or_else(|| runnable[0].id()))
+        Some(still_runnable(runnable, current).unwrap_or_else(|| runnable[0].id()))
     }
 
     fn next_u64(&mut self) -> u64 {
