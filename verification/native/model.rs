@@ -34,6 +34,29 @@ pub(super) fn start_index() -> impl Strategy<Value = u32> {
     prop_oneof![Just(0u32), (u32::MAX - 40)..=u32::MAX, any::<u32>()]
 }
 
+/// The calls both models check the same way against `model` (the caller handles `Op::Push`):
+/// a pop at the owner's end, at the tail, or at the tail through a fresh stealer; `Op::Len`
+/// is checked with the invariants after every call. A macro: the two structures' types differ
+/// and `prop_assert_eq!` returns from the test.
+macro_rules! check_pop {
+    ($op:expr, $owner:ident, $stealer:ident, $model:ident) => {
+        match $op {
+            Op::PopHead => {
+                prop_assert_eq!($owner.pop_head().map(|t| t.id()), $model.pop_back());
+            }
+            Op::PopTail => {
+                prop_assert_eq!($stealer.pop_tail().map(|t| t.id()), $model.pop_front());
+            }
+            Op::PopTailFreshStealer => {
+                let fresh = $owner.stealer().clone();
+                prop_assert_eq!(fresh.pop_tail().map(|t| t.id()), $model.pop_front());
+            }
+            Op::Len => {}
+            Op::Push => unreachable!("the caller pushes"),
+        }
+    };
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: if cfg!(miri) { 6 } else { 512 },
@@ -67,17 +90,7 @@ proptest! {
                             model.push_back(id);
                         }
                     }
-                    Op::PopHead => {
-                        prop_assert_eq!(owner.pop_head().map(|t| t.id()), model.pop_back());
-                    }
-                    Op::PopTail => {
-                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id()), model.pop_front());
-                    }
-                    Op::PopTailFreshStealer => {
-                        let fresh = owner.stealer().clone();
-                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id()), model.pop_front());
-                    }
-                    Op::Len => {}
+                    pop => check_pop!(pop, owner, stealer, model),
                 }
                 prop_assert_eq!(owner.len(), model.len());
                 prop_assert_eq!(stealer.len(), model.len());
@@ -111,17 +124,7 @@ proptest! {
                         owner.push_head(Item::new(id, &log));
                         model.push_back(id);
                     }
-                    Op::PopHead => {
-                        prop_assert_eq!(owner.pop_head().map(|t| t.id()), model.pop_back());
-                    }
-                    Op::PopTail => {
-                        prop_assert_eq!(stealer.pop_tail().map(|t| t.id()), model.pop_front());
-                    }
-                    Op::PopTailFreshStealer => {
-                        let fresh = owner.stealer().clone();
-                        prop_assert_eq!(fresh.pop_tail().map(|t| t.id()), model.pop_front());
-                    }
-                    Op::Len => {}
+                    pop => check_pop!(pop, owner, stealer, model),
                 }
                 prop_assert_eq!(owner.len(), model.len());
                 prop_assert_eq!(stealer.is_empty(), model.is_empty());
