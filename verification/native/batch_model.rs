@@ -7,7 +7,7 @@
 //! steal into the source's own owner moves the oldest to the head) and that every value is
 //! dropped exactly once, by its consumer or by the structure's drop.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::model::start_index;
@@ -123,7 +123,7 @@ proptest! {
         let log_len = ops.len() * 12 + 1;
         let log = DropLog::new(log_len);
         let mut created = 0usize; // next id to hand out
-        let mut made: Vec<usize> = Vec::new(); // ids of the tokens actually constructed
+        let mut made: HashSet<usize> = HashSet::new(); // ids of the tokens actually constructed
         let mut consumed: Vec<usize> = Vec::new(); // dropped by the test (popped)
         {
             let mut src = Ring::new(1 << log2_src, src_start);
@@ -132,7 +132,7 @@ proptest! {
                 match *op {
                     Op::Push => {
                         let t = log.token(created);
-                        made.push(created);
+                        made.insert(created);
                         created += 1;
                         // Through a one-value batch, so the test only needs `&Owner`.
                         let n = src.owner.push_head_batch(&mut std::iter::once(t));
@@ -291,7 +291,7 @@ proptest! {
         let log_len = ops.len() * 150 + 1;
         let log = DropLog::new(log_len);
         let mut next_id = 0usize;
-        let mut made: Vec<usize> = Vec::new();
+        let mut made: HashSet<usize> = HashSet::new();
         let mut consumed: Vec<usize> = Vec::new();
         {
             let (src, src_stealer) = hooks::chain_with_start_index::<Token>(src_start);
