@@ -48,4 +48,23 @@ SURVIVOR_ARGUMENTS = {
         "and the store can reach a retired ring only while the stealer is pinned, so before "
         "its free (proofs-notes/ordering.md, survivor 6)."
     ),
+    "pool-age-not-idempotent": (
+        "equivalent under today's pool. `Local::age` is reached only through `age_local` (the "
+        "owner's own shard, after it found `local.generation != now`) and `age_into_victim` "
+        "(`release`, under the registry lock, after the same check), and a claimed shard's "
+        "generation is written only by its owner, an unclaimed one only under that lock: so "
+        "`age` never sees zero steps and its `0 =>` arm is a stated contract, not a path. The "
+        "defect this bug recreates (a `release` that ages an exited shard and then adopts it "
+        "ageing it again) was fixed by that check and the claim tokens; "
+        "`trust::a_release_that_adopts_an_exited_shard_ages_it_once` keeps the scenario."
+    ),
+    "pool-thread-id-kept-after-exit": (
+        "equivalent under today's pool. With the cached id left stale, `thread_id::current()` "
+        "still answers after the id was given back, but every shard lookup also takes the "
+        "thread's token from `OWNER`, whose destructor has run, so it returns `None` and the "
+        "operation takes the shard-less path; the cached shard (`LAST_SHARD`) is cleared by the "
+        "same destructor, and the one other use of the id, a steal's start position, is a "
+        "spreading hint. Setting the cached id to `GONE` is defence in depth (and makes "
+        "`current()` answer without touching `OWNER`)."
+    ),
 }
