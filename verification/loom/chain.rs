@@ -222,10 +222,12 @@ fn owner_unlinks_a_drained_ring_while_a_stealer_is_mid_claim() {
 /// `trim` (what the pool runs after a `release`) on a chain whose 16-slot head ring was just
 /// emptied: it links a fresh 8-slot head ring and unlinks the big one, while a stealer that
 /// claimed the last value may still be inside the big ring and races the owner to unlink it.
-/// Afterwards the chain works on the fresh ring.
+/// Afterwards the chain works on the fresh ring. Four preemptions: with two, a stealer's
+/// `tail` load and the unlink CAS weakened to Relaxed (C-pop-tail, C-unlink-cas) both pass; the
+/// orderings search's re-check at four found them (`orderings-search-ring-chain.md`).
 #[test]
 fn trim_while_a_stealer_is_in_the_old_head_ring() {
-    model(Some(2), || {
+    model(Some(4), || {
         let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(16, START);
         owner.push_head(Val::new(0));
         let thief = {
