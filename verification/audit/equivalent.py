@@ -67,4 +67,12 @@ SURVIVOR_ARGUMENTS = {
         "spreading hint. Setting the cached id to `GONE` is defence in depth (and makes "
         "`current()` answer without touching `OWNER`)."
     ),
+    "chain.rs:unlink_drained:load#1:Relaxed": (
+        "equivalent. Only the owner calls `unlink_drained` (from `trim` and its own pops), and "
+        "the owner allocated every node of its chain, so the node it reaches through `tail` "
+        "needs no publication to it; what it reads there is atomic (the ring's word, `next`, its "
+        "own stores), and the node cannot be freed while it is pinned. The Acquire stays so the "
+        "chain's four `tail` loads share one argument (proofs-notes/ordering.md, \"Stronger "
+        "than the search needs\", 5)."
+    ),
 }
