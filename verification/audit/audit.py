@@ -1086,6 +1086,7 @@ def run_search(args, checkers, runner):
 
     recheck = None
     repair = []  # (site key, weakening, verdict alone at the higher bound, reason)
+    repaired = None  # (weakenings kept, seconds of their passing combined check)
     final = dict(accepted)
     if accepted and args.recheck_bound > 0:
         env = {"LOOM_MAX_PREEMPTIONS": str(args.recheck_bound)}
@@ -1110,17 +1111,17 @@ def run_search(args, checkers, runner):
                 print(f"[search] repair: {len(final)} weakenings combined at bound "
                       f"{args.recheck_bound}: {v} {r}", flush=True)
                 if v == "pass":
-                    recheck = recheck + ((len(final), dt2),)
+                    repaired = (len(final), dt2)
                     break
                 final.pop(next(reversed(final)))
     runner.restore()
     write_search_table(args.search_out, rows, accepted, recheck, args, loom,
-                       time.time() - started, repair, final)
+                       time.time() - started, repair, repaired, final)
     return 0
 
 
 def write_search_table(path, rows, accepted, recheck, args, loom, elapsed, repair=(),
-                       final=None):
+                       repaired=None, final=None):
     final = dict(accepted) if final is None else final
     with open(path, "w") as f:
         f.write("# Weakest-orderings search\n\n")
@@ -1147,9 +1148,9 @@ def write_search_table(path, rows, accepted, recheck, args, loom, elapsed, repai
             f.write(" Repair (the combination failed at the higher bound): each accepted "
                     "weakening alone at that bound, then the latest-accepted survivor dropped "
                     "until the survivors' combination passes.")
-            if len(recheck) > 3:
-                f.write(f" **{recheck[3][0]} weakenings survive**, their combination passing at "
-                        f"bound {args.recheck_bound} ({recheck[3][1]:.0f} s).")
+            if repaired:
+                f.write(f" **{repaired[0]} weakenings survive**, their combination passing at "
+                        f"bound {args.recheck_bound} ({repaired[1]:.0f} s).")
             else:
                 f.write(" **No weakening survives** the higher bound.")
             f.write("\n\n| site | weakening | alone at bound "
@@ -1165,11 +1166,11 @@ def write_search_table(path, rows, accepted, recheck, args, loom, elapsed, repai
                           for w, v, _, r, _ in tried) or "(already the weakest)"
             if s["key"] in accepted and s["key"] not in final:
                 t += f"; rejected by the re-check at bound {args.recheck_bound}"
-            res = final.get(s["key"], s["ordering"])
-            res = "no fence" if res == "none" else res
+            result = final.get(s["key"], s["ordering"])
+            shown = "no fence" if result == "none" else result
             f.write(f"| {s['module']} | {s['file']}:{s['line']} `{s['fn']}` {s['op']} | "
-                    f"{s['ordering']} | {t} | {res} | "
-                    f"{'yes' if final.get(s['key'], s['ordering']) == s['ordering'] else '**no**'} |\n")
+                    f"{s['ordering']} | {t} | {shown} | "
+                    f"{'yes' if result == s['ordering'] else '**no**'} |\n")
     print(f"wrote {path}: {len(accepted)} weaker orderings accepted by the greedy pass, "
           f"{len(final)} after the re-check")
 
