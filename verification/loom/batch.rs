@@ -380,6 +380,7 @@ mod chains {
     //! (the adversarial reclaimer frees a retired ring at the earliest moment the epoch
     //! allows; touching it afterwards fails the model).
     use super::*;
+    use crate::util::chain_thief;
     use poolqueue::chain;
 
     fn drain(owner: &chain::Owner<Val>, seen: &mut Vec<u32>) {
@@ -387,19 +388,6 @@ mod chains {
         owner.pop_head_batch(usize::MAX, &mut out);
         seen.extend(out.iter().map(Val::id));
         assert!(owner.is_empty());
-    }
-
-    /// A thief with its own chain (first ring of 2 slots) runs `steal` into it and returns the
-    /// ids it got, oldest first.
-    fn thief(
-        steal: impl FnOnce(&chain::Owner<Val>) -> Option<Val> + Send + 'static,
-    ) -> thread::JoinHandle<Vec<u32>> {
-        thread::spawn(move || {
-            let (mine, my_stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
-            let mut got: Vec<u32> = steal(&mine).map(|v| v.id()).into_iter().collect();
-            got.extend(std::iter::from_fn(|| my_stealer.pop_tail().map(|v| v.id())));
-            got
-        })
     }
 
     /// The owner outgrows its full first ring (linking a second) while a thief batch-steals
@@ -411,7 +399,7 @@ mod chains {
             let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
             owner.push_head(Val::new(1));
             owner.push_head(Val::new(2));
-            let t = thief(move |mine| {
+            let t = chain_thief(move |mine| {
                 let n = stealer.steal_batch(mine);
                 assert_eq!(n, 1, "ceil(2 / 2)");
                 None
@@ -438,11 +426,11 @@ mod chains {
             }
             assert_eq!(stealer.pop_tail().map(|v| v.id()), Some(0));
             let other = stealer.clone();
-            let a = thief(move |mine| {
+            let a = chain_thief(move |mine| {
                 stealer.steal_batch(mine);
                 None
             });
-            let b = thief(move |mine| other.steal_batch_and_pop(mine));
+            let b = chain_thief(move |mine| other.steal_batch_and_pop(mine));
             after_spawn();
             let a = a.join().unwrap();
             let b = b.join().unwrap();
@@ -468,7 +456,7 @@ mod chains {
             for id in 0..3 {
                 owner.push_head(Val::new(id)); // rings [0, 1] and [2]
             }
-            let t = thief(move |mine| {
+            let t = chain_thief(move |mine| {
                 stealer.steal_batch(mine);
                 None
             });
@@ -496,7 +484,7 @@ mod chains {
     fn chain_steal_batch_on_a_ring_being_filled() {
         model(None, || {
             let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
-            let t = thief(move |mine| {
+            let t = chain_thief(move |mine| {
                 stealer.steal_batch(mine);
                 None
             });
@@ -523,11 +511,11 @@ mod chains {
             owner.push_head(Val::new(0));
             owner.push_head(Val::new(1)); // the first ring is full
             let s1 = stealer.clone();
-            let a = thief(move |mine| {
+            let a = chain_thief(move |mine| {
                 s1.steal_batch(mine);
                 None
             });
-            let b = thief(move |mine| stealer.steal_batch_and_pop(mine));
+            let b = chain_thief(move |mine| stealer.steal_batch_and_pop(mine));
             after_spawn();
             owner.push_head(Val::new(2)); // links a 4-slot ring
             let mut out = Vec::new();

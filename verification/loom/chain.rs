@@ -4,7 +4,9 @@
 //! earliest moment the epoch contract allows; touching a freed ring fails the model. Every
 //! model checks that each value pushed comes out exactly once.
 
-use crate::util::{after_spawn, assert_exactly_once, model, two_stealers_and_the_owner, Val};
+use crate::util::{
+    after_spawn, assert_exactly_once, chain_thief, model, two_stealers_and_the_owner, Val,
+};
 use loom::thread;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::chain;
@@ -183,6 +185,47 @@ fn len_walks_into_a_ring_another_stealer_swung_to() {
             b.join().unwrap() <= 3,
             "len counts only values that were pushed"
         );
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// A stealer's `is_empty` runs while the owner links a second ring and another stealer drains
+/// the first and unlinks it: the first sight of the new ring is through the old ring's `next`
+/// or through `tail` after the other stealer's swing, and either load must acquire the ring's
+/// construction (`is_empty` reads the ring it reaches). The unlinking stealer, not the owner:
+/// loom joins the clocks of all threads at a `SeqCst` fence, and the owner pins (a fence) after
+/// every link before it can unlink, so only a stealer's swing, read between its compare-and-swap
+/// and its retirement's fence, reaches a reader that has not synchronized with the link.
+#[test]
+fn is_empty_walks_into_a_ring_another_stealer_swung_to() {
+    model(Some(2), || {
+        let (mut owner, stealer) = first_ring_of_two_full();
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || pop_tail_ids(&s1, 3)); // the third unlinks the first ring
+        let b = thread::spawn(move || stealer.is_empty());
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = a.join().unwrap();
+        let _ = b.join().unwrap(); // either answer is right: the chain was full, then empty
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// As the previous model, for a batch steal (`steal_into`): the thief reaches the ring the owner
+/// linked through the old ring's `next` or through `tail` after the other stealer's swing.
+#[test]
+fn batch_steal_walks_into_a_ring_another_stealer_swung_to() {
+    model(Some(2), || {
+        let (mut owner, stealer) = first_ring_of_two_full();
+        let s1 = stealer.clone();
+        let a = thread::spawn(move || pop_tail_ids(&s1, 3)); // the third unlinks the first ring
+        let b = chain_thief(move |mine| stealer.steal_batch_and_pop(mine));
+        after_spawn();
+        owner.push_head(Val::new(2)); // links a 4-slot ring
+        let mut seen = a.join().unwrap();
+        seen.extend(b.join().unwrap());
         drain(&mut owner, &mut seen);
         assert_exactly_once(seen, 0..3);
     });

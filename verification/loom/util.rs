@@ -189,3 +189,18 @@ pub(crate) fn model_with<F: Fn() + Sync + Send + 'static>(
         checker()
     );
 }
+
+/// A thief with its own chain (a first ring of 2 slots) runs `steal` into it and returns the
+/// ids it got, oldest first: what `steal` returned, then what its chain's stealer takes. Its
+/// indices start two short of 2^32, so the values it receives cross the wrap.
+pub(crate) fn chain_thief(
+    steal: impl FnOnce(&poolqueue::chain::Owner<Val>) -> Option<Val> + Send + 'static,
+) -> loom::thread::JoinHandle<Vec<u32>> {
+    loom::thread::spawn(move || {
+        let (mine, my_stealer) =
+            poolqueue::__test_hooks::chain_with_first_capacity::<Val>(2, u32::MAX - 1);
+        let mut got: Vec<u32> = steal(&mine).map(|v| v.id()).into_iter().collect();
+        got.extend(std::iter::from_fn(|| my_stealer.pop_tail().map(|v| v.id())));
+        got
+    })
+}
