@@ -32,7 +32,8 @@ Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--al
   --search-orderings   the weakest-orderings search instead of the audit
   --recheck-bound N    preemption bound of the search's final re-check (default 4; 0: none)
 Environment: AUDIT_SCRATCH (default /tmp/poolqueue-audit): scratch crates, target dirs, logs,
-and verdicts.json (cached verdicts of ordering combinations, keyed by the sources' hash).
+and verdicts.json (cached verdicts of ordering combinations, keyed by the sources' hash; a
+pass is reused only while the checker's tests are unchanged, see `TEST_TREES`).
 """
 
 import argparse
@@ -709,6 +710,36 @@ def read_checkers():
     return checkers
 
 
+# The test files each checker group compiles or reads (beside the sources). A verdict that let a
+# mutant pass holds only for these very files: a model added later may catch it. A verdict that
+# caught a mutant stays (tests are added, not weakened: a test that stops failing on a broken
+# variant is a defect of its own), so adding a test re-runs exactly the passes it may overturn.
+SHARED_TESTS = ["Cargo.toml", "verification/support"]
+TEST_TREES = {
+    "loom": ["verification/loom"],
+    "shuttle": ["verification/shuttle", "verification/lincheck", "fuzz/corpus"],
+    "fuzz": ["fuzz"],
+    "default": ["verification/native", "verification/lincheck"],  # `--tests`: the native target
+    "miri": ["verification/native", "verification/lincheck"],
+}
+ALL_TESTS = ["verification", "fuzz"]  # a checker not named above
+NOT_TESTS = {"audit", "target", "artifacts", "coverage", ".git"}
+
+
+def tests_hash(root, group):
+    """A hash of the test files checker group `group` runs (`TEST_TREES`)."""
+    h = hashlib.sha256()
+    for top in SHARED_TESTS + TEST_TREES.get(group, ALL_TESTS):
+        path = os.path.join(root, top)
+        files = [path] if os.path.isfile(path) else []
+        for base, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in NOT_TESTS)
+            files += [os.path.join(base, n) for n in sorted(names)]
+        for f in files:
+            h.update(os.path.relpath(f, root).encode() + b"\0" + open(f, "rb").read() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def copy_crate(src, dst):
     if os.path.exists(dst):
         shutil.rmtree(dst)
@@ -824,6 +855,7 @@ class Runner:
         self.pristine = {rel: open(os.path.join(ROOT, rel)).read() for rel in sorted(mutable)}
         self.source_hash = hashlib.sha256(
             "".join(self.pristine[r] for r in sorted(self.pristine)).encode()).hexdigest()[:16]
+        self.tests = {c["name"]: tests_hash(ROOT, c["group"]) for c in checkers}
         self.crates = {}
         for c in checkers:
             crate = os.path.join(scratch, f"crate-{c['group']}")
@@ -861,11 +893,21 @@ class Runner:
         parts += [f"{k}={v}" for k, v in sorted(combo.items())]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def remember(self, key, verdict, dt, reason):
-        self.cache[key] = {"verdict": verdict, "seconds": round(dt), "reason": reason}
+    def remember(self, checker, key, verdict, dt, reason):
+        self.cache[key] = {"verdict": verdict, "seconds": round(dt), "reason": reason,
+                           "tests": self.tests[checker["name"]]}
         tmp = self.cache_path + ".tmp"
         json.dump(self.cache, open(tmp, "w"), indent=0)
         os.replace(tmp, self.cache_path)
+
+    def cached(self, checker, key):
+        """A recorded verdict for `key` that still holds: a catch always (see `TEST_TREES`),
+        a pass only if the checker's tests are the ones it ran."""
+        hit = self.cache.get(key)
+        if hit and (hit["verdict"] in ("fail", "timeout")
+                    or hit.get("tests") == self.tests[checker["name"]]):
+            return hit
+        return None
 
     def results(self):
         try:
@@ -901,9 +943,21 @@ class Runner:
 
 
 def row_matches(runner, m, checkers, rec):
-    """A recorded row still holds for these sources, this patch and these checkers."""
-    return rec["hash"] in (row_hash(runner, m, checkers, rec["results"]),
-                           row_hash(runner, m, checkers))
+    """A recorded row still holds for these sources, this patch and these checkers, and no
+    checker's tests changed since it let the mutant pass (`stale_passes`)."""
+    return (rec["hash"] in (row_hash(runner, m, checkers, rec["results"]),
+                            row_hash(runner, m, checkers))
+            and not stale_passes(runner, rec))
+
+
+def stale_passes(runner, rec):
+    """The checkers of a row that caught nothing whose passes ran older tests than today's
+    (empty for a row that caught its mutant: a catch stays, see `TEST_TREES`)."""
+    results = rec["results"]
+    if any(v.startswith(("fail", "timeout")) for v in results.values()):
+        return []
+    return [n for n, v in results.items() if v.startswith("pass")
+            and rec.get("tests", {}).get(n) != runner.tests.get(n)]
 
 
 def row_hash(runner, m, checkers, names=None):
@@ -921,7 +975,7 @@ def baseline_id(runner, c, modules):
         modules = []
     name = f"{c['name']} [{'+'.join(modules) or 'all'}]"
     key = hashlib.sha256((runner.source_hash + c["cmd"] + filters_for(modules)
-                          + miri_for(modules)).encode()).hexdigest()[:20]
+                          + miri_for(modules) + runner.tests[c["name"]]).encode()).hexdigest()[:20]
     return name, key, modules
 
 
@@ -971,7 +1025,15 @@ def run_audit(args, checkers, runner):
         if old and row_matches(runner, m, checkers, old) and not args.rerun and (old["complete"] or not args.all_checkers):
             print(f"[{i + 1}/{len(selected)}] {m['id']}: recorded {old['results']}", flush=True)
             continue
-        row = {"hash": "", "results": {}, "reason": "", "complete": False}
+        row = {"hash": "", "results": {}, "reason": "", "complete": False, "tests": {}}
+        # A survivor whose only change is newer tests of some checkers: run just those again.
+        only_stale = None
+        if (old and not args.rerun and stale_passes(runner, old) and old.get("complete")
+                and old["hash"] == row_hash(runner, m, checkers, old["results"])):
+            only_stale = set(stale_passes(runner, old))
+            row["results"] = {n: v for n, v in old["results"].items() if n not in only_stale}
+            row["tests"] = {n: h for n, h in old.get("tests", {}).items() if n not in only_stale}
+            row["complete"] = True
         modules = [m["module"]]
         filters = filters_for(modules)
         # An ordering can only be seen by a checker with weak memory, and the eventcount's bugs
@@ -979,6 +1041,8 @@ def run_audit(args, checkers, runner):
         loom_first = m["kind"] == "ordering" or m["module"] == "event"
         order = sorted(checkers, key=lambda c: loom_first and c["group"] != "loom")
         for c in order:
+            if only_stale is not None and c["name"] not in only_stale:
+                continue
             if c["scope"] == "logic" and m["kind"] == "ordering":
                 row["results"][c["name"]] = "n/a (SC)"
                 continue
@@ -994,15 +1058,17 @@ def run_audit(args, checkers, runner):
                 row["results"] = {c2["name"]: "stale" for c2 in checkers}
                 break
             row["results"][c["name"]] = f"{verdict} ({dt:.0f} s)"
+            row["tests"][c["name"]] = runner.tests[c["name"]]
             reason = first_reason(out) if verdict in ("fail", "timeout") else ""
             if key and verdict in ("pass", "fail", "timeout"):
-                runner.remember(key, verdict, dt, reason)
+                runner.remember(c, key, verdict, dt, reason)
             if reason and not row["reason"]:
                 row["reason"] = f"{c['name']}: {reason}"
             if verdict != "pass" and not args.all_checkers:
                 break
         else:
-            row["complete"] = not skip.intersection(c["name"] for c in checkers)
+            row["complete"] = (only_stale is not None
+                               or not skip.intersection(c["name"] for c in checkers))
         row["complete"] = row["complete"] or args.all_checkers
         row["hash"] = row_hash(runner, m, checkers, row["results"])
         store["rows"][m["id"]] = row
@@ -1053,14 +1119,14 @@ def run_search(args, checkers, runner):
         modules = sorted({modules_of[k] for k in combo})
         filters = filters_for(modules)
         key = runner.cache_key(loom, combo, filters, extra_env)
-        if key in runner.cache:
-            hit = runner.cache[key]
+        hit = runner.cached(loom, key)
+        if hit:
             return hit["verdict"], hit["seconds"], hit["reason"], True
         mutant = {"patch": ("ordering", [ordering_edit(by_key[k], v) for k, v in combo.items()])}
         verdict, dt, out = runner.run(loom, mutant, modules, log_id, extra_env)
         reason = first_reason(out) if verdict in ("fail", "timeout") else ""
         if verdict in ("pass", "fail", "timeout"):
-            runner.remember(key, verdict, dt, reason)
+            runner.remember(loom, key, verdict, dt, reason)
         return verdict, dt, reason, False
 
     for n, s in enumerate(sites):
