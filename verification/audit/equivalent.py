@@ -73,6 +73,6 @@ SURVIVOR_ARGUMENTS = {
         "needs no publication to it; what it reads there is atomic (the ring's word, `next`, its "
         "own stores), and the node cannot be freed while it is pinned. The Acquire stays so the "
         "chain's four `tail` loads share one argument (proofs-notes/ordering.md, \"Stronger "
-        "than the search needs\", 5)."
+        "than the search needs\", the chain)."
     ),
 }
