@@ -190,44 +190,48 @@ fn len_walks_into_a_ring_another_stealer_swung_to() {
     });
 }
 
-/// A stealer's `is_empty` runs while the owner links a second ring and another stealer drains
-/// the first and unlinks it: the first sight of the new ring is through the old ring's `next`
-/// or through `tail` after the other stealer's swing, and either load must acquire the ring's
-/// construction (`is_empty` reads the ring it reaches). The unlinking stealer, not the owner:
-/// loom joins the clocks of all threads at a `SeqCst` fence, and the owner pins (a fence) after
-/// every link before it can unlink, so only a stealer's swing, read between its compare-and-swap
-/// and its retirement's fence, reaches a reader that has not synchronized with the link.
-#[test]
-fn is_empty_walks_into_a_ring_another_stealer_swung_to() {
-    model(Some(2), || {
+/// A reader (spawned by `spawn_reader` on a clone of the stealer; it returns the ids it took)
+/// runs while the owner links a second ring and another stealer drains the first and unlinks
+/// it: the reader's first sight of the new ring is through the old ring's `next` or through
+/// `tail` after the other stealer's swing, and either load must acquire the ring's construction.
+/// The unlinking stealer, not the owner: loom joins the clocks of all threads at a `SeqCst`
+/// fence, and the owner pins (a fence) after every link before it can unlink, so only a
+/// stealer's swing, read between its compare-and-swap and its retirement's fence, reaches a
+/// reader that has not synchronized with the link.
+fn reader_walks_into_a_ring_another_stealer_swung_to(
+    spawn_reader: fn(chain::Stealer<Val>) -> thread::JoinHandle<Vec<u32>>,
+) {
+    model(Some(2), move || {
         let (mut owner, stealer) = first_ring_of_two_full();
         let s1 = stealer.clone();
         let a = thread::spawn(move || pop_tail_ids(&s1, 3)); // the third unlinks the first ring
-        let b = thread::spawn(move || stealer.is_empty());
-        after_spawn();
-        owner.push_head(Val::new(2)); // links a 4-slot ring
-        let mut seen = a.join().unwrap();
-        let _ = b.join().unwrap(); // either answer is right: the chain was full, then empty
-        drain(&mut owner, &mut seen);
-        assert_exactly_once(seen, 0..3);
-    });
-}
-
-/// As the previous model, for a batch steal (`steal_into`): the thief reaches the ring the owner
-/// linked through the old ring's `next` or through `tail` after the other stealer's swing.
-#[test]
-fn batch_steal_walks_into_a_ring_another_stealer_swung_to() {
-    model(Some(2), || {
-        let (mut owner, stealer) = first_ring_of_two_full();
-        let s1 = stealer.clone();
-        let a = thread::spawn(move || pop_tail_ids(&s1, 3)); // the third unlinks the first ring
-        let b = chain_thief(move |mine| stealer.steal_batch_and_pop(mine));
+        let b = spawn_reader(stealer);
         after_spawn();
         owner.push_head(Val::new(2)); // links a 4-slot ring
         let mut seen = a.join().unwrap();
         seen.extend(b.join().unwrap());
         drain(&mut owner, &mut seen);
         assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// `is_empty` reads the ring it reaches (`C-empty-tail`, `C-empty-next`).
+#[test]
+fn is_empty_walks_into_a_ring_another_stealer_swung_to() {
+    reader_walks_into_a_ring_another_stealer_swung_to(|stealer| {
+        thread::spawn(move || {
+            // Either answer is right: the chain was full, then empty.
+            let _ = stealer.is_empty();
+            Vec::new()
+        })
+    });
+}
+
+/// A batch steal (`steal_into`: `C-steal-tail`, `C-steal-next`) into the thief's own chain.
+#[test]
+fn batch_steal_walks_into_a_ring_another_stealer_swung_to() {
+    reader_walks_into_a_ring_another_stealer_swung_to(|stealer| {
+        chain_thief(move |mine| stealer.steal_batch_and_pop(mine))
     });
 }
 
