@@ -1003,7 +1003,12 @@ impl<T> Stealer<T> {
         self.steal_into(dest, usize::MAX, true).1
     }
 
-    fn steal_into(&self, dest: &Owner<T>, limit: usize, pop: bool) -> (usize, Option<T>) {
+    pub(crate) fn steal_into(
+        &self,
+        dest: &Owner<T>,
+        limit: usize,
+        pop: bool,
+    ) -> (usize, Option<T>) {
         if limit == 0 {
             return (0, None);
         }

@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | [`dequeue`] | `poolDequeue` | a bounded ring: one owner pushes and pops at the head, any number of stealers pop at the tail |
 //! | [`chain`] | `poolChain` | an unbounded list of doubling rings; drained rings are reclaimed through an epoch |
+//! | [`worker`] | the pool's private slot, generalised | a chain whose owner keeps its newest values private until a stealer asks, so its pushes and pops need no locked instruction |
 //! | [`pool`] | `sync.Pool` | [`Pool`]: per-thread shards (a private slot and a chain), stealing, a victim generation |
 //! | [`event`] | (the runtime parking goroutines) | [`EventCount`]: idle stealers sleep on a futex, a push wakes them, no lost wake-ups |
 //!
@@ -75,6 +76,9 @@ pub mod guide;
 #[cfg(feature = "pool")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 pub mod pool;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod worker;
 
 /// Test hooks for the crate's own test binaries and fuzz targets: **unstable, not part of the
 /// API**, compiled only with the hidden `__test-hooks` feature (which the test targets turn on

@@ -198,3 +198,29 @@ pub fn epoch_collect_round() {
 pub fn chain_trim<T>(owner: &chain::Owner<T>) {
     owner.trim()
 }
+
+/// [`worker::with_private`](crate::worker::with_private) over a chain whose rings start their
+/// indices at `start`, so tests cross the 2^32 wrap.
+pub fn worker_with_start_index<T>(
+    k: usize,
+    start: u32,
+) -> (crate::worker::Owner<T>, crate::worker::Stealer<T>) {
+    let (owner, stealer) = chain::with_start_index(start);
+    crate::worker::with_chain(k, owner, stealer)
+}
+
+/// As [`worker_with_start_index`], with a first ring of `capacity` slots (see
+/// [`chain_with_first_capacity`]).
+pub fn worker_with_first_capacity<T>(
+    k: usize,
+    capacity: usize,
+    start: u32,
+) -> (crate::worker::Owner<T>, crate::worker::Stealer<T>) {
+    let (owner, stealer) = chain::with_first_capacity(capacity, start);
+    crate::worker::with_chain(k, owner, stealer)
+}
+
+/// Whether a stealer's request is pending on `owner`'s worker (read by the owner's thread).
+pub fn worker_request_pending<T>(owner: &crate::worker::Owner<T>) -> bool {
+    owner.request_pending()
+}

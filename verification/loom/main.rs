@@ -12,6 +12,7 @@
 //! | [`pool`] | `Pool`: steals, `release` and thread exits racing gets and returns |
 //! | [`batch`] | the batch operations: batch steals against pushes, pops, batch pops, each other and single steals, into the thief's ring or the source's own owner; the chain's batch steals racing growth and retirement |
 //! | `epoch` | the loom-epoch lane only (`cargo loom-epoch`, `--cfg crossbeam_loom`): ring retirement and a deferred function re-entering the pool, over the crate's real crossbeam-epoch collector |
+//! | [`worker`] | the worker's request handshake: the owner against one and two thieves, a request raised while the owner publishes, `flush` and the owner's drop racing steals, a sleeper's request answered and its wake-up |
 //! | [`util`] | the loom identity value (`Val`, a loom-tracked allocation) and the model runner |
 // The test binaries build on the stable toolchain only (their dev-dependencies need it); the
 // MSRV lane checks the library.
@@ -29,3 +30,4 @@ mod event;
 mod pool;
 mod smoke;
 mod util;
+mod worker;

@@ -117,8 +117,11 @@ pub(crate) fn two_stealers_and_the_owner<S: Clone + Send + 'static>(
 #[track_caller]
 pub(crate) fn model<F: Fn() + Sync + Send + 'static>(preemption_bound: Option<usize>, f: F) {
     let caller = std::panic::Location::caller();
-    let structure = if caller.file().contains("chain") || caller.file().contains("epoch") {
+    let file = caller.file();
+    let structure = if file.contains("chain") || file.contains("epoch") {
         "chain"
+    } else if file.contains("worker") {
+        "worker"
     } else {
         "dequeue"
     };

@@ -18,6 +18,7 @@
 //! | [`pool_audit`] | `Pool` behaviours the seeded-bug audit found unpinned: aging of a live idle thread, `max_idle` after `release` |
 //! | [`support_checks`] | the shared helpers: knobs fail loudly, the ledger reports leaks and duplicates |
 //! | [`trust`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
+//! | [`worker`] | the worker against its exact sequential model, its edges, exactly-once delivery on real threads |
 //!
 //! Its types only work outside a model, so the whole binary is compiled out under the `loom` and
 //! `shuttle` features (whose binaries are `verification/loom/` and `verification/shuttle/`).
@@ -43,3 +44,4 @@ mod pool_model;
 mod stress;
 mod support_checks;
 mod trust;
+mod worker;
