@@ -8,15 +8,17 @@ mod harness;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use harness::embed::{bench_owner, bench_stealer};
-use harness::{CbDeque, PqChain, PqDequeue, St3Lifo};
+use harness::{CbDeque, PqChain, PqDequeue, PqWorker, St3Lifo};
 
 fn embedding(c: &mut Criterion) {
     bench_owner::<PqDequeue>(c);
     bench_owner::<PqChain>(c);
+    bench_owner::<PqWorker>(c);
     bench_owner::<CbDeque>(c);
     bench_owner::<St3Lifo>(c);
     bench_stealer::<PqDequeue>(c);
     bench_stealer::<PqChain>(c);
+    bench_stealer::<PqWorker>(c);
     bench_stealer::<CbDeque>(c);
 }
 

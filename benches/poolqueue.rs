@@ -6,13 +6,16 @@
 mod harness;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::{bench_all, bench_batch, PqChain, PqDequeue};
+use harness::{bench_all, bench_batch, PqChain, PqDequeue, PqWorker, PqWorkerK0};
 
 fn poolqueue(c: &mut Criterion) {
     bench_all::<PqDequeue>(c);
     bench_all::<PqChain>(c);
+    bench_all::<PqWorker>(c);
+    bench_all::<PqWorkerK0>(c);
     bench_batch::<PqDequeue>(c);
     bench_batch::<PqChain>(c);
+    bench_batch::<PqWorker>(c);
 }
 
 criterion_group!(benches, poolqueue);

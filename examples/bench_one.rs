@@ -12,8 +12,8 @@
 mod harness;
 
 use harness::{
-    run, run_batch, Batch, CbArrayQueue, CbDeque, MutexDeque, Owner, PqChain, PqDequeue, St3Lifo,
-    BATCH_WORKLOADS, WORKLOADS,
+    run, run_batch, Batch, CbArrayQueue, CbDeque, MutexDeque, Owner, PqChain, PqDequeue, PqWorker,
+    PqWorkerK0, St3Lifo, BATCH_WORKLOADS, WORKLOADS,
 };
 
 fn go<O: Owner>(id: &str, reps: u64, runs: u32) {
@@ -64,6 +64,7 @@ fn main() {
         match name {
             "poolqueue-dequeue" => go_batch::<PqDequeue>(id, reps, runs),
             "poolqueue-chain" => go_batch::<PqChain>(id, reps, runs),
+            "poolqueue-worker" => go_batch::<PqWorker>(id, reps, runs),
             "st3-lifo" => go_batch::<St3Lifo>(id, reps, runs),
             "crossbeam-deque" => go_batch::<CbDeque>(id, reps, runs),
             other => panic!("no batch operations for {other}"),
@@ -73,6 +74,8 @@ fn main() {
     match name {
         "poolqueue-dequeue" => go::<PqDequeue>(id, reps, runs),
         "poolqueue-chain" => go::<PqChain>(id, reps, runs),
+        "poolqueue-worker" => go::<PqWorker>(id, reps, runs),
+        "poolqueue-worker-k0" => go::<PqWorkerK0>(id, reps, runs),
         "st3-lifo" => go::<St3Lifo>(id, reps, runs),
         "crossbeam-deque" => go::<CbDeque>(id, reps, runs),
         "crossbeam-arrayqueue" => go::<CbArrayQueue>(id, reps, runs),

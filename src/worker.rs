@@ -245,21 +245,20 @@ impl<T> Owner<T> {
     #[inline(always)]
     fn push(&self, value: T) -> usize {
         if self.private.is_full() {
+            if self.private.limit() == 0 {
+                self.published.push_head(value);
+                return 1;
+            }
             return self.push_overflowing(value);
         }
         self.private.push(value);
         self.answer_if_asked()
     }
 
-    /// `push_head` into a full buffer (or `k = 0`): publishes the oldest `⌈k / 2⌉`, then keeps
-    /// `value` (or publishes it, when `k = 0`).
+    /// `push_head` into a full buffer: publishes the oldest `⌈k / 2⌉`, then keeps `value`.
     #[cold]
     fn push_overflowing(&self, value: T) -> usize {
         let limit = self.private.limit();
-        if limit == 0 {
-            self.published.push_head(value);
-            return 1;
-        }
         let published = self.publish_oldest(limit - limit / 2);
         self.private.push(value);
         published
@@ -648,39 +647,30 @@ impl<T> fmt::Debug for Stealer<T> {
     }
 }
 
-/// The owner's private values: a circular buffer of at most `limit` values, `len` of them from
-/// position `oldest` on. Only the owner thread touches it, and no user code runs while a method
-/// of it runs (values are only moved), so no call can overlap another.
+/// The owner's private values: a stack of at most `limit` values, oldest at the bottom. Only the
+/// owner thread touches it, and no user code runs while a method of it runs (values are only
+/// moved), so no call can overlap another. Pushes and pops work at the top; a publication takes
+/// values from the bottom and moves the rest down, which costs at most `limit` moves on a path
+/// that also makes a read-modify-write on the chain.
 struct Private<T> {
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
-    /// `slots.len() - 1` (a power of two), or 0 with no slots.
-    mask: usize,
-    limit: usize,
-    oldest: Cell<usize>,
+    /// The values are in `slots[..len]`.
     len: Cell<usize>,
 }
 
 impl<T> Private<T> {
     fn new(limit: usize) -> Self {
-        let size = if limit == 0 {
-            0
-        } else {
-            limit.next_power_of_two()
-        };
         Private {
-            slots: (0..size)
+            slots: (0..limit)
                 .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
                 .collect(),
-            mask: size.saturating_sub(1),
-            limit,
-            oldest: Cell::new(0),
             len: Cell::new(0),
         }
     }
 
     #[inline(always)]
     fn limit(&self) -> usize {
-        self.limit
+        self.slots.len()
     }
 
     #[inline(always)]
@@ -695,24 +685,24 @@ impl<T> Private<T> {
 
     #[inline(always)]
     fn is_full(&self) -> bool {
-        self.len.get() == self.limit
+        self.len.get() == self.slots.len()
     }
 
+    /// The slot at `index`, which is below `limit`.
     #[inline(always)]
-    fn slot(&self, position: usize) -> *mut MaybeUninit<T> {
-        // SAFETY: callers pass positions below `oldest + limit`, and `limit > 0` there, so the
-        // masked index is within `slots`, whose length is a power of two.
-        unsafe { self.slots.get_unchecked(position & self.mask) }.get()
+    fn slot(&self, index: usize) -> *mut MaybeUninit<T> {
+        debug_assert!(index < self.slots.len());
+        // SAFETY: callers pass an index below `len <= limit` (or `len < limit` for a push).
+        unsafe { self.slots.get_unchecked(index) }.get()
     }
 
     /// Adds the newest value. The buffer is not full.
     #[inline(always)]
     fn push(&self, value: T) {
         let len = self.len.get();
-        debug_assert!(len < self.limit);
-        // SAFETY: position `oldest + len` is free (the `len` values before it are the only
-        // ones held), and only the owner thread touches the buffer, one call at a time.
-        unsafe { (*self.slot(self.oldest.get() + len)).write(value) };
+        // SAFETY: `len < limit` (the caller checked `is_full`), the slot above the values is
+        // free, and only the owner thread touches the buffer, one call at a time.
+        unsafe { (*self.slot(len)).write(value) };
         self.len.set(len + 1);
     }
 
@@ -721,21 +711,27 @@ impl<T> Private<T> {
     fn pop(&self) -> Option<T> {
         let len = self.len.get().checked_sub(1)?;
         self.len.set(len);
-        // SAFETY: the position held the newest value, which is now outside `len` and read once.
-        Some(unsafe { (*self.slot(self.oldest.get() + len)).assume_init_read() })
+        // SAFETY: the slot held the newest value, which is now outside `len` and read once.
+        Some(unsafe { (*self.slot(len)).assume_init_read() })
     }
 
-    /// Moves out the `n` oldest values, oldest first. Each leaves the buffer as it is yielded;
-    /// the ones not yielded stay.
+    /// Moves out the `n` oldest values, oldest first. When the iterator is dropped, the values
+    /// it did not take and the newer ones move down to the bottom.
     fn drain_oldest(&self, n: usize) -> DrainOldest<'_, T> {
         debug_assert!(n <= self.len());
-        DrainOldest { private: self, n }
+        DrainOldest {
+            private: self,
+            taken: 0,
+            n,
+        }
     }
 }
 
-/// The iterator of [`Private::drain_oldest`].
+/// The iterator of [`Private::drain_oldest`]: `slots[..taken]` are moved out already, the rest
+/// of `slots[..len]` still holds values.
 struct DrainOldest<'a, T> {
     private: &'a Private<T>,
+    taken: usize,
     n: usize,
 }
 
@@ -744,21 +740,35 @@ impl<T> Iterator for DrainOldest<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.n == 0 {
+        if self.taken == self.n {
             return None;
         }
-        self.n -= 1;
-        let private = self.private;
-        let oldest = private.oldest.get();
-        private.oldest.set((oldest + 1) & private.mask);
-        private.len.set(private.len.get() - 1);
-        // SAFETY: `n <= len`, so `oldest` held a value; it is now outside the buffer's range and
-        // read once.
-        Some(unsafe { (*private.slot(oldest)).assume_init_read() })
+        let index = self.taken;
+        self.taken += 1;
+        // SAFETY: `index < n <= len`, so the slot holds a value; `taken` moved past it, so it
+        // is read once.
+        Some(unsafe { (*self.private.slot(index)).assume_init_read() })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.n, Some(self.n))
+        let left = self.n - self.taken;
+        (left, Some(left))
+    }
+}
+
+impl<T> Drop for DrainOldest<'_, T> {
+    fn drop(&mut self) {
+        let private = self.private;
+        let len = private.len.get();
+        let rest = len - self.taken;
+        if self.taken > 0 && rest > 0 {
+            // SAFETY: `slots[taken..len]` hold the values left and `slots[..taken]` are moved
+            // out; `copy` handles the overlap. Owner thread only, no user code.
+            unsafe {
+                core::ptr::copy(private.slot(self.taken), private.slot(0), rest);
+            }
+        }
+        private.len.set(rest);
     }
 }
 

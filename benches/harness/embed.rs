@@ -19,7 +19,7 @@ use std::time::Duration;
 use criterion::Criterion;
 
 use super::{check_accounted, missed, spawn_thief, thread_cpu, warm};
-use super::{CbDeque, Owner, PqChain, PqDequeue, St3Lifo, Thief};
+use super::{CbDeque, Owner, PqChain, PqDequeue, PqWorkerOf, St3Lifo, Thief};
 use super::{Workload, RING_CAPACITY};
 
 /// An owner that can tell whether its structure is empty.
@@ -47,6 +47,13 @@ macro_rules! empty_owner {
 }
 empty_owner!(PqDequeue, PqChain, CbDeque, St3Lifo);
 
+impl<const K: usize> EmptyOwner for PqWorkerOf<K> {
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Each stealer has an inherent `is_empty` (st3's has none); the trait method forwards to it.
 macro_rules! empty_thief {
     ($($stealer:ty),*) => {$(
@@ -61,6 +68,7 @@ macro_rules! empty_thief {
 empty_thief!(
     poolqueue::dequeue::Stealer<usize>,
     poolqueue::chain::Stealer<usize>,
+    poolqueue::worker::Stealer<usize>,
     crossbeam_deque::Stealer<usize>
 );
 
@@ -156,6 +164,7 @@ pub(crate) fn fine_grained<O: EmptyOwner>(iters: u64) -> Duration {
             .expect("the structure holds at most one item");
         black_box(o.is_empty());
         let got = if i % STEAL_EVERY == 0 {
+            o.publish(); // a worker publishes what a thief asked for
             t.steal()
         } else {
             o.pop()

@@ -36,6 +36,11 @@ pub(crate) trait Owner: Send + Sized + 'static {
     fn pop(&mut self) -> Option<usize>;
     /// A new stealing handle, to be moved to another thread.
     fn thief(&self) -> Self::Thief;
+    /// Makes every value pushed so far visible to thieves: the worker's `flush` (it keeps its
+    /// newest values private until a thief asks); nothing for the others. Workloads whose
+    /// thieves must see every value call it after the owner's pushes.
+    #[inline]
+    fn publish(&mut self) {}
 }
 
 /// The consumer side: takes the oldest item.
@@ -100,6 +105,55 @@ impl Owner for PqChain {
     }
 }
 
+/// The worker's `k` in the benchmarks: `POOLQUEUE_WORKER_K` when set (to measure the choice of
+/// the default), else `poolqueue::worker::DEFAULT_PRIVATE`.
+fn worker_k() -> usize {
+    std::env::var("POOLQUEUE_WORKER_K")
+        .ok()
+        .map(|k| k.parse().expect("POOLQUEUE_WORKER_K: a number"))
+        .unwrap_or(poolqueue::worker::DEFAULT_PRIVATE)
+}
+
+/// `poolqueue::worker` keeping `K` values private; `K = usize::MAX` stands for the default
+/// (`worker_k`).
+pub(crate) struct PqWorkerOf<const K: usize>(
+    poolqueue::worker::Owner<usize>,
+    poolqueue::worker::Stealer<usize>,
+);
+/// The worker with its default `k`.
+pub(crate) type PqWorker = PqWorkerOf<{ usize::MAX }>;
+/// The worker with `k = 0`: every value published at once.
+pub(crate) type PqWorkerK0 = PqWorkerOf<0>;
+impl<const K: usize> Owner for PqWorkerOf<K> {
+    const NAME: &'static str = if K == 0 {
+        "poolqueue-worker-k0"
+    } else {
+        "poolqueue-worker"
+    };
+    type Thief = poolqueue::worker::Stealer<usize>;
+    fn new(_capacity: usize) -> Self {
+        let k = if K == usize::MAX { worker_k() } else { K };
+        let (o, s) = poolqueue::worker::with_private(k);
+        PqWorkerOf(o, s)
+    }
+    #[inline]
+    fn push(&mut self, v: usize) -> Result<(), usize> {
+        self.0.push_head(v);
+        Ok(())
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.0.pop_head()
+    }
+    fn thief(&self) -> Self::Thief {
+        self.1.clone()
+    }
+    #[inline]
+    fn publish(&mut self) {
+        self.0.flush();
+    }
+}
+
 /// A poolqueue stealer steals with `pop_tail`.
 macro_rules! pop_tail_thief {
     ($($stealer:ty),*) => {$(
@@ -113,7 +167,8 @@ macro_rules! pop_tail_thief {
 }
 pop_tail_thief!(
     poolqueue::dequeue::Stealer<usize>,
-    poolqueue::chain::Stealer<usize>
+    poolqueue::chain::Stealer<usize>,
+    poolqueue::worker::Stealer<usize>
 );
 
 /// `st3::lifo`: bounded, owner LIFO, FIFO steals (one steal at a time, `Busy` otherwise).
@@ -297,6 +352,11 @@ pub(crate) const WORKLOADS: &[Workload] = &[
         what: "owner push+pop pairs while a thief spins on the tail (ring 1024)",
     },
     Workload {
+        id: "i_long_tasks",
+        items: 4,
+        what: "per round the owner pushes 3 tasks, runs one of 5 µs, then pops and runs the rest, while a thief steals and runs tasks (wall time per task)",
+    },
+    Workload {
         id: "f_fresh64",
         items: 64,
         what: "new structure, push 64, steal 64, drop (chain grows 8→64)",
@@ -327,6 +387,7 @@ fn warm<O: Owner>(o: &mut O, t: &mut O::Thief, n: usize) {
     for i in 0..n {
         o.push(i).expect("room for the warm-up batch");
     }
+    o.publish();
     for _ in 0..n {
         t.steal().expect("warm-up item");
     }
@@ -345,20 +406,23 @@ pub(crate) fn push_pop<O: Owner>(iters: u64) -> Duration {
 
 /// (b) `iters` batches: push `batch`, pop `batch` at the owner's end.
 pub(crate) fn batch_pop_head<O: Owner>(iters: u64, batch: usize) -> Duration {
-    push_then_take::<O>(iters, batch, |o, _| o.pop())
+    push_then_take::<O>(iters, batch, |_| {}, |o, _| o.pop())
 }
 
-/// (c) `iters` batches: push `batch`, then steal `batch` from the tail on the same thread.
+/// (c) `iters` batches: push `batch`, publish them (the worker's flush), then steal `batch`
+/// from the tail on the same thread.
 pub(crate) fn batch_pop_tail<O: Owner>(iters: u64, batch: usize) -> Duration {
-    push_then_take::<O>(iters, batch, |_, t| t.steal())
+    push_then_take::<O>(iters, batch, O::publish, |_, t| t.steal())
 }
 
-/// (b) and (c): on a structure warmed to `batch` items, `iters` times push `batch` items and
-/// take `batch` back with `take` (the owner's pop or the thief's steal), on one thread.
+/// (b) and (c): on a structure warmed to `batch` items, `iters` times push `batch` items, call
+/// `before_take`, and take `batch` back with `take` (the owner's pop or the thief's steal), on
+/// one thread.
 #[inline(always)]
 fn push_then_take<O: Owner>(
     iters: u64,
     batch: usize,
+    mut before_take: impl FnMut(&mut O),
     mut take: impl FnMut(&mut O, &mut O::Thief) -> Option<usize>,
 ) -> Duration {
     let mut o = O::new(batch);
@@ -369,6 +433,7 @@ fn push_then_take<O: Owner>(
         for i in 0..batch {
             let _ = o.push(black_box(i));
         }
+        before_take(&mut o);
         for _ in 0..batch {
             black_box(take(&mut o, &mut t));
         }
@@ -416,6 +481,7 @@ pub(crate) fn push_with_stealers<O: Owner>(iters: u64, stealers: usize) -> Durat
     barrier.wait();
     let start = Instant::now();
     push_all(&mut o, n, start, &stop);
+    o.publish();
     // Guard against a lost item hanging the benchmark: give the thieves ten seconds.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
@@ -578,6 +644,54 @@ pub(crate) fn pushpop_vs_thief<O: Owner>(iters: u64) -> Duration {
     elapsed
 }
 
+/// How long one task of (i) keeps a thread busy.
+const TASK: Duration = Duration::from_micros(5);
+
+/// Keeps the calling thread busy for `TASK` (a task of the long-task workload).
+fn run_task() {
+    let start = Instant::now();
+    while start.elapsed() < TASK {
+        std::hint::spin_loop();
+    }
+}
+
+/// (i) `iters` rounds: the owner pushes three tasks, runs a task of its own (`TASK` of busy
+/// work, without touching the structure), then pops and runs tasks until it finds none; one
+/// thief steals and runs tasks meanwhile. A worker keeps the three private while its owner runs
+/// (the one weakness of the private buffer); with `k = 0` or a peer the thief can take them.
+/// Wall time from the start barrier until every task ran; each task is counted once.
+pub(crate) fn long_tasks<O: Owner>(iters: u64) -> Duration {
+    let mut o = O::new(RING_CAPACITY);
+    let (stop, barrier, thief) = spawn_thief(o.thief(), |t, fails| match t.steal() {
+        Some(_) => {
+            run_task();
+            1
+        }
+        None => {
+            missed(fails);
+            0
+        }
+    });
+    barrier.wait();
+    let start = Instant::now();
+    let (mut pushed, mut popped) = (0u64, 0u64);
+    for round in 0..iters as usize {
+        for i in 0..3 {
+            pushed += o.push(black_box(3 * round + i)).is_ok() as u64;
+        }
+        run_task();
+        while o.pop().is_some() {
+            popped += 1;
+            run_task();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let stolen = thief.join().unwrap();
+    let elapsed = start.elapsed();
+    check_accounted(&mut o, pushed, popped + stolen);
+    elapsed
+}
+
 /// (f) `iters` times: a new structure, push `batch`, steal `batch`, drop it (allocation and,
 /// for growable structures, growth included).
 pub(crate) fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
@@ -588,6 +702,7 @@ pub(crate) fn fresh<O: Owner>(iters: u64, batch: usize) -> Duration {
         for i in 0..batch {
             let _ = o.push(black_box(i));
         }
+        o.publish();
         for _ in 0..batch {
             black_box(t.steal());
         }
@@ -608,6 +723,7 @@ pub(crate) fn run<O: Owner>(id: &str, iters: u64) -> Duration {
         "d_push_1stealer" => push_with_stealers::<O>(iters, 1),
         "d_push_3stealers" => push_with_stealers::<O>(iters, 3),
         "e_pushpop_vs_thief" => pushpop_vs_thief::<O>(iters),
+        "i_long_tasks" => long_tasks::<O>(iters),
         "f_fresh64" => fresh::<O>(iters, 64),
         "f_fresh1024" => fresh::<O>(iters, 1024),
         other => panic!("unknown workload {other}"),
@@ -692,6 +808,26 @@ macro_rules! poolqueue_batch {
     )*};
 }
 poolqueue_batch!(PqDequeue, PqChain);
+
+/// The worker: no batch push or pop (single operations); its batch steals are the chain's.
+impl<const K: usize> Batch for PqWorkerOf<K> {
+    #[inline]
+    fn push_batch(&mut self, values: &mut std::ops::Range<usize>) {
+        values.for_each(|v| self.0.push_head(v));
+    }
+    #[inline]
+    fn pop_batch(&mut self, max: usize) -> usize {
+        pop_singly(max, || self.0.pop_head())
+    }
+    #[inline]
+    fn steal_batch(thief: &mut Self::Thief, dest: &Self) -> bool {
+        thief.steal_batch(&dest.0) > 0
+    }
+    #[inline]
+    fn steal_batch_and_pop(thief: &mut Self::Thief, dest: &Self) -> Option<usize> {
+        thief.steal_batch_and_pop(&dest.0)
+    }
+}
 
 /// st3: `extend` pushes a batch; no batch pop (single `pop`s); steals take half, rounded up.
 impl Batch for St3Lifo {
@@ -805,6 +941,7 @@ pub(crate) fn batch_steals<O: Batch>(iters: u64, batch: usize) -> Duration {
     let start = thread_cpu();
     for _ in 0..iters {
         o.push_batch(&mut (0..black_box(batch)));
+        o.publish();
         while O::steal_batch(&mut t, &dest) {}
         let n = dest.pop_batch(batch);
         assert_eq!(n, batch, "{}: every value reached the destination", O::NAME);
@@ -849,6 +986,7 @@ pub(crate) fn push_with_batch_thief<O: Batch>(iters: u64) -> Duration {
     barrier.wait();
     let start = Instant::now();
     push_all(&mut o, n, start, &stop);
+    o.publish();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !thief.is_finished() && Instant::now() < deadline {
         thread::yield_now();
