@@ -928,6 +928,22 @@ impl<T> Owner<T> {
         }
     }
 
+    /// Pushes every value of `values` with one publishing read-modify-write, so they become
+    /// visible to stealers at one instant (as that many [`push_head`](Self::push_head)s in a row):
+    /// first links a ring with room for all of them if the head ring lacks it. `values` must run
+    /// no user code (the worker's private buffer moving its values out).
+    pub(crate) fn push_head_all<I: ExactSizeIterator<Item = T>>(&self, values: &mut I) {
+        let n = values.len();
+        self.reserve_room(n);
+        let ring = &self.head().ring;
+        let before = ring.len() as u32;
+        // SAFETY: this `Owner` is the only owner of its rings and `!Sync`; `values` runs no user
+        // code, so no other owner call can overlap or nest.
+        let pushed = unsafe { ring.push_head_batch(values) };
+        debug_assert_eq!(pushed, n, "the head ring had room for every value");
+        self.peak.set(self.peak.get().max(before + pushed as u32));
+    }
+
     /// Makes sure the head ring has `want` slots free from its head (by index, and not held by
     /// a stealer), linking a larger ring if not. For steals into this chain.
     fn reserve_room(&self, want: usize) {

@@ -324,18 +324,16 @@ impl<T> Owner<T> {
         self.publish_oldest(self.private.len());
     }
 
-    /// Moves the `n` oldest private values to the chain with one batch push, after clearing a
-    /// pending request (so that a stealer that drains them and finds nothing asks again).
-    /// Returns `n`.
+    /// Moves the `n` oldest private values to the chain, published with one read-modify-write
+    /// (so they become visible at one instant), after clearing a pending request (so that a
+    /// stealer that drains them and finds nothing asks again). Returns `n`.
     fn publish_oldest(&self, n: usize) -> usize {
         if n == 0 {
             return 0;
         }
         self.request.clear();
-        let pushed = self
-            .published
-            .push_head_batch(&mut self.private.drain_oldest(n));
-        debug_assert_eq!(pushed, n, "a chain takes every value");
+        self.published
+            .push_head_all(&mut self.private.drain_oldest(n));
         n
     }
 
@@ -734,6 +732,8 @@ struct DrainOldest<'a, T> {
     taken: usize,
     n: usize,
 }
+
+impl<T> ExactSizeIterator for DrainOldest<'_, T> {}
 
 impl<T> Iterator for DrainOldest<'_, T> {
     type Item = T;

@@ -12,6 +12,7 @@
 //! | [`event`] | `EventCount` with several sleepers and producers |
 //! | [`pool`] | `Pool` gets, returns, steals, `release`, thread exits |
 //! | [`fuzz_replay`] | every committed `fuzz/corpus/*` input through the fuzz harness |
+//! | [`worker`] | worker campaign: request handshake, overflow and flush against the worker specification |
 //! | [`harness`] | schedulers, statistics, replay of a printed schedule |
 // The test binaries build on the stable toolchain only (their dev-dependencies need it); the
 // MSRV lane checks the library.
@@ -36,3 +37,4 @@ mod harness;
 mod pool;
 mod programs;
 mod smoke;
+mod worker;

@@ -32,6 +32,20 @@
 //! a row, newest first. A batch steal (limit `l`) is `k` `pop_tail`s in a row with
 //! `1 <= k <= min(ceil(len / 2), l)` (`k = 0` only when empty), each slot held until released.
 //!
+//! A worker ([`Spec::Worker`]) is the unbounded deque with a *publication* boundary: its
+//! oldest `published` values are in the chain, the newer ones in the owner's private buffer of
+//! `k` values. `pop_head` takes the newest value (private ones first); `pop_tail` and a batch
+//! steal take only published values and may find nothing while private values exist. The
+//! publication step moves the oldest private values across the boundary, at the linearization
+//! point of the owner call that publishes: a push into a full buffer publishes `⌈k / 2⌉` first,
+//! `flush` publishes all, and an owner push or pop that holds `m >= 2` private values while a
+//! request is pending *may* publish `⌊m / 2⌋` (the owner answers when its load of the flag
+//! sees the request, which the history cannot tell, so the search tries both). Any publication
+//! clears the request, at some instant between the call's invocation and its publication, so a
+//! request raised after the invocation survives it. A steal that finds nothing raises the
+//! request in a step of its own, placed anywhere between its linearization point and its
+//! response (the flag is stored after the look).
+//!
 //! A `pop_tail` therefore has two atomic steps in the model: the *claim* (its linearization point,
 //! where it takes the value) and the *release* of the slot, somewhere between the claim and its
 //! response. The checker places both.
@@ -106,6 +120,8 @@ pub enum Op {
     /// `steal_batch_and_pop` with the popped value first); the thief's destination always has
     /// room for half the source, so the destination never limits it.
     StealBatch(u32),
+    /// A worker owner's `flush` (every private value published).
+    Flush,
 }
 
 /// The most values a batch call of a checked history may move.
@@ -165,6 +181,8 @@ pub enum Ret {
     PushedN(u32),
     /// A batch pop or steal took these values (possibly none).
     Taken(Ids),
+    /// A call with no result (`flush`) returned.
+    Done,
 }
 
 /// One completed call of a history.
@@ -192,6 +210,11 @@ pub enum Spec {
     },
     /// A `chain`: pushes never fail.
     Unbounded,
+    /// A `worker` whose owner keeps up to `private` values private (module docs).
+    Worker {
+        /// Its `k`.
+        private: usize,
+    },
 }
 
 /// A source of stamps for [`Call::invoke`] and [`Call::response`].
@@ -419,6 +442,14 @@ struct State {
     justified: Vec<usize>,
     /// Unbounded batch pushes under way: `(call, values pushed so far)`, sorted by call.
     partial: Vec<(usize, u32)>,
+    /// A worker's published values: the oldest `published` of `items`.
+    published: u64,
+    /// A worker's request is pending.
+    asked: bool,
+    /// The event position at which the latest request was raised (0: none yet).
+    raised_at: usize,
+    /// Worker steals that found nothing and have not raised their request yet; sorted.
+    raising: Vec<usize>,
 }
 
 impl State {
@@ -427,7 +458,7 @@ impl State {
     }
 
     fn is_held(&self, c: usize) -> bool {
-        self.held.iter().any(|&(h, _)| h == c)
+        self.held.iter().any(|&(h, _)| h == c) || self.raising.binary_search(&c).is_ok()
     }
 
     fn key(&self, capacity: Option<u64>) -> Vec<u64> {
@@ -448,6 +479,11 @@ impl State {
             k.push(slot);
         }
         k.push(capacity.map_or(0, |cap| self.tail % cap));
+        k.push(self.published);
+        k.push(u64::from(self.asked));
+        k.push(self.raised_at as u64);
+        k.push(self.raising.len() as u64);
+        k.extend(self.raising.iter().map(|&c| c as u64));
         k.extend(self.items.iter().copied());
         k
     }
@@ -591,6 +627,134 @@ impl State {
 }
 
 impl State {
+    /// The worker's private values.
+    fn private(&self) -> u64 {
+        self.items.len() as u64 - self.published
+    }
+
+    /// A publication step of an owner call invoked at event `invoked`: the `n` oldest private
+    /// values join the published ones. The call cleared the request before it published, at
+    /// some instant after its invocation; a request raised since then may have come after the
+    /// clear, so it stays (the permissive choice, which accepts every real order).
+    fn publish(&mut self, n: u64, invoked: usize) {
+        if n > 0 {
+            if self.raised_at <= invoked {
+                self.asked = false;
+            }
+            self.published += n;
+        }
+    }
+
+    /// A worker steal found nothing published: its request is raised in a later step.
+    fn will_raise(&mut self, k: u64, c: usize) {
+        if k > 0 {
+            let at = self.raising.partition_point(|&r| r < c);
+            self.raising.insert(at, c);
+        }
+    }
+
+    /// Applies call `c` to a worker with private capacity `k`; with `answer`, the owner call
+    /// also answers a pending request (only allowed when one is pending and it holds two or more
+    /// private values at that point).
+    fn apply_worker(
+        &mut self,
+        k: u64,
+        (c, invoked): (usize, usize),
+        call: &Call,
+        answer: bool,
+    ) -> bool {
+        let answerable = |s: &State, private: u64| s.asked && private >= 2;
+        match (call.op, call.ret) {
+            (Op::PushHead(v), Ret::Pushed) => {
+                if self.private() == k {
+                    if k == 0 {
+                        self.items.push_back(v);
+                        self.published += 1;
+                        return !answer && self.mark(c);
+                    }
+                    self.publish(k - k / 2, invoked);
+                }
+                self.items.push_back(v);
+                if answer {
+                    if !answerable(self, self.private()) {
+                        return false;
+                    }
+                    self.publish(self.private() / 2, invoked);
+                }
+            }
+            (Op::PopHead, Ret::Empty) => {
+                if answer || !self.items.is_empty() {
+                    return false;
+                }
+            }
+            (Op::PopHead, Ret::Popped(v)) => {
+                let private = self.private();
+                if private == 0 {
+                    if answer || self.items.back() != Some(&v) {
+                        return false;
+                    }
+                    self.published -= 1;
+                    self.items.pop_back();
+                } else {
+                    if answer {
+                        if !answerable(self, private) {
+                            return false;
+                        }
+                        self.publish(private / 2, invoked);
+                    }
+                    if self.items.back() != Some(&v) {
+                        return false;
+                    }
+                    self.items.pop_back();
+                }
+            }
+            (Op::PopTail, Ret::Popped(v)) => {
+                if answer || self.published == 0 || self.items.front() != Some(&v) {
+                    return false;
+                }
+                self.items.pop_front();
+                self.published -= 1;
+            }
+            (Op::PopTail, Ret::Empty) => {
+                if answer || self.published > 0 {
+                    return false;
+                }
+                self.will_raise(k, c);
+            }
+            (Op::StealBatch(limit), Ret::Taken(ids)) => {
+                let ids = ids.as_slice();
+                let n = ids.len() as u64;
+                let most = (self.published - self.published / 2).min(u64::from(limit));
+                if answer || (self.published > 0 && limit > 0 && n == 0) || n > most {
+                    return false;
+                }
+                if !ids.iter().eq(self.items.iter().take(ids.len())) {
+                    return false;
+                }
+                self.items.drain(..ids.len());
+                self.published -= n;
+                if n == 0 && limit > 0 {
+                    self.will_raise(k, c);
+                }
+            }
+            (Op::Flush, Ret::Done) => {
+                if answer {
+                    return false;
+                }
+                self.publish(self.private(), invoked);
+            }
+            _ => return false,
+        }
+        self.mark(c)
+    }
+
+    /// Marks call `c` linearized.
+    fn mark(&mut self, c: usize) -> bool {
+        self.done[c / 64] |= 1 << (c % 64);
+        self.count += 1;
+        true
+    }
+
     /// The first step of a batch push that stopped early (`PushedN(k)` with `k < n`): the
     /// ring decides to stop at a load *before* the publishing read-modify-write, so the stop
     /// is a step of its own: at some instant before the push takes effect, the values in the
@@ -630,7 +794,11 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
     };
     let capacity = match spec {
         Spec::Bounded { capacity } => Some(capacity as u64),
-        Spec::Unbounded => None,
+        Spec::Unbounded | Spec::Worker { .. } => None,
+    };
+    let worker = match spec {
+        Spec::Worker { private } => Some(private as u64),
+        _ => None,
     };
 
     // Well-formedness.
@@ -642,13 +810,23 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
                 &calls,
             ));
         }
-        let fits = matches!(
-            (c.op, c.ret),
-            (Op::PushHead(_), Ret::Pushed | Ret::Full)
-                | (Op::PopHead | Op::PopTail, Ret::Popped(_) | Ret::Empty)
-                | (Op::PushHeadBatch { .. }, Ret::PushedN(_))
-                | (Op::PopHeadBatch(_) | Op::StealBatch(_), Ret::Taken(_))
-        );
+        let fits = match worker {
+            // The worker's calls: no batch push or pop, and `flush`.
+            Some(_) => matches!(
+                (c.op, c.ret),
+                (Op::PushHead(_), Ret::Pushed)
+                    | (Op::PopHead | Op::PopTail, Ret::Popped(_) | Ret::Empty)
+                    | (Op::StealBatch(_), Ret::Taken(_))
+                    | (Op::Flush, Ret::Done)
+            ),
+            None => matches!(
+                (c.op, c.ret),
+                (Op::PushHead(_), Ret::Pushed | Ret::Full)
+                    | (Op::PopHead | Op::PopTail, Ret::Popped(_) | Ret::Empty)
+                    | (Op::PushHeadBatch { .. }, Ret::PushedN(_))
+                    | (Op::PopHeadBatch(_) | Op::StealBatch(_), Ret::Taken(_))
+            ),
+        };
         if !fits || (capacity.is_none() && c.ret == Ret::Full) {
             return Err(violation(
                 Failure::Malformed,
@@ -707,6 +885,10 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
         held: Vec::new(),
         justified: Vec::new(),
         partial: Vec::new(),
+        published: 0,
+        asked: false,
+        raised_at: 0,
+        raising: Vec::new(),
         items: VecDeque::new(),
         tail: 0,
         count: 0,
@@ -754,10 +936,27 @@ pub fn check(spec: Spec, history: &[Call]) -> Result<Checked, Violation> {
             next.held.remove(i);
             stack.push(next);
         }
+        // A worker steal's request, raised (any order).
+        for i in 0..state.raising.len() {
+            let mut next = state.clone();
+            next.raising.remove(i);
+            next.asked = true;
+            next.raised_at = state.pos;
+            stack.push(next);
+        }
         let open = (0..calls.len())
             .filter(|&c| c != due && invoked_at[c] < state.pos && responds_at[c] >= state.pos);
         for c in open.chain((!state.is_done(due)).then_some(due)) {
             if state.is_done(c) {
+                continue;
+            }
+            if let Some(k) = worker {
+                for answer in [true, false] {
+                    let mut next = state.clone();
+                    if next.apply_worker(k, (c, invoked_at[c]), &calls[c], answer) {
+                        stack.push(next);
+                    }
+                }
                 continue;
             }
             let mut next = state.clone();
@@ -813,6 +1012,138 @@ mod tests {
 
     fn taken(ids: &[u64]) -> Ret {
         Taken(Ids::new(ids))
+    }
+
+    #[test]
+    fn worker_publication_steps() {
+        let w2 = Spec::Worker { private: 2 };
+        // Overflow: the third push publishes the oldest one (⌈2 / 2⌉).
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Empty, 4, 5),
+            c(0, PushHead(3), Pushed, 6, 7),
+            c(1, PopTail, Popped(1), 8, 9),
+            c(1, PopTail, Empty, 10, 11),
+            c(0, PopHead, Popped(3), 12, 13),
+            c(0, PopHead, Popped(2), 14, 15),
+        ];
+        check(w2, &h).unwrap();
+        // Without a request, nothing private is published: a steal cannot take 1.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Popped(1), 4, 5),
+        ];
+        assert_eq!(rejects(w2, &h), Failure::NotLinearizable);
+        // A request lets the owner's next call publish half (rounded down)...
+        let w4 = Spec::Worker { private: 4 };
+        let asked = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(1, PopTail, Empty, 4, 5),
+            c(0, PushHead(3), Pushed, 6, 7),
+        ];
+        let mut h = asked.to_vec();
+        h.push(c(1, PopTail, Popped(1), 8, 9));
+        h.push(c(1, PopTail, Empty, 10, 11));
+        check(w4, &h).unwrap();
+        // ... but not more, and never the newest.
+        let mut h = asked.to_vec();
+        h.push(c(1, PopTail, Popped(1), 8, 9));
+        h.push(c(1, PopTail, Popped(2), 10, 11));
+        assert_eq!(rejects(w4, &h), Failure::NotLinearizable);
+        let mut h = asked.to_vec();
+        h.push(c(1, PopTail, Popped(3), 8, 9));
+        assert_eq!(rejects(w4, &h), Failure::NotLinearizable);
+        // The owner pops newest first over private and published values; flush publishes all.
+        let h = [
+            c(0, PushHead(1), Pushed, 0, 1),
+            c(0, PushHead(2), Pushed, 2, 3),
+            c(0, Flush, Done, 4, 5),
+            c(0, PushHead(3), Pushed, 6, 7),
+            c(0, PopHead, Popped(3), 8, 9),
+            c(1, StealBatch(8), taken(&[1]), 10, 11),
+            c(0, PopHead, Popped(2), 12, 13),
+            c(0, PopHead, Empty, 14, 15),
+        ];
+        check(w4, &h).unwrap();
+        // A batch steal or a pop_tail on a worker never reports full, and no batch push exists.
+        let h = [c(0, PushHead(1), Full, 0, 1)];
+        assert_eq!(rejects(w4, &h), Failure::Malformed);
+    }
+
+    /// A worker history from a shuttle campaign (k = 4): the owner clears a request when its
+    /// call begins and publishes at its end, so a steal that looks before the publication and
+    /// raises after the clear leaves a request that survives the answer. Here #38 asks during
+    /// the push of 6 (#37), whose publication #39's look keeps late; the model must let #38's
+    /// request survive #37's answer, or the publications of 6 and 7 cannot be explained.
+    #[test]
+    fn a_request_raised_between_clear_and_publication_survives() {
+        let h = [
+            c(1, StealBatch(u32::MAX), taken(&[]), 0, 12),
+            c(2, PopTail, Empty, 1, 2),
+            c(2, PopTail, Empty, 3, 6),
+            c(0, PushHead(0), Pushed, 4, 5),
+            c(2, PopTail, Empty, 7, 8),
+            c(2, PopTail, Empty, 9, 19),
+            c(0, PopHead, Popped(0), 10, 11),
+            c(1, StealBatch(u32::MAX), taken(&[]), 13, 17),
+            c(0, PushHead(1), Pushed, 14, 15),
+            c(0, PushHead(2), Pushed, 16, 23),
+            c(1, StealBatch(u32::MAX), taken(&[]), 18, 26),
+            c(2, PopTail, Empty, 20, 21),
+            c(2, PopTail, Popped(1), 22, 24),
+            c(2, PopTail, Empty, 25, 28),
+            c(1, StealBatch(u32::MAX), taken(&[]), 27, 38),
+            c(2, PopTail, Empty, 29, 31),
+            c(0, PushHead(3), Pushed, 30, 35),
+            c(2, PopTail, Empty, 32, 33),
+            c(2, PopTail, Empty, 34, 36),
+            c(2, PopTail, Popped(2), 37, 40),
+            c(1, StealBatch(u32::MAX), taken(&[]), 39, 44),
+            c(2, PopTail, Empty, 41, 46),
+            c(0, PopHead, Popped(3), 42, 43),
+            c(1, StealBatch(u32::MAX), taken(&[]), 45, 56),
+            c(2, PopTail, Empty, 47, 49),
+            c(0, PopHead, Empty, 48, 51),
+            c(2, PopTail, Empty, 50, 52),
+            c(2, PopTail, Empty, 53, 58),
+            c(0, PushHead(4), Pushed, 54, 55),
+            c(1, StealBatch(u32::MAX), taken(&[]), 57, 65),
+            c(2, PopTail, Empty, 59, 60),
+            c(2, PopTail, Empty, 61, 63),
+            c(0, PushHead(5), Pushed, 62, 69),
+            c(2, PopTail, Empty, 64, 67),
+            c(1, StealBatch(u32::MAX), taken(&[]), 66, 70),
+            c(2, PopTail, Popped(4), 68, 73),
+            c(1, StealBatch(u32::MAX), taken(&[]), 71, 76),
+            c(0, PushHead(6), Pushed, 72, 78),
+            c(2, PopTail, Empty, 74, 75),
+            c(1, StealBatch(u32::MAX), taken(&[]), 77, 80),
+            c(0, PushHead(7), Pushed, 79, 82),
+            c(1, StealBatch(u32::MAX), taken(&[5]), 81, 83),
+            c(1, StealBatch(u32::MAX), taken(&[6]), 84, 87),
+            c(0, PushHead(8), Pushed, 85, 86),
+            c(1, StealBatch(u32::MAX), taken(&[7]), 88, 95),
+            c(0, PopHead, Popped(8), 89, 90),
+            c(0, PushHead(9), Pushed, 91, 92),
+            c(0, PushHead(10), Pushed, 93, 94),
+            c(1, StealBatch(u32::MAX), taken(&[]), 96, 100),
+            c(0, PopHead, Popped(10), 97, 98),
+            c(0, PushHead(11), Pushed, 99, 104),
+            c(1, StealBatch(u32::MAX), taken(&[]), 101, 102),
+            c(1, StealBatch(u32::MAX), taken(&[9]), 103, 109),
+            c(0, PopHead, Popped(11), 105, 106),
+            c(0, PopHead, Empty, 107, 108),
+            c(0, PushHead(12), Pushed, 110, 111),
+            c(0, PopHead, Popped(12), 112, 113),
+            c(0, PopHead, Empty, 114, 115),
+            c(0, PopHead, Empty, 116, 117),
+            c(0, PopTail, Empty, 118, 119),
+            c(0, PopHead, Empty, 120, 121),
+        ];
+        check(Spec::Worker { private: 4 }, &h).unwrap();
     }
 
     #[test]
@@ -1107,7 +1438,7 @@ mod tests {
                 }
                 PopHead => model.pop_back().map_or(Empty, Popped),
                 PopTail => model.pop_front().map_or(Empty, Popped),
-                PushHeadBatch { .. } | PopHeadBatch(_) | StealBatch(_) => unreachable!(),
+                PushHeadBatch { .. } | PopHeadBatch(_) | StealBatch(_) | Flush => unreachable!(),
             };
             let invoke = last_response[t].max(at.saturating_sub(25));
             let response = at + (next() % 5);
