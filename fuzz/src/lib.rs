@@ -21,6 +21,12 @@
 //! of 8 or a chain). The original targets' decoding is unchanged, so their corpus keeps its
 //! meaning.
 //!
+//! The `worker` target decodes as the batch targets' stealers do, with these owner differences:
+//! `cfg` bits 0-1 choose the worker's `k` (0, 1, 2 or 4 private values), and an owner op byte
+//! `b % 4` of 3 is `flush` when bit 2 is set (else `pop_tail`). Its histories are checked
+//! against the worker's specification (`lincheck::Spec::Worker`), the thieves' batches land in
+//! workers of their own with `k = 0`.
+//!
 //! Bytes missing at the end read as zero, so every input decodes. The run happens inside one
 //! shuttle execution whose every scheduling decision comes from the schedule bytes, so the
 //! fuzzer's coverage feedback steers the interleaving and a crash input replays exactly.
@@ -46,7 +52,7 @@ use std::sync::{Arc as StdArc, Mutex as StdMutex};
 use lincheck::{Failure, Log, Op, Ret, Spec, StepClock};
 
 use poolqueue::__test_hooks as hooks;
-use poolqueue::{chain, dequeue};
+use poolqueue::{chain, dequeue, worker};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 #[path = "pool.rs"]
@@ -72,12 +78,19 @@ pub enum Target {
     DequeueBatch,
     /// `chain` with the batch operations (target `chainBatch`).
     ChainBatch,
+    /// `worker`: a chain whose owner keeps `k` values private (target `worker`).
+    Worker,
 }
 
 impl Target {
     /// Whether inputs of this target decode batch operations too.
     pub fn batch(self) -> bool {
         matches!(self, Target::DequeueBatch | Target::ChainBatch)
+    }
+
+    /// Whether the stealers' calls include batch steals.
+    pub fn batch_steals(self) -> bool {
+        self.batch() || self == Target::Worker
     }
 
     /// Whether the structure is the fixed ring.
@@ -99,6 +112,8 @@ pub enum OwnerOp {
     PushBatch(u32),
     /// `pop_head_batch` of at most this many (batch targets only).
     PopHeadBatch(u32),
+    /// `flush` (the worker target only).
+    Flush,
 }
 
 /// What a stealer does in one call (batch targets; the others only `pop_tail`).
@@ -119,7 +134,7 @@ pub enum StealOp {
 pub struct Program {
     /// Which structure.
     pub target: Target,
-    /// Dequeue capacity (the `popTail` target only).
+    /// Dequeue capacity (the `popTail` targets), or the worker's `k` (the `worker` target).
     pub capacity: usize,
     /// Start index of every ring.
     pub start: u32,
@@ -153,6 +168,7 @@ impl Program {
                     (1, true) => OwnerOp::PushBatch(size),
                     (2, false) => OwnerOp::PopHead,
                     (2, true) => OwnerOp::PopHeadBatch(size),
+                    _ if target == Target::Worker && b & 4 != 0 => OwnerOp::Flush,
                     _ => OwnerOp::PopTail,
                 }
             })
@@ -165,7 +181,7 @@ impl Program {
         let steal_ops = stealers
             .iter()
             .map(|&count| {
-                let kinds = if batch { next() } else { 0 };
+                let kinds = if target.batch_steals() { next() } else { 0 };
                 (0..count)
                     .map(|i| match (kinds >> (2 * (i % 4))) & 3 {
                         0 => StealOp::PopTail,
@@ -176,10 +192,14 @@ impl Program {
                     .collect()
             })
             .collect();
-        let used = (3 + n + k + if batch { k } else { 0 }).min(data.len());
+        let used = (3 + n + k + if target.batch_steals() { k } else { 0 }).min(data.len());
         Program {
             target,
-            capacity: 2 << ((cfg & 3) % 3),
+            capacity: if target == Target::Worker {
+                [0, 1, 2, 4][usize::from(cfg & 3)]
+            } else {
+                2 << ((cfg & 3) % 3)
+            },
             start,
             drain: cfg & 0x10 != 0,
             owner,
@@ -199,11 +219,13 @@ impl Program {
     /// stealer, an operation its target does not decode, batch sizes outside 1..=4, or steal
     /// kinds that do not repeat every four calls.
     pub fn encode(&self) -> Vec<u8> {
-        let cap_bits = match self.capacity {
-            2 => 0,
-            4 => 1,
-            8 => 2,
-            c => panic!("capacity {c} cannot be encoded"),
+        let cap_bits = match (self.target, self.capacity) {
+            (Target::Worker, k @ (0 | 1 | 2)) => k as u8,
+            (Target::Worker, 4) => 3,
+            (_, 2) => 0,
+            (_, 4) => 1,
+            (_, 8) => 2,
+            (_, c) => panic!("capacity {c} cannot be encoded"),
         };
         let k = self.stealers.len();
         assert!(
@@ -234,6 +256,7 @@ impl Program {
             (OwnerOp::PopHead, false) => 2,
             (OwnerOp::PopHeadBatch(n), true) => 2 | size(n),
             (OwnerOp::PopTail, _) => 3,
+            (OwnerOp::Flush, _) if self.target == Target::Worker => 3 | 4,
             (op, _) => panic!("{op:?} cannot be encoded for {:?}", self.target),
         }));
         for (&count, ops) in self.stealers.iter().zip(&self.steal_ops) {
@@ -241,7 +264,7 @@ impl Program {
             assert_eq!(ops.len(), count, "one steal kind per call");
             out.push(count as u8);
         }
-        if batch {
+        if self.target.batch_steals() {
             for ops in &self.steal_ops {
                 let mut kinds = 0u8;
                 for (j, op) in ops.iter().enumerate() {
@@ -474,6 +497,10 @@ trait Subject: Sized + 'static {
     fn push_batch(o: &Self::Owner, values: &mut dyn Iterator<Item = Val>) -> usize;
     /// `pop_head_batch`, newest first.
     fn pop_batch(o: &Self::Owner, max: usize) -> Vec<Val>;
+    /// `flush` (the worker only).
+    fn flush(_: &Self::Owner) {
+        unreachable!("only the worker target decodes flush")
+    }
     /// A thief's own structure (room for half of any source) and its stealer.
     fn make_dest() -> (Self::Owner, Self::Stealer);
     /// One steal call into `dest`; the values taken, in the specification's order (the popped
@@ -551,6 +578,60 @@ impl Subject for DequeueSubject {
     same_api_ops!();
     fn make_dest() -> (Self::Owner, Self::Stealer) {
         dequeue::new(8).expect("capacity is a power of two")
+    }
+}
+
+struct WorkerSubject;
+impl Subject for WorkerSubject {
+    type Owner = worker::Owner<Val>;
+    type Stealer = worker::Stealer<Val>;
+    fn make(p: &Program) -> (Self::Owner, Self::Stealer) {
+        hooks::worker_with_start_index(p.capacity, p.start)
+    }
+    fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
+        o.push_head(v);
+        Ok(())
+    }
+    fn pop_head(o: &mut Self::Owner) -> Option<Val> {
+        o.pop_head()
+    }
+    fn pop_tail(s: &Self::Stealer) -> Option<Val> {
+        s.pop_tail()
+    }
+    fn len(o: &Self::Owner) -> usize {
+        o.len()
+    }
+    fn push_batch(_: &Self::Owner, _: &mut dyn Iterator<Item = Val>) -> usize {
+        unreachable!("the worker target decodes no batch push")
+    }
+    fn pop_batch(_: &Self::Owner, _: usize) -> Vec<Val> {
+        unreachable!("the worker target decodes no batch pop")
+    }
+    fn flush(o: &Self::Owner) {
+        o.flush();
+    }
+    fn make_dest() -> (Self::Owner, Self::Stealer) {
+        worker::with_private(0)
+    }
+    fn steal(
+        s: &Self::Stealer,
+        op: StealOp,
+        dest: &Self::Owner,
+        dest_s: &Self::Stealer,
+    ) -> Vec<Val> {
+        let first = match op {
+            StealOp::PopTail => return s.pop_tail().into_iter().collect(),
+            StealOp::StealBatch => {
+                s.steal_batch(dest);
+                None
+            }
+            StealOp::StealOne => {
+                s.steal_batch_with_limit(dest, 1);
+                None
+            }
+            StealOp::StealAndPop => s.steal_batch_and_pop(dest),
+        };
+        drain_tail::<Self>(first, dest_s)
     }
 }
 
@@ -674,6 +755,7 @@ pub fn run_under<S: Scheduler + 'static>(
         match p.target {
             Target::Dequeue | Target::DequeueBatch => execute::<DequeueSubject>(&p, &events, &sink),
             Target::Chain | Target::ChainBatch => execute::<ChainSubject>(&p, &events, &sink),
+            Target::Worker => execute::<WorkerSubject>(&p, &events, &sink),
         }
     });
     let failed = first.0.lock().unwrap().take();
@@ -990,6 +1072,12 @@ fn execute<S: Subject>(p: &Program, journal: &Journal, first: &StdArc<FirstPanic
                     }
                     next_id += k;
                 }
+                OwnerOp::Flush => {
+                    traced(journal, &mut log, 0, Op::Flush, || {
+                        S::flush(&owner);
+                        Ret::Done
+                    });
+                }
                 &OwnerOp::PopHeadBatch(max) => {
                     traced(journal, &mut log, 0, Op::PopHeadBatch(max), || {
                         let got = S::pop_batch(&owner, max as usize);
@@ -1039,6 +1127,9 @@ fn checks<S: Subject>(
             capacity: p.capacity,
         },
         Target::Chain | Target::ChainBatch => Spec::Unbounded,
+        Target::Worker => Spec::Worker {
+            private: p.capacity,
+        },
     };
     if let Err(v) = lincheck::check(spec, &history) {
         // A search limit proves nothing either way, but these histories have at most 64

@@ -419,6 +419,7 @@ impl Target {
             Target::Chain => "chain",
             Target::DequeueBatch => "popTailBatch",
             Target::ChainBatch => "chainBatch",
+            Target::Worker => "worker",
         }
     }
 
@@ -429,6 +430,7 @@ impl Target {
             Target::Chain => "chain_corpus_replays_clean",
             Target::DequeueBatch => "pop_tail_batch_corpus_replays_clean",
             Target::ChainBatch => "chain_batch_corpus_replays_clean",
+            Target::Worker => "worker_corpus_replays_clean",
         }
     }
 }
@@ -476,6 +478,7 @@ fn owner_program(p: &Program) -> String {
                 format!("push_head_batch({}..{})", id - n, id)
             }
             OwnerOp::PopHeadBatch(n) => format!("pop_head_batch(max {n})"),
+            OwnerOp::Flush => "flush".to_string(),
         })
         .collect();
     if ops.is_empty() {

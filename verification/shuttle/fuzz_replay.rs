@@ -129,6 +129,11 @@ fn chain_batch_corpus_replays_clean() {
 }
 
 #[test]
+fn worker_corpus_replays_clean() {
+    replay_deque(Target::Worker, "worker");
+}
+
+#[test]
 fn pool_corpus_replays_clean() {
     replay(
         "pool",
