@@ -337,11 +337,18 @@ fn steady<T>(
 #[test]
 fn steady_states_allocate_retire_and_collect_no_ring() {
     alone("steady_states_allocate_retire_and_collect_no_ring", || {
-        // Push N, pop N (never finding the chain empty): enough rounds for several windows.
+        // Push N, pop N (never finding the chain empty), after a spike of 16 N values that
+        // leaves a head ring of up to 32 N slots: the warm-up (two windows of that ring) shrinks
+        // it once; then enough rounds for several windows allocate nothing.
         for n in [1u64, 5, 9, 16, 100, 256, 1500, 5000] {
-            let (owner, _stealer) = chain::new::<u64>();
             let rounds = (4 * 16_384 / n as usize).max(64);
-            steady(&format!("push {n}, pop {n}"), &[&owner], 8, rounds, || {
+            let spike = |owner: &chain::Owner<u64>| {
+                owner.push_head_batch(&mut (0..16 * n));
+                while owner.pop_head().is_some() {}
+            };
+            let (owner, _stealer) = chain::new::<u64>();
+            spike(&owner);
+            steady(&format!("push {n}, pop {n}"), &[&owner], 80, rounds, || {
                 for i in 0..n {
                     owner.push_head(i);
                 }
@@ -350,10 +357,11 @@ fn steady_states_allocate_retire_and_collect_no_ring() {
                 }
             });
             let (owner, _stealer) = chain::new::<u64>();
+            spike(&owner);
             steady(
                 &format!("batch push {n}, batch pop {n}"),
                 &[&owner],
-                8,
+                80,
                 rounds,
                 || {
                     owner.push_head_batch(&mut (0..n));
