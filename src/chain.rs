@@ -44,14 +44,26 @@
 //!   retirement collects, see `sync::reclaim_epoch`). The owner unlinks drained rings itself
 //!   when its `pop_head` backs up past the head ring, so a chain drained by its owner alone
 //!   shrinks too.
-//! - **The head ring shrinks after a burst.** The owner keeps a bound on the most values the
-//!   chain held since its `pop_head` last found the chain empty. When `pop_head` finds it empty
-//!   again and that peak was at most a quarter of the head ring, it links a fresh ring sized for
-//!   twice the peak (at least [`FIRST_RING_CAPACITY`]); the big one is then drained for good and
-//!   retired. So the head ring shrinks at the second time the owner finds the chain empty after
-//!   a burst. A workload that keeps refilling the chain never shrinks it (its peak stays above a
-//!   quarter), so the policy allocates nothing in a steady state: a ring sized for twice the
-//!   peak is never shrunk again by the same peak.
+//! - **The head ring shrinks after a burst.** The owner bounds the most values the chain
+//!   held over two kinds of measuring window: since its `pop_head` last found the chain empty,
+//!   and since its current *countdown window* began (a window that began on a head ring of `C`
+//!   slots ends after the owner popped `C` values, and within the slot count of any larger ring
+//!   it links meanwhile; a ring of [`FIRST_RING_CAPACITY`] slots never shrinks and runs no
+//!   countdown). The bound counts the head ring's largest length, the slots of every ring the
+//!   owner outgrew, and the chain's length when the window began. When `pop_head` (or
+//!   `pop_head_batch`) finds the chain empty, or a countdown window ends, and that window's
+//!   bound is at most a quarter of the head ring's slots, the owner links a fresh ring sized
+//!   for twice the bound (the next power of two, at least [`FIRST_RING_CAPACITY`]). The old
+//!   head ring keeps its values; once they are taken (by stealers or the owner's pops) it is
+//!   unlinked and freed like any drained ring. So after a burst the head ring shrinks the
+//!   second time the owner finds the chain empty, or, if the owner keeps working without ever
+//!   finding it empty, within `16 + C` of its pops, `C` the burst's head ring. A window whose
+//!   bound is above a quarter shrinks nothing, and a ring sized for twice a bound is not shrunk
+//!   again by the same bound, so a workload that reaches the same peak in every window (every
+//!   `C` pops) allocates nothing once settled. Each shrink links a ring of at most half the
+//!   head ring's slots, so the shrinks allocate no more slots than the growth did: O(1) per
+//!   value pushed, amortized. The check costs `pop_head` one decrement; the rest runs once
+//!   per window (it pins when the chain has more than one ring).
 
 use core::cell::Cell;
 use core::fmt;
