@@ -320,6 +320,8 @@ fn a_countdown_shrink_while_a_stealer_is_in_the_old_head_ring() {
         after_spawn();
         // The 16th pop: the window held at most 2 values, a quarter of 16 at most.
         let mut seen = pop_head_ids(&mut owner, 1);
+        let head = *owner.ring_capacities().last().unwrap();
+        assert_eq!(head, 8, "the window's end linked an 8-slot head ring");
         owner.push_head(Val::new(2));
         seen.extend(thief.join().unwrap());
         seen.extend(pop_tail_ids(&stealer, 3));
