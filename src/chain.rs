@@ -44,14 +44,26 @@
 //!   retirement collects, see `sync::reclaim_epoch`). The owner unlinks drained rings itself
 //!   when its `pop_head` backs up past the head ring, so a chain drained by its owner alone
 //!   shrinks too.
-//! - **The head ring shrinks after a burst.** The owner keeps a bound on the most values the
-//!   chain held since its `pop_head` last found the chain empty. When `pop_head` finds it empty
-//!   again and that peak was at most a quarter of the head ring, it links a fresh ring sized for
-//!   twice the peak (at least [`FIRST_RING_CAPACITY`]); the big one is then drained for good and
-//!   retired. So the head ring shrinks at the second time the owner finds the chain empty after
-//!   a burst. A workload that keeps refilling the chain never shrinks it (its peak stays above a
-//!   quarter), so the policy allocates nothing in a steady state: a ring sized for twice the
-//!   peak is never shrunk again by the same peak.
+//! - **The head ring shrinks after a burst.** The owner bounds the most values the chain
+//!   held over two kinds of measuring window: since its `pop_head` last found the chain empty,
+//!   and since its current *countdown window* began (a window that began on a head ring of `C`
+//!   slots ends after the owner popped `C` values, and within the slot count of any larger ring
+//!   it links meanwhile; a ring of [`FIRST_RING_CAPACITY`] slots never shrinks and runs no
+//!   countdown). The bound counts the head ring's largest length, the slots of every ring the
+//!   owner outgrew, and the chain's length when the window began. When `pop_head` (or
+//!   `pop_head_batch`) finds the chain empty, or a countdown window ends, and that window's
+//!   bound is at most a quarter of the head ring's slots, the owner links a fresh ring sized
+//!   for twice the bound (the next power of two, at least [`FIRST_RING_CAPACITY`]). The old
+//!   head ring keeps its values; once they are taken (by stealers or the owner's pops) it is
+//!   unlinked and freed like any drained ring. So after a burst the head ring shrinks the
+//!   second time the owner finds the chain empty, or, if the owner keeps working without ever
+//!   finding it empty, within `16 + C` of its pops, `C` the burst's head ring. A window whose
+//!   bound is above a quarter shrinks nothing, and a ring sized for twice a bound is not shrunk
+//!   again by the same bound, so a workload that reaches the same peak in every window (every
+//!   `C` pops) allocates nothing once settled. Each shrink links a ring of at most half the
+//!   head ring's slots, so the shrinks allocate no more slots than the growth did: O(1) per
+//!   value pushed, amortized. The check costs `pop_head` one decrement; the rest runs once
+//!   per window (it pins when the chain has more than one ring).
 
 use core::cell::Cell;
 use core::fmt;
@@ -66,6 +78,17 @@ pub const FIRST_RING_CAPACITY: usize = 8;
 
 /// The largest ring's capacity; once reached, every new ring has this many slots.
 pub const MAX_RING_CAPACITY: usize = crate::CapacityError::MAX;
+
+/// The owner's pops in a measuring window that begins on a head ring of `capacity` slots: as
+/// many as it has slots; unbounded (`u32::MAX`) for a ring of [`FIRST_RING_CAPACITY`] slots,
+/// which never shrinks.
+const fn window_pops(capacity: usize) -> u32 {
+    if capacity > FIRST_RING_CAPACITY {
+        capacity as u32
+    } else {
+        u32::MAX
+    }
+}
 
 /// The capacity of the ring linked after a full ring of `capacity` slots.
 ///
@@ -201,6 +224,9 @@ pub(crate) fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, 
             head: Cell::new(head),
             peak: Cell::new(0),
             outgrown: Cell::new(0),
+            empty_bound: Cell::new(0),
+            window_bound: Cell::new(0),
+            countdown: Cell::new(window_pops(capacity)),
             start,
         },
         stealer,
@@ -225,12 +251,22 @@ pub struct Owner<T> {
     /// The newest ring. Only the owner reads or writes this pointer, and the ring it points to
     /// is never retired (C3). A `Cell`, so `Owner` is `!Sync`.
     head: Cell<*mut Node<T>>,
-    /// The most values the head ring held since it was linked or the owner last found the
-    /// chain empty (the shrink policy in the module docs). Owner-only, like `head`.
+    /// The most values the head ring held since it was linked or the current segment began
+    /// (the shrink policy in the module docs), and at least the chain's length at the
+    /// segment's start. A segment begins when the owner finds the chain empty or a window ends.
+    /// Owner-only, like `head`.
     peak: Cell<u32>,
-    /// The slots of the rings the owner outgrew since it last found the chain empty: with
-    /// `peak`, a bound on the most values the chain held in that time.
+    /// The slots of the rings the owner outgrew in the current segment: with `peak`, a bound
+    /// on the most values the chain held in it.
     outgrown: Cell<usize>,
+    /// The largest such bound of the earlier segments since the owner last found the chain
+    /// empty.
+    empty_bound: Cell<usize>,
+    /// The largest such bound of the earlier segments of the current window.
+    window_bound: Cell<usize>,
+    /// The owner's pops left before the window ends (see [`window_pops`]); never 0 between
+    /// owner calls.
+    countdown: Cell<u32>,
     /// Where new rings start their indices (0 outside tests).
     start: u32,
 }
@@ -298,8 +334,11 @@ impl<T> Owner<T> {
         self.peak.set(1);
     }
 
-    /// Links an empty ring of `capacity` slots after the head ring and makes it the head.
+    /// Links an empty ring of `capacity` slots after the head ring and makes it the head. A
+    /// window that began on a smaller ring ends within `capacity` pops.
     fn link(&self, capacity: usize) -> *mut Node<T> {
+        self.countdown
+            .set(self.countdown.get().min(window_pops(capacity)));
         let node = Node::boxed(capacity, self.start, self.head.get());
         // Release: pairs with the Acquire loads of `next` by stealers (ordering.md C-link-next).
         self.head().next.store(node, Ordering::Release);
@@ -323,21 +362,31 @@ impl<T> Owner<T> {
     pub fn pop_head(&self) -> Option<T> {
         // SAFETY: the single owner, no concurrent or re-entered owner call (see `push_head`).
         match unsafe { self.head().ring.pop_head() } {
-            Some(value) => Some(value),
+            Some(value) => {
+                let left = self.countdown.get().wrapping_sub(1);
+                self.countdown.set(left);
+                if left == 0 {
+                    self.countdown_ran_out();
+                }
+                Some(value)
+            }
             None => self.pop_head_older(),
         }
     }
 
     /// `pop_head` once the head ring is empty: backs up into the older rings (which may be
-    /// unlinked and retired meanwhile), gives back those that are drained for good, and, when
-    /// the whole chain is empty, shrinks an oversized head ring.
+    /// unlinked and retired meanwhile), gives back those that are drained for good, and ends
+    /// the measuring window when its countdown runs out or the whole chain is empty (shrinking
+    /// an oversized head ring).
     #[cold]
     fn pop_head_older(&self) -> Option<T> {
         let (popped, retired) = {
             let guard = self.shared.collector.pin();
             let popped = self.pop_older(&guard);
             if popped.is_none() {
-                self.shrink_if_oversized();
+                self.found_empty();
+            } else if self.count_pops(1) {
+                self.end_window();
             }
             (popped, self.shared.unlink_drained(&guard, self.head.get()))
         };
@@ -367,14 +416,71 @@ impl<T> Owner<T> {
         None
     }
 
-    /// The shrink policy (module docs): called when the owner found the chain empty.
-    fn shrink_if_oversized(&self) {
-        let peak = (self.peak.replace(0) as usize).saturating_add(self.outgrown.replace(0));
-        let capacity = self.head().ring.capacity();
-        if capacity > FIRST_RING_CAPACITY && peak <= capacity / 4 {
-            let fitted = (2 * peak).next_power_of_two().max(FIRST_RING_CAPACITY);
-            self.link(fitted);
+    /// Counts `n` values the owner popped; returns whether the window's countdown ran out (the
+    /// caller then ends the window).
+    #[inline]
+    fn count_pops(&self, n: u32) -> bool {
+        let left = self.countdown.get().saturating_sub(n);
+        self.countdown.set(left);
+        left == 0
+    }
+
+    /// `pop_head`'s countdown ran out on the head ring: ends the window and gives back the old
+    /// head ring if it was replaced and is empty.
+    #[cold]
+    #[inline(never)]
+    fn countdown_ran_out(&self) {
+        if self.end_window() {
+            let retired = self
+                .shared
+                .unlink_drained(&self.shared.collector.pin(), self.head.get());
+            if retired {
+                self.shared.collector.collect();
+            }
         }
+    }
+
+    /// The bound of the current segment: `peak` plus the slots outgrown in it.
+    fn segment_bound(&self) -> usize {
+        (self.peak.get() as usize).saturating_add(self.outgrown.get())
+    }
+
+    /// The shrink policy (module docs) when the owner found the chain empty: shrinks by the
+    /// bound since it last found it empty; the window goes on.
+    fn found_empty(&self) {
+        let segment = self.segment_bound();
+        let bound = self.empty_bound.replace(0).max(segment);
+        self.window_bound.set(self.window_bound.get().max(segment));
+        self.shrink_to(bound);
+        self.peak.set(0);
+        self.outgrown.set(0);
+    }
+
+    /// The shrink policy (module docs) when the window's countdown ran out: shrinks by the
+    /// bound of the window, then starts the next one. Returns whether it linked a ring.
+    fn end_window(&self) -> bool {
+        let segment = self.segment_bound();
+        let bound = self.window_bound.replace(0).max(segment);
+        self.empty_bound.set(self.empty_bound.get().max(segment));
+        let linked = self.shrink_to(bound);
+        // The next segment's peak starts at what the chain holds now, older rings included.
+        self.peak.set(self.len().min(u32::MAX as usize) as u32);
+        self.outgrown.set(0);
+        self.countdown.set(window_pops(self.head().ring.capacity()));
+        linked
+    }
+
+    /// A head ring with more than [`FIRST_RING_CAPACITY`] slots and more than four times
+    /// `bound` is followed by a fresh ring sized for twice `bound`; the old one keeps its values
+    /// and leaves the chain once drained. Returns whether it linked a ring.
+    fn shrink_to(&self, bound: usize) -> bool {
+        let capacity = self.head().ring.capacity();
+        if capacity > FIRST_RING_CAPACITY && bound <= capacity / 4 {
+            let fitted = (2 * bound).next_power_of_two().max(FIRST_RING_CAPACITY);
+            self.link(fitted);
+            return true;
+        }
+        false
     }
 
     /// Gives back what an idle chain holds beyond one small ring: when every ring is empty,
@@ -390,6 +496,9 @@ impl<T> Owner<T> {
         }
         self.peak.set(0);
         self.outgrown.set(0);
+        self.empty_bound.set(0);
+        self.window_bound.set(0);
+        self.countdown.set(window_pops(self.head().ring.capacity()));
         let retired = self
             .shared
             .unlink_drained(&self.shared.collector.pin(), self.head.get());
@@ -903,6 +1012,9 @@ impl<T> Owner<T> {
         // code).
         unsafe { self.head().ring.pop_head_batch(want, chunk) };
         if chunk.len() == want {
+            if self.count_pops(want as u32) {
+                self.countdown_ran_out();
+            }
             return;
         }
         let retired = {
@@ -919,7 +1031,9 @@ impl<T> Owner<T> {
                 node = older.alive().prev.load(Ordering::Relaxed);
             }
             if chunk.len() < want {
-                self.shrink_if_oversized();
+                self.found_empty();
+            } else if self.count_pops(chunk.len() as u32) {
+                self.end_window();
             }
             self.shared.unlink_drained(&guard, self.head.get())
         };

@@ -5,7 +5,7 @@ In scratch copies of the crate (one per checker group, each with its own cargo t
 builds are reused from mutant to mutant), applies one mutation at a time -- every atomic
 ordering in the audited modules (ring, batch, dequeue, chain, pool, event; the `sync` shim
 excepted) weakened one step or more, plus the seeded logic bugs (LOGIC_BUGS below; POOL_BUGS,
-EVENT_BUGS and DEQUEUE_BUGS in seeded_bugs.py) -- runs the checkers of checkers.tsv against it, and
+EVENT_BUGS, DEQUEUE_BUGS and CHAIN_BUGS in seeded_bugs.py) -- runs the checkers of checkers.tsv against it, and
 writes a markdown table (module, site or bug, variant, one column per checker, verdict) with
 the kill rate and the survivors' arguments (equivalent.py) to proofs-notes/audit.md.
 
@@ -50,7 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from seeded_bugs import DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS  # noqa: E402
+from seeded_bugs import CHAIN_BUGS, DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS  # noqa: E402
 from equivalent import SURVIVOR_ARGUMENTS  # noqa: E402
 
 ORDERING_FILES = ["src/ring.rs", "src/dequeue.rs", "src/chain.rs", "src/pool/mod.rs",
@@ -666,7 +666,7 @@ def ordering_edit(site, new):
 
 
 def all_logic_bugs():
-    return LOGIC_BUGS + POOL_BUGS + EVENT_BUGS + DEQUEUE_BUGS
+    return LOGIC_BUGS + POOL_BUGS + EVENT_BUGS + DEQUEUE_BUGS + CHAIN_BUGS
 
 
 def mutants(root):

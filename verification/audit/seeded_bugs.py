@@ -1,4 +1,5 @@
-"""Seeded logic bugs for the pool (src/pool/*) and the eventcount (src/event.rs).
+"""Seeded logic bugs for the pool (src/pool/*), the eventcount (src/event.rs), the dequeue and the
+chain's shrink policy (src/chain.rs).
 
 Each entry is (id, description, [(file, old text, new text), ...]) as in audit.py's LOGIC_BUGS:
 every `old` must occur exactly once in its file (`cargo xtask audit --check-patches` checks it).
@@ -543,6 +544,66 @@ DEQUEUE_BUGS = [
             DEQUEUE,
             "unsafe { self.ring.pop_head() }",
             "self.ring.pop_tail()",
+        )],
+    ),
+]
+
+CHAIN = "src/chain.rs"
+
+# The chain's shrink policy (proofs-notes/reclamation.md, "The shrink policy"). Ids start with
+# `chain-shrink-`, so `--only chain-shrink-` runs the family.
+CHAIN_BUGS = [
+    (
+        "chain-shrink-countdown-ignored",
+        "chain: the owner's pops never end a countdown window (the head ring of a burst stays "
+        "while the owner keeps working without finding the chain empty)",
+        [(
+            CHAIN,
+            """                if left == 0 {
+                    self.countdown_ran_out();
+                }""",
+            """                if left == 0 {
+                    self.countdown.set(1);
+                }""",
+        )],
+    ),
+    (
+        "chain-shrink-old-head-kept",
+        "chain: a shrink at the end of a countdown window leaves the drained old head ring "
+        "linked (nothing unlinks it while the owner works on the new head ring)",
+        [(
+            CHAIN,
+            """    fn countdown_ran_out(&self) {
+        if self.end_window() {""",
+            """    fn countdown_ran_out(&self) {
+        if self.end_window() && self.head.get().is_null() {""",
+        )],
+    ),
+    (
+        "chain-shrink-half",
+        "chain: a window shrinks a head ring that held up to half its slots (a ring sized for "
+        "twice a power-of-two peak is shrunk again every window: an allocation per window)",
+        [(
+            CHAIN,
+            "        if capacity > FIRST_RING_CAPACITY && bound <= capacity / 4 {",
+            "        if capacity > FIRST_RING_CAPACITY && bound <= capacity / 2 {",
+        )],
+    ),
+    (
+        "chain-shrink-windows-restart-together",
+        "chain: finding the chain empty also restarts the countdown window, whose next segment "
+        "counts only the head ring (a window that began mid-drain shrinks a ring every round)",
+        [(
+            CHAIN,
+            """        self.window_bound.set(self.window_bound.get().max(segment));
+        self.shrink_to(bound);""",
+            """        self.window_bound.set(0);
+        self.countdown.set(window_pops(self.head().ring.capacity()));
+        self.shrink_to(bound);""",
+        ), (
+            CHAIN,
+            "        self.peak.set(self.len().min(u32::MAX as usize) as u32);",
+            "        self.peak.set(self.head().ring.len() as u32);",
         )],
     ),
 ]

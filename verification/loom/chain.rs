@@ -297,3 +297,36 @@ fn trim_while_a_stealer_is_in_the_old_head_ring() {
         assert_exactly_once(seen, 0..2);
     });
 }
+
+/// The owner's countdown window ends on a pop while its 16-slot head ring still holds a value
+/// that a stealer is popping: the owner links a fresh 8-slot head ring after it (the shrink
+/// policy) and unlinks the old one if it is drained, racing the stealer that may unlink it
+/// too. Every value comes out once and the chain ends on the fresh ring.
+#[test]
+fn a_countdown_shrink_while_a_stealer_is_in_the_old_head_ring() {
+    model(Some(3), || {
+        let (mut owner, stealer) = hooks::chain_with_first_capacity::<Val>(16, START);
+        // 15 of the window's 16 pops, one value held at a time.
+        for id in 100..115 {
+            owner.push_head(Val::new(id));
+            assert_eq!(owner.pop_head().map(|v| v.id()), Some(id));
+        }
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1));
+        let thief = {
+            let stealer = stealer.clone();
+            thread::spawn(move || pop_tail_ids(&stealer, 2))
+        };
+        after_spawn();
+        // The 16th pop: the window held at most 2 values, a quarter of 16 at most.
+        let mut seen = pop_head_ids(&mut owner, 1);
+        let head = *owner.ring_capacities().last().unwrap();
+        assert_eq!(head, 8, "the window's end linked an 8-slot head ring");
+        owner.push_head(Val::new(2));
+        seen.extend(thief.join().unwrap());
+        seen.extend(pop_tail_ids(&stealer, 3));
+        drain(&mut owner, &mut seen);
+        assert_eq!(owner.ring_capacities(), vec![8], "the head ring shrank");
+        assert_exactly_once(seen, 0..3);
+    });
+}

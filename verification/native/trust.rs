@@ -250,6 +250,154 @@ fn a_chain_refilled_to_the_same_peak_never_shrinks() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Defect 5: a chain whose owner kept working after a burst kept the burst's head ring (the
+// shrink policy waited for the owner to find the chain empty twice).
+
+#[test]
+fn a_working_owner_gets_the_memory_back_after_a_burst() {
+    alone("a_working_owner_gets_the_memory_back_after_a_burst", || {
+        const BURST: usize = 1 << 21;
+        let rss_before = rss();
+        let (owner, stealer) = chain::new::<u64>();
+        for i in 0..BURST as u64 {
+            owner.push_head(i);
+        }
+        let rss_peak = rss();
+        while stealer.pop_tail().is_some() {}
+        assert_eq!(
+            owner.ring_capacities(),
+            [BURST],
+            "the stealer drained the burst"
+        );
+        // The owner keeps working and never finds the chain empty. The bound: the window that
+        // saw the burst ends within 16 pops (it began on the first ring), the next one within
+        // as many pops as the head ring has slots.
+        let bound = 2 * (BURST + 16);
+        let mut shrunk_after = None;
+        for round in 0..bound {
+            owner.push_head(round as u64);
+            assert_eq!(owner.pop_head(), Some(round as u64));
+            if live_ring_slots() <= 64 {
+                shrunk_after = Some(2 * (round + 1));
+                break;
+            }
+        }
+        let ops = shrunk_after.unwrap_or_else(|| {
+            panic!(
+                "{} ring slots alive after {} owner operations (the head ring kept the burst's \
+                 size)",
+                live_ring_slots(),
+                2 * bound
+            )
+        });
+        assert!(owner.ring_capacities().iter().sum::<usize>() <= 64);
+        let rss_after = rss();
+        println!(
+            "shrunk after {ops} owner operations; rss: {} MiB before, {} MiB at the peak, {} MiB \
+             after",
+            rss_before / MIB,
+            rss_peak / MIB,
+            rss_after / MIB
+        );
+        assert!(
+            rss_after < rss_before + (rss_peak - rss_before) / 2,
+            "resident memory stayed high after the shrink"
+        );
+    });
+}
+
+/// Runs `round` `warm` times, then `rounds` times, and fails unless the counted rounds
+/// allocate nothing (no ring, no epoch bag) and leave the ring shapes of `owners` as they were.
+fn steady<T>(
+    what: &str,
+    owners: &[&chain::Owner<T>],
+    warm: usize,
+    rounds: usize,
+    round: impl Fn(),
+) {
+    for _ in 0..warm {
+        round();
+    }
+    let shapes: Vec<Vec<usize>> = owners.iter().map(|o| o.ring_capacities()).collect();
+    let (before, rings) = (allocations(), live_rings());
+    for _ in 0..rounds {
+        round();
+    }
+    let allocated = allocations() - before;
+    let after: Vec<Vec<usize>> = owners.iter().map(|o| o.ring_capacities()).collect();
+    assert_eq!(
+        (allocated, live_rings()),
+        (0, rings),
+        "{what}: {allocated} allocations in {rounds} rounds of a steady state (rings: \
+         {shapes:?} -> {after:?})"
+    );
+    assert_eq!(shapes, after, "{what}: the rings changed in a steady state");
+}
+
+#[test]
+fn steady_states_allocate_retire_and_collect_no_ring() {
+    alone("steady_states_allocate_retire_and_collect_no_ring", || {
+        // Push N, pop N (never finding the chain empty), after a spike of 16 N values that
+        // leaves a head ring of up to 32 N slots: the warm-up (two windows of that ring) shrinks
+        // it once; then enough rounds for several windows allocate nothing.
+        for n in [1u64, 5, 9, 16, 100, 256, 1500, 5000] {
+            let rounds = (4 * 16_384 / n as usize).max(64);
+            let spike = |owner: &chain::Owner<u64>| {
+                owner.push_head_batch(&mut (0..16 * n));
+                while owner.pop_head().is_some() {}
+            };
+            let (owner, _stealer) = chain::new::<u64>();
+            spike(&owner);
+            steady(&format!("push {n}, pop {n}"), &[&owner], 80, rounds, || {
+                for i in 0..n {
+                    owner.push_head(i);
+                }
+                for _ in 0..n {
+                    assert!(owner.pop_head().is_some());
+                }
+            });
+            let (owner, _stealer) = chain::new::<u64>();
+            spike(&owner);
+            steady(
+                &format!("batch push {n}, batch pop {n}"),
+                &[&owner],
+                80,
+                rounds,
+                || {
+                    owner.push_head_batch(&mut (0..n));
+                    assert_eq!(owner.pop_head_batch(n as usize, &mut Sink), n as usize);
+                },
+            );
+        }
+        // The batch-steal workload of the benchmarks (c2): push 64, batch-steal into a second
+        // chain until the first is empty, pop that one.
+        let (source, thief) = chain::new::<u64>();
+        let (dest, _) = chain::new::<u64>();
+        steady("c2", &[&source, &dest], 8, 4096, || {
+            source.push_head_batch(&mut (0..64));
+            let mut moved = 0;
+            loop {
+                let n = thief.steal_batch(&dest);
+                if n == 0 {
+                    break;
+                }
+                moved += n;
+            }
+            assert_eq!(moved, 64);
+            assert_eq!(dest.pop_head_batch(64, &mut Sink), 64);
+        });
+    });
+}
+
+/// Takes every value a batch pop hands over, allocating nothing.
+struct Sink;
+impl Extend<u64> for Sink {
+    fn extend<I: IntoIterator<Item = u64>>(&mut self, iter: I) {
+        iter.into_iter().for_each(drop);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Defect 4: a drained, released pool never gave its rings back.
 
 #[test]
