@@ -50,11 +50,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from seeded_bugs import CHAIN_BUGS, DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS  # noqa: E402
+from seeded_bugs import CHAIN_BUGS, DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS, WORKER_BUGS  # noqa: E402
 from equivalent import SURVIVOR_ARGUMENTS  # noqa: E402
 
-ORDERING_FILES = ["src/ring.rs", "src/dequeue.rs", "src/chain.rs", "src/pool/mod.rs",
-                  "src/pool/shards.rs", "src/pool/thread_id.rs", "src/event.rs"]
+ORDERING_FILES = ["src/ring.rs", "src/dequeue.rs", "src/chain.rs", "src/worker.rs",
+                  "src/pool/mod.rs", "src/pool/shards.rs", "src/pool/thread_id.rs", "src/event.rs"]
 
 # ---------------------------------------------------------------------------------------------
 # Seeded logic bugs: (id, description, [(file, old text, new text), ...]).
@@ -519,7 +519,7 @@ def module_of(rel, fn=""):
 
 
 def bug_module(bug_id, edits):
-    for prefix in ("pool", "event", "batch", "dequeue"):
+    for prefix in ("pool", "event", "batch", "dequeue", "worker"):
         if bug_id.startswith(prefix + "-"):
             return prefix
     module = module_of(edits[0][0], bug_id)
@@ -537,6 +537,7 @@ MODELS = {
     "chain": ["chain::", "chain_empty::", "pool::", "event::", "fuzz_replay::"],
     "pool": ["pool::", "fuzz_replay::"],
     "event": ["event::"],
+    "worker": ["worker::", "fuzz_replay::worker"],
 }
 
 
@@ -549,6 +550,7 @@ MIRI = {
     "chain": ["edges::", "chain::tests"],
     "pool": ["pool_api::", "pool_audit::"],
     "event": ["event::tests", "event_audit::"],
+    "worker": ["worker::"],
 }
 
 
@@ -666,7 +668,7 @@ def ordering_edit(site, new):
 
 
 def all_logic_bugs():
-    return LOGIC_BUGS + POOL_BUGS + EVENT_BUGS + DEQUEUE_BUGS + CHAIN_BUGS
+    return LOGIC_BUGS + POOL_BUGS + EVENT_BUGS + DEQUEUE_BUGS + CHAIN_BUGS + WORKER_BUGS
 
 
 def mutants(root):

@@ -607,3 +607,123 @@ CHAIN_BUGS = [
         )],
     ),
 ]
+
+WORKER = "src/worker.rs"
+
+# The worker's request handshake and publication (proofs-notes/worker.md). Ids start with
+# `worker-`, so `--only worker-` runs the family; its models are the worker's (`MODELS`).
+WORKER_BUGS = [
+    (
+        "worker-request-ignored",
+        "worker: the owner never answers a request (private values stay out of reach until an "
+        "overflow or a flush)",
+        [(
+            WORKER,
+            """        if self.private.len() >= 2 && self.request.pending() {""",
+            """        if self.private.len() >= 2 && self.request.pending() && false {""",
+        )],
+    ),
+    (
+        "worker-publish-without-request",
+        "worker: the owner publishes half its private values on every operation that holds two, "
+        "asked or not",
+        [(
+            WORKER,
+            """        if self.private.len() >= 2 && self.request.pending() {""",
+            """        if self.private.len() >= 2 {""",
+        )],
+    ),
+    (
+        "worker-clear-after-publish",
+        "worker: the owner clears the request after the publication instead of before (a "
+        "stealer that drained it and found nothing again loses its request)",
+        [(
+            WORKER,
+            """        self.request.clear();
+        self.published
+            .push_head_all(&mut self.private.drain_oldest(n));""",
+            """        self.published
+            .push_head_all(&mut self.private.drain_oldest(n));
+        self.request.clear();""",
+        )],
+    ),
+    (
+        "worker-newest-published",
+        "worker: a publication takes the newest private values instead of the oldest",
+        [(
+            WORKER,
+            """        let index = self.taken;
+        self.taken += 1;""",
+            """        let index = self.private.len.get() - 1 - self.taken;
+        self.taken += 1;""",
+        ), (
+            WORKER,
+            """        if self.taken > 0 && rest > 0 {""",
+            """        if false && self.taken > 0 && rest > 0 {""",
+        )],
+    ),
+    (
+        "worker-drop-keeps-private",
+        "worker: dropping the owner does not publish its private values (they are dropped "
+        "with it, out of the stealers' reach)",
+        [(
+            WORKER,
+            """    fn drop(&mut self) {
+        self.flush();""",
+            """    fn drop(&mut self) {
+        let _ = Self::flush;""",
+        )],
+    ),
+    (
+        "worker-answer-without-notify",
+        "worker: `push_head_notify` publishes in answer to a request but wakes nobody",
+        [(
+            WORKER,
+            """        notify(self.push(value), event);""",
+            """        let _ = (self.push(value), event);""",
+        )],
+    ),
+    (
+        "worker-stealer-never-asks",
+        "worker: a stealer that finds nothing leaves no request",
+        [(
+            WORKER,
+            """        if self.asks && !self.wanted.load(Ordering::Relaxed) {""",
+            """        if false && self.asks && !self.wanted.load(Ordering::Relaxed) {""",
+        )],
+    ),
+    (
+        "worker-overflow-floor",
+        "worker: a push into a full buffer publishes `⌊k / 2⌋` instead of `⌈k / 2⌉` (none when "
+        "k = 1, overfilling the buffer)",
+        [(
+            WORKER,
+            """        let published = self.publish_oldest(limit - limit / 2);""",
+            """        let published = self.publish_oldest(limit / 2);""",
+        )],
+    ),
+    (
+        "worker-publish-before-write",
+        "worker: the publication's ring batch push moves head past each slot before writing it "
+        "(the ring's `batch-push-publish-before-write`, run against the worker's checks)",
+        [(
+            "src/ring.rs",
+            """            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            batch.reserved = false;
+            batch.written += 1;""",
+            """            self.head_tail.fetch_add(ONE_HEAD, Ordering::Release);
+            slot.value.with_mut(|p| unsafe { (*p).write(value) });
+            batch.reserved = false;
+            batch.written += 1;""",
+        ), (
+            "src/ring.rs",
+            """        ring.head_tail
+            .fetch_add(heads(self.written), Ordering::Release);""",
+            """        let _ = heads;""",
+        ), (
+            "src/ring.rs",
+            """        if head != self.base {""",
+            """        if false {""",
+        )],
+    ),
+]
