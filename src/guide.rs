@@ -7,6 +7,7 @@
 //! | --- | --- | --- | --- | --- |
 //! | bounded ring | — | `Worker::new(capacity)` | `poolDequeue` (size fixed by the caller) | [`dequeue::new(capacity)`](crate::dequeue::new) → `Result<(Owner, Stealer), CapacityError>` |
 //! | growable | `Worker::new_lifo()` | — | `poolChain` | [`chain::new()`](crate::chain::new) → `(Owner, Stealer)` |
+//! | growable, newest values private until a thief asks | (tokio's LIFO slot keeps one, never stealable) | — | `poolLocal.private` (one value) | [`worker::new()`](crate::worker::new), [`worker::with_private(k)`](crate::worker::with_private) → `(Owner, Stealer)` |
 //! | owner handle | `Worker<T>`: `Send`, `!Sync` | `Worker<T>`: `Send`, `!Sync` | the P that owns the `poolLocal` | [`dequeue::Owner`](crate::dequeue::Owner), [`chain::Owner`](crate::chain::Owner): `Send`, `!Sync`, `!Clone` |
 //! | thief handle | `Stealer<T>`: `Send + Sync + Clone` | `Stealer<T>`: `Send + Sync + Clone` | any P | [`dequeue::Stealer`](crate::dequeue::Stealer), [`chain::Stealer`](crate::chain::Stealer): `Send + Sync + Clone` |
 //! | more thieves | `worker.stealer()` / `stealer.clone()` | `worker.stealer()` / `stealer.clone()` | — | `owner.stealer()` / `stealer.clone()` |

@@ -25,7 +25,7 @@
 //!
 //! | feature | default | what it adds | dependencies it pulls in |
 //! | --- | --- | --- | --- |
-//! | `std` | yes | the standard library; [`chain`] (its epoch reclamation keeps a per-thread handle) | `crossbeam-epoch` |
+//! | `std` | yes | the standard library; [`chain`] and [`worker`] (their epoch reclamation keeps a per-thread handle) | `crossbeam-epoch` |
 //! | `pool` | yes | [`pool`] and [`Pool`] (implies `std`) | — |
 //! | `event` | yes | [`event`] and [`EventCount`] (implies `std`) | `atomic-wait`, and `libc` on Linux |
 //!
