@@ -1,6 +1,6 @@
 //! A chain whose owner keeps its newest values private until a stealer asks for work.
 //!
-//! A [`chain`](crate::chain) costs its owner one locked read-modify-write per push and one
+//! A [`chain`] costs its owner one locked read-modify-write per push and one
 //! compare-and-swap per pop, on the word every stealer compare-and-swaps. A worker's owner keeps
 //! up to `k` of its newest values in a private buffer that no other thread reads, so while the
 //! buffer has room (on a push) or values (on a pop) and no stealer has asked for work, its
@@ -49,7 +49,7 @@
 //!   stealers can still take every value.
 //!
 //! Every publication clears a pending request before it publishes, so a stealer that takes the
-//! published values and finds nothing again asks again. With `k = 0` ([`with_private(0)`]) every
+//! published values and finds nothing again asks again. With `k = 0` ([`with_private`]`(0)`) every
 //! value is published at once and the worker is a chain with one more branch per operation.
 //!
 //! # The one weakness

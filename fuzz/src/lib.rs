@@ -220,7 +220,7 @@ impl Program {
     /// kinds that do not repeat every four calls.
     pub fn encode(&self) -> Vec<u8> {
         let cap_bits = match (self.target, self.capacity) {
-            (Target::Worker, k @ (0 | 1 | 2)) => k as u8,
+            (Target::Worker, k @ 0..=2) => k as u8,
             (Target::Worker, 4) => 3,
             (_, 2) => 0,
             (_, 4) => 1,
