@@ -15,13 +15,17 @@ import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POOLQUEUE = ["poolqueue-dequeue", "poolqueue-chain"]
+# The worker (a chain with a private buffer): its default `k` and `k = 0`.
+WORKER = ["poolqueue-worker", "poolqueue-worker-k0"]
 PEERS = ["st3-lifo", "crossbeam-deque", "crossbeam-arrayqueue", "mutex-vecdeque"]
 GO = ["go-ring", "go-chain"]
-ALL = POOLQUEUE + PEERS + GO
+ALL = POOLQUEUE + WORKER + PEERS + GO
 TWIN = {"poolqueue-dequeue": "go-ring", "poolqueue-chain": "go-chain"}
 COLORS = {
     "poolqueue-dequeue": "#d95f02",
     "poolqueue-chain": "#fdae61",
+    "poolqueue-worker": "#7570b3",
+    "poolqueue-worker-k0": "#bcbddc",
     "st3-lifo": "#1f78b4",
     "crossbeam-deque": "#6baed6",
     "crossbeam-arrayqueue": "#9ecae1",
@@ -45,6 +49,22 @@ TARGETS = [
     ("b2_batch64_batch_ops", "poolqueue batch / Go ring single ops (row b)", "go-ring@b_batch64_pop_head", 0.5),
     ("c2_batch64_steal_batch", "poolqueue batch / Go ring single ops (row c)", "go-ring@c_batch64_pop_tail", 0.5),
     ("d2_push_1stealer_batch", "poolqueue batch thief / Go ring single steals (row d)", "go-ring@d_push_1stealer", 0.5),
+]
+
+# The worker's targets: (workload, what is compared, peers compared against, limit). The
+# worker's figure (default `k`) over the best of those peers; `None`: reported only.
+LIFO_PEERS = ["st3-lifo", "crossbeam-deque"]
+WORKER_TARGETS = [
+    ("a_push_pop", "worker / best peer", PEERS, 0.5),
+    ("b_batch64_pop_head", "worker / best peer", PEERS, 0.5),
+    ("c_batch64_pop_tail", "worker (flushed) / best peer", PEERS, 1.0),
+    ("d_push_1stealer", "worker / best peer", PEERS, 1.0),
+    ("e_pushpop_vs_thief", "worker / best LIFO peer", LIFO_PEERS, 0.8),
+    ("d2_push_1stealer_batch", "worker steal_batch_and_pop / best peer's", LIFO_PEERS, 0.7),
+    ("h_fine_grained", "worker / crossbeam-deque (fork-join shape)", ["crossbeam-deque"], 0.9),
+    ("i_long_tasks", "worker (default k) / worker k = 0: the cost of the weakness",
+     ["poolqueue-worker-k0"], None),
+    ("i_long_tasks", "worker (default k) / best peer", PEERS, None),
 ]
 
 
@@ -118,7 +138,7 @@ def main():
     go = go_results(os.path.join(out, "go-pq.txt"))
     data = {}  # (wid, impl) -> (median, lo, hi)
     for wid, items, _ in wls:
-        for impl in POOLQUEUE + PEERS:
+        for impl in POOLQUEUE + WORKER + PEERS:
             r = criterion(args.criterion, wid, impl, items)
             if r:
                 data[(wid, impl)] = r
@@ -189,8 +209,8 @@ def main():
     # Table 2: ratios.
     lines += ["## Ratios", "", "Below 1.00× poolqueue is faster.", ""]
     lines.append("| workload | best Rust peer | dequeue ÷ best peer | chain ÷ best peer "
-                 "| dequeue ÷ Go ring | chain ÷ Go chain | verdict |")
-    lines.append("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+                 "| worker ÷ best peer | dequeue ÷ Go ring | chain ÷ Go chain | verdict |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     behind = []
     ratios_for_plot = {}
     for wid, _, _ in wls:
@@ -198,6 +218,7 @@ def main():
         bp = min(peers) if peers else (None, None)
         rd = ratio(med(wid, "poolqueue-dequeue"), bp[0])
         rc = ratio(med(wid, "poolqueue-chain"), bp[0])
+        rw = ratio(med(wid, "poolqueue-worker"), bp[0])
         gd = ratio(med(wid, "poolqueue-dequeue"), med(wid, "go-ring"))
         gc = ratio(med(wid, "poolqueue-chain"), med(wid, "go-chain"))
         ratios_for_plot[wid] = (rd, rc, gd, gc)
@@ -210,7 +231,7 @@ def main():
             behind.append((wid, notes))
         verdict = "; ".join(notes) if notes else "ahead"
         lines.append(f"| {wid} | {bp[1] or '–'} ({fmt(bp[0])}) | {fmt_ratio(rd)} | {fmt_ratio(rc)} "
-                     f"| {fmt_ratio(gd)} | {fmt_ratio(gc)} | {verdict} |")
+                     f"| {fmt_ratio(rw)} | {fmt_ratio(gd)} | {fmt_ratio(gc)} | {verdict} |")
     lines.append("")
 
     # Table 3: DESIGN targets.
@@ -236,6 +257,23 @@ def main():
         else:
             ref = med(wid, against)
         r = ratio(best_pq, ref)
+        if limit is None:
+            lines.append(f"| {wid} | {what} | {fmt_ratio(r)} | – | – |")
+            continue
+        met = "–" if r is None else ("yes" if r <= limit else "**no**")
+        lines.append(f"| {wid} | {what} | {fmt_ratio(r)} | ≤ {limit}× | {met} |")
+    lines.append("")
+
+    # Table 4: the worker's targets.
+    lines += ["## The worker's targets", "",
+              "The worker with its default `k` (`poolqueue-worker`) against the peers named; a "
+              "thief that must see every value is given a `flush` after the owner's pushes (rows "
+              "c, d, d2; the fork-join row publishes before its one steal in 64).", ""]
+    lines.append("| workload | measure | ratio | limit | met |")
+    lines.append("| --- | --- | ---: | ---: | --- |")
+    for wid, what, against, limit in WORKER_TARGETS:
+        refs = [v for v in (med(wid, p) for p in against) if v is not None]
+        r = ratio(med(wid, "poolqueue-worker"), min(refs) if refs else None)
         if limit is None:
             lines.append(f"| {wid} | {what} | {fmt_ratio(r)} | – | – |")
             continue
@@ -282,7 +320,7 @@ def main():
             if len(parts) == 3:
                 counts[(parts[0], parts[1])] = float(parts[2])
         rows = sorted({w for w, _ in counts}, key=lambda w: [x[0] for x in wls].index(w))
-        impls = [i for i in POOLQUEUE + PEERS if any((w, i) in counts for w in rows)]
+        impls = [i for i in POOLQUEUE + WORKER + PEERS if any((w, i) in counts for w in rows)]
         lines += ["## Instructions per item (callgrind)", "",
                   "Executed instructions per item on one thread (`valgrind --tool=callgrind` on "
                   "`examples/bench_one.rs`, difference of n and 2 n repetitions). Set beside the ns "
@@ -317,7 +355,9 @@ def main():
         except ImportError:
             lines += ["(matplotlib not available: no plots)", ""]
     if plots_ok:
-        lines += ["## Plots", "", "![ns per item](ns_per_item.png)", "", "![ratios](ratios.png)", ""]
+        lines += ["## Plots", "", "![ns per item](ns_per_item.png)", "", "![ratios](ratios.png)", "",
+                  "Over thread counts (the owner plus 1 and 3 thieves, rows d):", "",
+                  "![threads](threads.png)", ""]
 
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
@@ -381,6 +421,24 @@ def plot(out, wls, med, ratios):
     ax.grid(axis="y", alpha=0.3, which="both")
     fig.tight_layout()
     fig.savefig(os.path.join(out, "ratios.png"), dpi=90)
+    plt.close(fig)
+
+    # ns per item over the number of thieves (rows d: 1 and 3), one line per implementation.
+    fig, ax = plt.subplots(figsize=(8, 5))
+    rows = [(1, "d_push_1stealer"), (3, "d_push_3stealers")]
+    for impl in ALL:
+        pts = [(n, med(wid, impl)) for n, wid in rows if med(wid, impl) is not None]
+        if len(pts) == len(rows):
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=impl,
+                    color=COLORS[impl])
+    ax.set_xticks([n for n, _ in rows])
+    ax.set_xlabel("thieves beside the owner")
+    ax.set_ylabel("ns per item (lower is better)")
+    ax.set_title("owner pushes while thieves steal everything (d)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "threads.png"), dpi=90)
     plt.close(fig)
     return True
 
