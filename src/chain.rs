@@ -684,7 +684,7 @@ impl<T> fmt::Debug for Stealer<T> {
     }
 }
 
-// Batch operations (DESIGN.md §2). A chain's batch goes through a small buffer on the stack
+// Batch operations (proofs-notes/batch.md). A chain's batch goes through a small buffer on the stack
 // (`Chunk`), so that user code (the caller's iterator, its `Extend`, a value's `Drop`) never
 // runs while a ring holds a reservation or an unread claim: such code may reach this owner
 // through `&self`, and a nested push that outgrows the head ring would otherwise link a new

@@ -332,7 +332,7 @@ mod tests {
     }
 }
 
-// Batch operations (DESIGN.md §2): one read-modify-write of the packed word per batch.
+// Batch operations (proofs-notes/batch.md): one read-modify-write of the packed word per batch.
 impl<T> Owner<T> {
     /// Pushes values from `values` at the head until the ring is full (including a slot a
     /// stealer has claimed but not yet released) or the iterator ends, and publishes them all

@@ -288,7 +288,7 @@ LOGIC_BUGS = [
             "",
         )],
     ),
-    # --- batch operations (issue 11; models in verification/batch_loom.rs) ---
+    # --- batch operations (models in verification/loom/batch.rs) ---
     (
         "batch-half-floor",
         "a batch steal claims floor(n/2) instead of ceil(n/2) (\"half\" off by one)",

@@ -4,7 +4,7 @@ restores the files (also when the command fails or is interrupted):
 
     verification/audit/seed.py BUG_ID -- cargo test --features loom --test loom -- batch
 
-For quick by-hand checks of one model; `run.sh` is the full audit in a scratch copy."""
+For quick by-hand checks of one model; `cargo xtask audit` is the full audit in a scratch copy."""
 import importlib.util
 import os
 import subprocess

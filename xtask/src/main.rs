@@ -6,6 +6,7 @@
 //! | `ci` | every CI lane, as on a fresh clone (`.ci/run`) |
 //! | `verify [--long] [--budget S] [--lanes a,b] [--list]` | the verification report: every checker within a time budget, a verdict per property |
 //! | `audit [--only X] [--module M] [--checkers C] [--all-checkers] [--list] [--check-patches] [--check-notes] [--search-orderings]` | the ordering and seeded-bug audit over every module and checker (`verification/audit/audit.py`; `--check-patches` only checks that every seeded bug still applies; `--check-notes` that every atomic operation has its one-line ordering note; `--search-orderings` searches the weakest orderings the loom models accept) |
+//! | `check-citations [--list]` | every repository path cited in a `.md`, `.rs`, `.py` or `.sh` file exists (`citations.rs`) |
 //! | `bench [--full] [--no-go] ...` | the side-by-side benchmarks and their report (`benches/report.sh`) |
 //!
 //! `verify` is Rust (this crate); `audit` and `bench` run the Python and shell scripts they
@@ -14,6 +15,7 @@
 use std::path::PathBuf;
 use std::process::{exit, Command};
 
+mod citations;
 mod verify;
 
 /// The repository root (the parent of this crate's folder).
@@ -39,7 +41,7 @@ fn delegate(program: &str, script: &str, args: &[String]) -> ! {
 }
 
 const USAGE: &str =
-    "usage: cargo xtask <ci | verify | audit | bench> [args]  (see xtask/src/main.rs)";
+    "usage: cargo xtask <ci | verify | audit | bench | check-citations> [args]  (see xtask/src/main.rs)";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -50,6 +52,7 @@ fn main() {
         Some("verify") => verify::main(rest),
         Some("audit") => delegate("python3", "verification/audit/audit.py", &rest),
         Some("bench") => delegate("bash", "benches/report.sh", &rest),
+        Some("check-citations") => citations::main(rest, &root()),
         Some("-h" | "--help") => println!("{USAGE}"),
         other => {
             eprintln!("xtask: unknown command {other:?}\n{USAGE}");
