@@ -57,7 +57,11 @@ use core::cell::Cell;
 use core::fmt;
 use core::mem::MaybeUninit;
 use core::ptr;
+#[cfg(feature = "event")]
+use core::time::Duration;
 
+#[cfg(feature = "event")]
+use crate::event::EventCount;
 use crate::ring::Ring;
 use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, Ordering, Reclaim};
 
@@ -464,6 +468,27 @@ impl<T> Owner<T> {
     }
 }
 
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Owner<T> {
+    /// [`push_head`](Self::push_head), then [`event.notify_one()`](EventCount::notify_one).
+    /// With nobody asleep the notify adds one fence and one load.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::chain::new::<u32>();
+    /// owner.push_head_notify(5, &event);
+    /// assert_eq!(stealer.pop_tail_wait(&event), Some(5));
+    /// # });
+    /// ```
+    #[inline]
+    pub fn push_head_notify(&self, value: T, event: &EventCount) {
+        self.push_head(value);
+        event.notify_one();
+    }
+}
+
 impl<T> Stealer<T> {
     /// Pops the oldest value (FIFO across rings), or `None` when the chain is empty. Drained
     /// rings are unlinked on the way and their memory retired to the epoch.
@@ -549,6 +574,48 @@ impl<T> Stealer<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.shared.is_empty()
+    }
+}
+
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Stealer<T> {
+    /// Pops the oldest value, sleeping on `event` while the chain is empty. Returns `None` only
+    /// once `event` is closed and the chain is empty.
+    ///
+    /// The owner must notify `event` after each push ([`push_head_notify`] does both).
+    ///
+    /// [`push_head_notify`]: Owner::push_head_notify
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use poolqueue::{chain, EventCount};
+    /// let event = EventCount::new();
+    /// let (owner, stealer) = chain::new::<u32>();
+    /// owner.push_head_notify(1, &event);
+    /// assert_eq!(stealer.pop_tail_wait(&event), Some(1));
+    /// event.close();
+    /// assert_eq!(stealer.pop_tail_wait(&event), None);
+    /// # });
+    /// ```
+    pub fn pop_tail_wait(&self, event: &EventCount) -> Option<T> {
+        event.wait_until(|| self.pop_tail())
+    }
+
+    /// Like [`pop_tail_wait`](Self::pop_tail_wait), but returns `None` after `timeout`.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use std::time::Duration;
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::chain::new::<u32>();
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), None);
+    /// owner.push_head_notify(2, &event);
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), Some(2));
+    /// # });
+    /// ```
+    pub fn pop_tail_wait_timeout(&self, event: &EventCount, timeout: Duration) -> Option<T> {
+        event.wait_until_timeout(timeout, || self.pop_tail())
     }
 }
 
