@@ -93,6 +93,12 @@ struct Node<T> {
     /// The older ring; null once that ring is unlinked (C2).
     prev: AtomicPtr<Node<T>>,
     _track: LeakTrack,
+    /// Counts the ring among the live rings (the test hooks' `live_rings`, `RingScope`).
+    #[cfg(all(
+        feature = "__test-hooks",
+        not(any(feature = "loom", feature = "shuttle"))
+    ))]
+    _counted: ring_count::Counted,
     /// Zero-sized outside loom; under loom the reclaimer marks the node freed here.
     live: Liveness,
 }
@@ -112,6 +118,11 @@ impl<T> Node<T> {
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
             _track: LeakTrack::new(capacity),
+            #[cfg(all(
+                feature = "__test-hooks",
+                not(any(feature = "loom", feature = "shuttle"))
+            ))]
+            _counted: ring_count::Counted::new(capacity),
             live: Liveness::default(),
         }))
     }
@@ -122,6 +133,82 @@ impl<T> Node<T> {
     fn alive(&self) -> &Self {
         self.live.check();
         self
+    }
+}
+
+/// With the hidden `__test-hooks` feature, in normal builds: the chain rings alive in the process
+/// and their slots, counted where rings are allocated and freed, and the per-thread scope a ring
+/// also counts in. Read by the test hooks (`live_rings`, `live_ring_slots`, `RingScope`) so tests
+/// can check that every retired ring is freed and that memory shrinks back. Two relaxed
+/// read-modify-writes per ring allocated or freed; nothing on the per-operation paths. Under
+/// loom its leak tracker checks every ring instead (the shim's `LeakTrack`).
+#[cfg(all(
+    feature = "__test-hooks",
+    not(any(feature = "loom", feature = "shuttle"))
+))]
+pub(crate) mod ring_count {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Rings alive in the process.
+    pub(crate) static LIVE_RINGS: AtomicUsize = AtomicUsize::new(0);
+    /// The slots of the rings alive in the process.
+    pub(crate) static LIVE_SLOTS: AtomicUsize = AtomicUsize::new(0);
+    /// Scopes entered and not yet left, over all threads. While it is 0 (every test that does not
+    /// use a scope), ring allocations never touch [`CURRENT`], so no thread gains a thread-local
+    /// destructor from this count (an extra destructor would change the timing of thread exits
+    /// that the pool's tests observe).
+    pub(crate) static ENTERED: AtomicUsize = AtomicUsize::new(0);
+
+    std::thread_local! {
+        /// The scope counter the calling thread's ring allocations count in.
+        pub(crate) static CURRENT: RefCell<Option<Arc<AtomicUsize>>> = const { RefCell::new(None) };
+    }
+
+    /// One ring, counted while it lives.
+    #[derive(Debug)]
+    pub(super) struct Counted {
+        slots: usize,
+        scope: Option<Arc<AtomicUsize>>,
+    }
+
+    impl Counted {
+        pub(super) fn new(slots: usize) -> Self {
+            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
+            LIVE_RINGS.fetch_add(1, Ordering::Relaxed);
+            // Relaxed: as above (ordering.md Y-leak-count).
+            LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
+            Counted {
+                slots,
+                scope: scope_allocated(),
+            }
+        }
+    }
+
+    /// The calling thread's scope, if any, counted one more.
+    fn scope_allocated() -> Option<Arc<AtomicUsize>> {
+        // Relaxed: a scope entered on this thread was counted before it (ordering.md V-scope).
+        if ENTERED.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
+        // Relaxed: a statistic, re-read until it settles (ordering.md V-counters).
+        scope.fetch_add(1, Ordering::Relaxed);
+        Some(scope)
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
+            LIVE_RINGS.fetch_sub(1, Ordering::Relaxed);
+            // Relaxed: as above (ordering.md Y-leak-count).
+            LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
+            if let Some(scope) = &self.scope {
+                // Relaxed: as in `scope_allocated` (ordering.md V-counters).
+                scope.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
