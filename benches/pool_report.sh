@@ -5,8 +5,8 @@
 # 2), with instructions per item (callgrind on examples/pool_profile.rs) and allocations per
 # operation (benches/pool.rs's counting allocator). Writes <target>/poolqueue-bench/pool.md.
 #
-#   bash benches/pool_report.sh            # needs Go 1.19 (apt-get install golang-1.19-go)
-#   GO=/path/to/go bash benches/pool_report.sh
+#   cargo xtask bench-pool                 # needs Go 1.19 (apt-get install golang-1.19-go)
+#   GO=/path/to/go cargo xtask bench-pool
 #
 # p1 = one get and its return per item; p2 = 100 gets held, then 100 returns (Go's
 # BenchmarkPool and BenchmarkPoolOverflow; Go's figure for p2 is per 100 items, divided here).
