@@ -548,8 +548,8 @@ MIRI = {
     "batch": ["edges::", "ring::tests"],
     "dequeue": ["edges::", "dequeue::tests"],
     "chain": ["edges::", "chain::tests"],
-    "pool": ["pool_api::", "pool_audit::"],
-    "event": ["event::tests", "event_audit::"],
+    "pool": ["pool_api::", "pool_aging::"],
+    "event": ["event::tests", "event_edges::"],
 }
 
 
