@@ -62,7 +62,7 @@ use core::time::Duration;
 
 #[cfg(feature = "event")]
 use crate::event::EventCount;
-use crate::ring::Ring;
+use crate::ring::{steal_half, Oldest, Ring};
 use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, Ordering, Reclaim};
 
 /// The first ring's capacity.
@@ -1122,7 +1122,7 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch(&self, dest: &Owner<T>) -> usize {
-        self.steal_into(dest, usize::MAX, false).0
+        self.steal_into(dest, usize::MAX, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), moving at most `limit` values (none when `limit`
@@ -1138,7 +1138,7 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch_with_limit(&self, dest: &Owner<T>, limit: usize) -> usize {
-        self.steal_into(dest, limit, false).0
+        self.steal_into(dest, limit, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead
@@ -1154,10 +1154,10 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
-        self.steal_into(dest, usize::MAX, true).1
+        self.steal_into(dest, usize::MAX, Oldest::Pop).1
     }
 
-    fn steal_into(&self, dest: &Owner<T>, limit: usize, pop: bool) -> (usize, Option<T>) {
+    fn steal_into(&self, dest: &Owner<T>, limit: usize, oldest: Oldest) -> (usize, Option<T>) {
         if limit == 0 {
             return (0, None);
         }
@@ -1172,7 +1172,7 @@ impl<T> Stealer<T> {
                 // Acquire: pairs with the Release store in `link` (ordering.md C-steal-next).
                 let next = current.alive().next.load(Ordering::Acquire);
                 let len = current.alive().ring.len();
-                let want = (len - len / 2).min(limit).saturating_sub(usize::from(pop));
+                let want = steal_half(len).min(limit).saturating_sub(oldest.kept());
                 // May link a new head ring in `dest` (possibly this very chain, after
                 // `current`: `next` was read before, so this pass still treats `current` as
                 // it was; the next pass sees the link).
@@ -1183,7 +1183,7 @@ impl<T> Stealer<T> {
                     current
                         .alive()
                         .ring
-                        .steal_batch_into(&dest.head().ring, limit, pop)
+                        .steal_into(&dest.head().ring, limit, oldest)
                 };
                 current.alive();
                 if moved > 0 || popped.is_some() {

@@ -507,7 +507,7 @@ impl<T> Stealer<T> {
         // SAFETY: `dest` is an `Owner`, which is `!Sync`, so `&Owner` cannot cross threads:
         // this runs on `dest`'s owner thread, the one allowed to push into its ring. No user
         // code runs inside, so no other owner call can overlap.
-        unsafe { self.ring.steal_batch_into(&dest.ring, limit, false).0 }
+        unsafe { self.ring.steal_batch_into(&dest.ring, limit) }
     }
 
     /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead of
@@ -527,6 +527,6 @@ impl<T> Stealer<T> {
     #[inline]
     pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
         // SAFETY: as in `steal_batch_with_limit`.
-        unsafe { self.ring.steal_batch_into(&dest.ring, usize::MAX, true).1 }
+        unsafe { self.ring.steal_batch_and_pop_into(&dest.ring) }
     }
 }

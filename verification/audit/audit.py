@@ -295,8 +295,10 @@ LOGIC_BUGS = [
         "a batch steal claims floor(n/2) instead of ceil(n/2) (\"half\" off by one)",
         [(
             "src/ring.rs",
-            """            let k = (n - n / 2).min(limit);""",
-            """            let k = (n / 2).min(limit);""",
+            """    n - n / 2
+}""",
+            """    n / 2
+}""",
         )],
     ),
     (
