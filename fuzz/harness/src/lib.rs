@@ -49,9 +49,7 @@ use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
-#[path = "pool.rs"]
 pub mod pool;
-#[path = "shrink.rs"]
 pub mod shrink;
 
 /// The longest owner program.
@@ -1065,7 +1063,7 @@ fn checks<S: Subject>(
             });
             let Ret::Popped(id) = ret else { break };
             assert!(
-                last.map_or(true, |l| id < l),
+                last.is_none_or(|l| id < l),
                 "drain not newest first: {id} after {last:?}"
             );
             last = Some(id);

@@ -247,7 +247,7 @@ fn execute(p: &PoolProgram) {
         pool = pool.max_idle(max);
     }
     if p.retain {
-        pool = pool.retain(|v: &Item| v.id % 3 != 0);
+        pool = pool.retain(|v: &Item| !v.id.is_multiple_of(3));
     }
     let pool = Arc::new(pool);
     let workers: Vec<_> = p.threads[1..]
