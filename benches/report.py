@@ -3,7 +3,7 @@
 
 Reads criterion's estimates (ns per repetition; divided by the workload's items), Go's
 `ns/item` metric from benches/go/pq_bench_test.go, the allocation table from
-examples/alloc_count.rs, and writes <out>/report.md plus the two charts (ns per item, ratios).
+benches/tools/alloc_count.rs, and writes <out>/report.md plus the two charts (ns per item, ratios).
 The workload list (ids, items per repetition, descriptions) is read from
 benches/harness/mod.rs, so it is defined once.
 """
@@ -285,7 +285,7 @@ def main():
         impls = [i for i in POOLQUEUE + PEERS if any((w, i) in counts for w in rows)]
         lines += ["## Instructions per item (callgrind)", "",
                   "Executed instructions per item on one thread (`valgrind --tool=callgrind` on "
-                  "`examples/bench_one.rs`, difference of n and 2 n repetitions). Set beside the ns "
+                  "`benches/tools/bench_one.rs`, difference of n and 2 n repetitions). Set beside the ns "
                   "table: where poolqueue executes fewer instructions yet takes longer, the time goes "
                   "to its two locked read-modify-writes per item (`lock add` in `push_head`, "
                   "`lock cmpxchg` in `pop_head`/`pop_tail`), not to code that could be trimmed.", ""]

@@ -7,7 +7,7 @@
 //! number of items one repetition moves, so `ns/item = median / items`.
 //!
 //! The file is shared by `benches/poolqueue.rs` (poolqueue), `benches/peers.rs` (the peers) and
-//! `examples/alloc_count.rs` (allocations per operation), hence the `dead_code` allowance.
+//! `benches/tools/alloc_count.rs` (allocations per operation), hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
