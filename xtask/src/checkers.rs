@@ -112,54 +112,40 @@ fn string(text: &str) -> Result<(String, &str), String> {
     Err(format!("unclosed string: {text}"))
 }
 
-/// Whether `line` ends outside a string and an array (so a value is complete).
-fn complete(text: &str) -> bool {
-    let (mut depth, mut quote) = (0i32, None);
-    let mut escaped = false;
-    for c in text.chars() {
+/// Scans `text`: where a `#` comment starts outside strings (if it does), the bracket depth
+/// outside strings before that, and whether the text before it ends inside a string.
+fn scan(text: &str) -> (Option<usize>, i32, bool) {
+    let (mut depth, mut quote, mut escaped) = (0, None, false);
+    for (i, c) in text.char_indices() {
         match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
+            Some(_) if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
             None => match c {
                 '"' | '\'' => quote = Some(c),
                 '[' => depth += 1,
                 ']' => depth -= 1,
-                '#' => break,
+                '#' => return (Some(i), depth, false),
                 _ => {}
             },
         }
     }
-    depth == 0 && quote.is_none()
+    (None, depth, quote.is_some())
 }
 
 /// `text` without a trailing `# comment` (outside strings).
 fn strip_comment(text: &str) -> &str {
-    let mut quote = None;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '#' => return &text[..i],
-            None => {}
-        }
+    match scan(text).0 {
+        Some(i) => &text[..i],
+        None => text,
     }
-    text
+}
+
+/// Whether `text` ends outside a string and an array (so a value is complete).
+fn complete(text: &str) -> bool {
+    let (_, depth, in_string) = scan(text);
+    depth == 0 && !in_string
 }
 
 /// Parses the registry's text.
