@@ -777,9 +777,9 @@ impl Scheduler for Follow {
     }
 }
 
-/// `p` with the schedule bytes of the execution that follows `tasks` (see [`Follow`]): how a
-/// shrinker keeps an interleaving while it removes a whole thread (task ids shift, runnable lists
-/// change, and the old bytes would mean something else).
+/// `p` with the schedule bytes of the execution that follows `tasks` (a scheduler that replays
+/// them): how a shrinker keeps an interleaving while it removes a whole thread (task ids shift,
+/// runnable lists change, and the old bytes would mean something else).
 pub fn rescheduled(p: &Program, tasks: &[usize]) -> Program {
     let choices = StdArc::new(StdMutex::new(Vec::new()));
     let follow = Recording {
