@@ -109,35 +109,34 @@ fn always() -> Result<(), String> {
     Ok(())
 }
 
-fn has_miri() -> Result<(), String> {
+/// `Ok` if `cargo +nightly <tool> --version` succeeds, else `Err(missing)`.
+fn nightly_tool(tool: &str, missing: String) -> Result<(), String> {
     let out = Command::new("cargo")
-        .args(["+nightly", "miri", "--version"])
+        .args(["+nightly", tool, "--version"])
         .output()
         .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(
-            format!("no nightly toolchain with the miri component (rustup component add --toolchain nightly miri, or {SETUP})"),
-        )
+        Err(missing)
     }
+}
+
+fn has_miri() -> Result<(), String> {
+    nightly_tool(
+        "miri",
+        format!("no nightly toolchain with the miri component (rustup component add --toolchain nightly miri, or {SETUP})"),
+    )
 }
 
 fn has_fuzz() -> Result<(), String> {
     if !crate::root().join("fuzz/Cargo.toml").exists() {
         return Err("no fuzz/ crate in this tree".into());
     }
-    let out = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
-        .output()
-        .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo-fuzz or nightly missing (cargo install cargo-fuzz --locked, or {SETUP})"
-        ))
-    }
+    nightly_tool(
+        "fuzz",
+        format!("cargo-fuzz or nightly missing (cargo install cargo-fuzz --locked, or {SETUP})"),
+    )
 }
 
 /// How to get every tool at once; each missing tool's reason names it too.
