@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The embedding lanes of .ci/run (issue 13), one subcommand each:
+# The embedding lanes of .ci/run, one subcommand each:
 #   msrv      the library on the `rust-version` toolchain (default, no default features, std only)
 #   no_std    the dequeue with no default features for a bare-metal target (x86_64-unknown-none)
 #   features  every feature combination builds (lib, tests, benches, examples) and runs its

@@ -21,7 +21,7 @@ use poolqueue::{chain, EventCount};
 fn bench_notify(c: &mut Criterion) {
     let mut g = c.benchmark_group("notify");
     let event = EventCount::new();
-    let (mut owner, _stealer) = chain::new::<u64>();
+    let (owner, _stealer) = chain::new::<u64>();
     g.bench_function("push_pop", |b| {
         b.iter(|| {
             owner.push_head(black_box(1));
@@ -44,8 +44,8 @@ fn bench_ping_pong(c: &mut Criterion) {
     let mut g = c.benchmark_group("ping_pong");
     g.measurement_time(Duration::from_secs(3));
     let (ea, eb) = (Arc::new(EventCount::new()), Arc::new(EventCount::new()));
-    let (mut to_echo, from_main) = chain::new::<u64>();
-    let (mut to_main, from_echo) = chain::new::<u64>();
+    let (to_echo, from_main) = chain::new::<u64>();
+    let (to_main, from_echo) = chain::new::<u64>();
     let echo = {
         let (ea, eb) = (ea.clone(), eb.clone());
         thread::spawn(move || {
@@ -69,7 +69,7 @@ fn bench_ping_pong(c: &mut Criterion) {
 /// given 300 µs to fall asleep before each push.
 fn sleeping_wake_latency() {
     let event = Arc::new(EventCount::new());
-    let (mut owner, stealer) = chain::new::<Instant>();
+    let (owner, stealer) = chain::new::<Instant>();
     let (tx, rx) = std::sync::mpsc::channel::<Duration>();
     let sleeper = {
         let event = event.clone();

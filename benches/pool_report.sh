@@ -2,11 +2,11 @@
 # The pool rows of the benchmark report, in one command: poolqueue's `Pool`, lockfree-object-pool,
 # object-pool and `Mutex<Vec<T>>` (benches/pool.rs, best of many short batches, one thread and
 # all threads) against Go's own sync.Pool benchmarks (`go test sync -bench Pool`, -cpu 1 and
-# 2), with instructions per item (callgrind on examples/pool_profile.rs) and allocations per
+# 2), with instructions per item (callgrind on benches/tools/pool_profile.rs) and allocations per
 # operation (benches/pool.rs's counting allocator). Writes <target>/poolqueue-bench/pool.md.
 #
-#   bash benches/pool_report.sh            # needs Go 1.19 (apt-get install golang-1.19-go)
-#   GO=/path/to/go bash benches/pool_report.sh
+#   cargo xtask bench-pool                 # needs Go 1.19 (apt-get install golang-1.19-go)
+#   GO=/path/to/go cargo xtask bench-pool
 #
 # p1 = one get and its return per item; p2 = 100 gets held, then 100 returns (Go's
 # BenchmarkPool and BenchmarkPoolOverflow; Go's figure for p2 is per 100 items, divided here).
@@ -21,7 +21,7 @@ cargo bench --bench pool -- --quick 2>&1 | tee "$out/rust-pool.log" | grep -E 'a
 
 rm -f "$out/pool-instructions.txt"
 if command -v valgrind > /dev/null; then
-    echo "== instructions per item (valgrind --tool=callgrind, examples/pool_profile.rs)"
+    echo "== instructions per item (valgrind --tool=callgrind, benches/tools/pool_profile.rs)"
     cargo build --release --example pool_profile 2>&1 | tail -1
     one="$target/release/examples/pool_profile"
     for spec in p1:200000:1 p2:2000:100 lf1:200000:1 lf2:2000:100 mv1:200000:1 mv2:2000:100; do
@@ -93,7 +93,7 @@ for shape in ("p1", "p2"):
         f = lambda v: "-" if v is None else f"{v:.2f}"
         lines.append(f"| {shape} | {threads} | " + " | ".join(f(v) for v in row) +
                      f" | {f(g)} | {f(rg)} | {f(rp)} | <= {t} x {kind}: {verdict} |")
-lines += ["", "Instructions per item, one thread (callgrind, `examples/pool_profile.rs`):", "",
+lines += ["", "Instructions per item, one thread (callgrind, `benches/tools/pool_profile.rs`):", "",
           "| shape | poolqueue | lockfree-object-pool | Mutex<Vec<T>> |", "| --- | ---: | ---: | ---: |"]
 for shape, a, b, c in (("p1", "p1", "lf1", "mv1"), ("p2", "p2", "lf2", "mv2")):
     lines.append(f"| {shape} | {instr.get(a, '-')} | {instr.get(b, '-')} | {instr.get(c, '-')} |")

@@ -3,7 +3,7 @@
 
 Reads criterion's estimates (ns per repetition; divided by the workload's items), Go's
 `ns/item` metric from benches/go/pq_bench_test.go, the allocation table from
-examples/alloc_count.rs, and writes report.md plus ns_per_item.png and ratios.png.
+benches/tools/alloc_count.rs, and writes <out>/report.md plus the two charts (ns per item, ratios).
 The workload list (ids, items per repetition, descriptions) is read from
 benches/harness/mod.rs, so it is defined once.
 """
@@ -33,7 +33,7 @@ COLORS = {
     "go-ring": "#1b9e77",
     "go-chain": "#66c2a4",
 }
-# DESIGN.md section 4: (workload, what is compared, limit).
+# The speed targets (proofs-notes/properties.md): (workload, what is compared, limit).
 TARGETS = [
     ("a_push_pop", "best poolqueue / Go ring", "go", 0.75),
     ("a_push_pop", "best poolqueue / crossbeam-deque (stretch)", "crossbeam-deque", 1.3),
@@ -41,7 +41,7 @@ TARGETS = [
     ("c_batch64_pop_tail", "best poolqueue / Go ring", "go", 0.5),
     ("d_push_1stealer", "best poolqueue / Go ring", "go", 0.8),
     ("e_pushpop_vs_thief", "best poolqueue / best of all others", "best", 0.8),
-    # Issue 11: the batch rows against every peer's batch operations ("best") and, for
+    # The batch rows against every peer's batch operations ("best") and, for
     # reference, against Go's single operations on the matching row ("impl@row").
     ("b2_batch64_batch_ops", "poolqueue batch / best peer (batch ops where it has them)", "best", 0.5),
     ("c2_batch64_steal_batch", "poolqueue batch / best peer's batch steal", "best", 0.5),
@@ -68,7 +68,7 @@ WORKER_TARGETS = [
 ]
 
 
-# Embedding (issue 13, benches/harness/embed.rs): "abs:impl" is an absolute ns limit; a
+# Embedding (benches/harness/embed.rs): "abs:impl" is an absolute ns limit; a
 # limit of None reports the ratio without a target.
 EMBED_TARGETS = [
     ("g_owner_is_empty", "chain owner is_empty, ns (absolute)", "abs:poolqueue-chain", 2.0),
@@ -234,8 +234,8 @@ def main():
                      f"| {fmt_ratio(rw)} | {fmt_ratio(gd)} | {fmt_ratio(gc)} | {verdict} |")
     lines.append("")
 
-    # Table 3: DESIGN targets.
-    lines += ["## Targets (DESIGN.md §4)", ""]
+    # Table 3: the speed targets.
+    lines += ["## Targets (`TARGETS` in benches/report.py)", ""]
     lines.append("| workload | measure | ratio | limit | met |")
     lines.append("| --- | --- | ---: | ---: | --- |")
     for wid, what, against, limit in TARGETS + EMBED_TARGETS:
@@ -323,7 +323,7 @@ def main():
         impls = [i for i in POOLQUEUE + WORKER + PEERS if any((w, i) in counts for w in rows)]
         lines += ["## Instructions per item (callgrind)", "",
                   "Executed instructions per item on one thread (`valgrind --tool=callgrind` on "
-                  "`examples/bench_one.rs`, difference of n and 2 n repetitions). Set beside the ns "
+                  "`benches/tools/bench_one.rs`, difference of n and 2 n repetitions). Set beside the ns "
                   "table: where poolqueue executes fewer instructions yet takes longer, the time goes "
                   "to its two locked read-modify-writes per item (`lock add` in `push_head`, "
                   "`lock cmpxchg` in `pop_head`/`pop_tail`), not to code that could be trimmed.", ""]

@@ -13,7 +13,7 @@
 # benches/go/pq_bench_test.go is copied into a temporary copy of GOROOT (its test hooks
 # NewPoolDequeue/NewPoolChain live in package sync's tests); the copy is deleted afterwards.
 # Profile: when valgrind is installed, callgrind counts instructions per item for the
-# single-threaded workloads (examples/bench_one.rs), to tell instruction count from the cost
+# single-threaded workloads (benches/tools/bench_one.rs), to tell instruction count from the cost
 # of atomic read-modify-writes.
 # Plots: matplotlib, installed with pip into a virtualenv under the output folder on first use.
 set -euo pipefail
@@ -70,7 +70,7 @@ if [ "$run" = 1 ]; then
 
     rm -f "$out/instructions.txt"
     if [ "$profile" = 1 ] && command -v valgrind > /dev/null; then
-        echo "== Rust: instructions per item (valgrind --tool=callgrind, examples/bench_one.rs)"
+        echo "== Rust: instructions per item (valgrind --tool=callgrind, benches/tools/bench_one.rs)"
         cargo build --release --example bench_one 2>&1 | tail -1
         one="$target/release/examples/bench_one"
         # workload, repetitions, items per repetition

@@ -84,7 +84,7 @@ impl Shared {
     }
 }
 
-fn worker(me: usize, mut own: Owner<u32>, shared: Arc<Shared>) {
+fn worker(me: usize, own: Owner<u32>, shared: Arc<Shared>) {
     loop {
         let task = own.pop_head().or_else(|| shared.steal(me)).or_else(|| {
             if shared.spin {

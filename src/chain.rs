@@ -69,8 +69,12 @@ use core::cell::Cell;
 use core::fmt;
 use core::mem::MaybeUninit;
 use core::ptr;
+#[cfg(feature = "event")]
+use core::time::Duration;
 
-use crate::ring::Ring;
+#[cfg(feature = "event")]
+use crate::event::EventCount;
+use crate::ring::{steal_half, Oldest, Ring};
 use crate::sync::{ArcHandle, AtomicPtr, Collector, Guard, LeakTrack, Liveness, Ordering, Reclaim};
 
 /// The first ring's capacity.
@@ -112,6 +116,12 @@ struct Node<T> {
     /// The older ring; null once that ring is unlinked (C2).
     prev: AtomicPtr<Node<T>>,
     _track: LeakTrack,
+    /// Counts the ring among the live rings (the test hooks' `live_rings`, `RingScope`).
+    #[cfg(all(
+        feature = "__test-hooks",
+        not(any(feature = "loom", feature = "shuttle"))
+    ))]
+    _counted: ring_count::Counted,
     /// Zero-sized outside loom; under loom the reclaimer marks the node freed here.
     live: Liveness,
 }
@@ -131,6 +141,11 @@ impl<T> Node<T> {
             next: AtomicPtr::new(ptr::null_mut()),
             prev: AtomicPtr::new(prev),
             _track: LeakTrack::new(capacity),
+            #[cfg(all(
+                feature = "__test-hooks",
+                not(any(feature = "loom", feature = "shuttle"))
+            ))]
+            _counted: ring_count::Counted::new(capacity),
             live: Liveness::default(),
         }))
     }
@@ -141,6 +156,82 @@ impl<T> Node<T> {
     fn alive(&self) -> &Self {
         self.live.check();
         self
+    }
+}
+
+/// With the hidden `__test-hooks` feature, in normal builds: the chain rings alive in the process
+/// and their slots, counted where rings are allocated and freed, and the per-thread scope a ring
+/// also counts in. Read by the test hooks (`live_rings`, `live_ring_slots`, `RingScope`) so tests
+/// can check that every retired ring is freed and that memory shrinks back. Two relaxed
+/// read-modify-writes per ring allocated or freed; nothing on the per-operation paths. Under
+/// loom its leak tracker checks every ring instead (the shim's `LeakTrack`).
+#[cfg(all(
+    feature = "__test-hooks",
+    not(any(feature = "loom", feature = "shuttle"))
+))]
+pub(crate) mod ring_count {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Rings alive in the process.
+    pub(crate) static LIVE_RINGS: AtomicUsize = AtomicUsize::new(0);
+    /// The slots of the rings alive in the process.
+    pub(crate) static LIVE_SLOTS: AtomicUsize = AtomicUsize::new(0);
+    /// Scopes entered and not yet left, over all threads. While it is 0 (every test that does not
+    /// use a scope), ring allocations never touch [`CURRENT`], so no thread gains a thread-local
+    /// destructor from this count (an extra destructor would change the timing of thread exits
+    /// that the pool's tests observe).
+    pub(crate) static ENTERED: AtomicUsize = AtomicUsize::new(0);
+
+    std::thread_local! {
+        /// The scope counter the calling thread's ring allocations count in.
+        pub(crate) static CURRENT: RefCell<Option<Arc<AtomicUsize>>> = const { RefCell::new(None) };
+    }
+
+    /// One ring, counted while it lives.
+    #[derive(Debug)]
+    pub(super) struct Counted {
+        slots: usize,
+        scope: Option<Arc<AtomicUsize>>,
+    }
+
+    impl Counted {
+        pub(super) fn new(slots: usize) -> Self {
+            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
+            LIVE_RINGS.fetch_add(1, Ordering::Relaxed);
+            // Relaxed: as above (ordering.md Y-leak-count).
+            LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
+            Counted {
+                slots,
+                scope: scope_allocated(),
+            }
+        }
+    }
+
+    /// The calling thread's scope, if any, counted one more.
+    fn scope_allocated() -> Option<Arc<AtomicUsize>> {
+        // Relaxed: a scope entered on this thread was counted before it (ordering.md V-scope).
+        if ENTERED.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
+        // Relaxed: a statistic, re-read until it settles (ordering.md V-counters).
+        scope.fetch_add(1, Ordering::Relaxed);
+        Some(scope)
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
+            LIVE_RINGS.fetch_sub(1, Ordering::Relaxed);
+            // Relaxed: as above (ordering.md Y-leak-count).
+            LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
+            if let Some(scope) = &self.scope {
+                // Relaxed: as in `scope_allocated` (ordering.md V-counters).
+                scope.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -573,6 +664,27 @@ impl<T> Owner<T> {
     }
 }
 
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Owner<T> {
+    /// [`push_head`](Self::push_head), then [`event.notify_one()`](EventCount::notify_one).
+    /// With nobody asleep the notify adds one fence and one load.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::chain::new::<u32>();
+    /// owner.push_head_notify(5, &event);
+    /// assert_eq!(stealer.pop_tail_wait(&event), Some(5));
+    /// # });
+    /// ```
+    #[inline]
+    pub fn push_head_notify(&self, value: T, event: &EventCount) {
+        self.push_head(value);
+        event.notify_one();
+    }
+}
+
 impl<T> Stealer<T> {
     /// Pops the oldest value (FIFO across rings), or `None` when the chain is empty. Drained
     /// rings are unlinked on the way and their memory retired to the epoch.
@@ -658,6 +770,48 @@ impl<T> Stealer<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.shared.is_empty()
+    }
+}
+
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Stealer<T> {
+    /// Pops the oldest value, sleeping on `event` while the chain is empty. Returns `None` only
+    /// once `event` is closed and the chain is empty.
+    ///
+    /// The owner must notify `event` after each push ([`push_head_notify`] does both).
+    ///
+    /// [`push_head_notify`]: Owner::push_head_notify
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use poolqueue::{chain, EventCount};
+    /// let event = EventCount::new();
+    /// let (owner, stealer) = chain::new::<u32>();
+    /// owner.push_head_notify(1, &event);
+    /// assert_eq!(stealer.pop_tail_wait(&event), Some(1));
+    /// event.close();
+    /// assert_eq!(stealer.pop_tail_wait(&event), None);
+    /// # });
+    /// ```
+    pub fn pop_tail_wait(&self, event: &EventCount) -> Option<T> {
+        event.wait_until(|| self.pop_tail())
+    }
+
+    /// Like [`pop_tail_wait`](Self::pop_tail_wait), but returns `None` after `timeout`.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use std::time::Duration;
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::chain::new::<u32>();
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), None);
+    /// owner.push_head_notify(2, &event);
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), Some(2));
+    /// # });
+    /// ```
+    pub fn pop_tail_wait_timeout(&self, event: &EventCount, timeout: Duration) -> Option<T> {
+        event.wait_until_timeout(timeout, || self.pop_tail())
     }
 }
 
@@ -793,7 +947,7 @@ impl<T> fmt::Debug for Stealer<T> {
     }
 }
 
-// Batch operations (DESIGN.md §2). A chain's batch goes through a small buffer on the stack
+// Batch operations (proofs-notes/batch.md). A chain's batch goes through a small buffer on the stack
 // (`Chunk`), so that user code (the caller's iterator, its `Extend`, a value's `Drop`) never
 // runs while a ring holds a reservation or an unread claim: such code may reach this owner
 // through `&self`, and a nested push that outgrows the head ring would otherwise link a new
@@ -1098,7 +1252,7 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch(&self, dest: &Owner<T>) -> usize {
-        self.steal_into(dest, usize::MAX, false).0
+        self.steal_into(dest, usize::MAX, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), moving at most `limit` values (none when `limit`
@@ -1114,7 +1268,7 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch_with_limit(&self, dest: &Owner<T>, limit: usize) -> usize {
-        self.steal_into(dest, limit, false).0
+        self.steal_into(dest, limit, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead
@@ -1130,14 +1284,14 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
-        self.steal_into(dest, usize::MAX, true).1
+        self.steal_into(dest, usize::MAX, Oldest::Pop).1
     }
 
     pub(crate) fn steal_into(
         &self,
         dest: &Owner<T>,
         limit: usize,
-        pop: bool,
+        oldest: Oldest,
     ) -> (usize, Option<T>) {
         if limit == 0 {
             return (0, None);
@@ -1153,7 +1307,7 @@ impl<T> Stealer<T> {
                 // Acquire: pairs with the Release store in `link` (ordering.md C-steal-next).
                 let next = current.alive().next.load(Ordering::Acquire);
                 let len = current.alive().ring.len();
-                let want = (len - len / 2).min(limit).saturating_sub(usize::from(pop));
+                let want = steal_half(len).min(limit).saturating_sub(oldest.kept());
                 // May link a new head ring in `dest` (possibly this very chain, after
                 // `current`: `next` was read before, so this pass still treats `current` as
                 // it was; the next pass sees the link).
@@ -1164,7 +1318,7 @@ impl<T> Stealer<T> {
                     current
                         .alive()
                         .ring
-                        .steal_batch_into(&dest.head().ring, limit, pop)
+                        .steal_into(&dest.head().ring, limit, oldest)
                 };
                 current.alive();
                 if moved > 0 || popped.is_some() {

@@ -24,8 +24,12 @@
 use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
+#[cfg(feature = "event")]
+use core::time::Duration;
 
 use crate::error::CapacityError;
+#[cfg(feature = "event")]
+use crate::event::EventCount;
 use crate::ring::Ring;
 use crate::sync::ArcHandle;
 
@@ -225,6 +229,32 @@ impl<T> Owner<T> {
     }
 }
 
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Owner<T> {
+    /// [`push_head`](Self::push_head), then [`event.notify_one()`](EventCount::notify_one) if
+    /// the push succeeded.
+    ///
+    /// # Errors
+    /// Hands `value` back when the ring is full (nothing is notified then).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, _stealer) = poolqueue::dequeue::new::<u32>(2).unwrap();
+    /// owner.push_head_notify(1, &event).unwrap();
+    /// owner.push_head_notify(2, &event).unwrap();
+    /// assert_eq!(owner.push_head_notify(3, &event), Err(3));
+    /// # });
+    /// ```
+    #[inline]
+    pub fn push_head_notify(&self, value: T, event: &EventCount) -> Result<(), T> {
+        self.push_head(value)?;
+        event.notify_one();
+        Ok(())
+    }
+}
+
 impl<T> Stealer<T> {
     /// Pops the oldest value (FIFO), or `None` when the ring is empty. Lock-free: it retries
     /// only when another thread's operation on the ring succeeded.
@@ -282,6 +312,47 @@ impl<T> Stealer<T> {
     }
 }
 
+#[cfg(feature = "event")]
+#[cfg_attr(docsrs, doc(cfg(feature = "event")))]
+impl<T> Stealer<T> {
+    /// Pops the oldest value, sleeping on `event` while the ring is empty. Returns `None` only
+    /// once `event` is closed and the ring is empty.
+    ///
+    /// The owner must notify `event` after each push ([`push_head_notify`] does both).
+    ///
+    /// [`push_head_notify`]: Owner::push_head_notify
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
+    /// owner.push_head_notify(3, &event).unwrap();
+    /// assert_eq!(stealer.pop_tail_wait(&event), Some(3));
+    /// event.close();
+    /// assert_eq!(stealer.pop_tail_wait(&event), None);
+    /// # });
+    /// ```
+    pub fn pop_tail_wait(&self, event: &EventCount) -> Option<T> {
+        event.wait_until(|| self.pop_tail())
+    }
+
+    /// Like [`pop_tail_wait`](Self::pop_tail_wait), but returns `None` after `timeout`.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// use std::time::Duration;
+    /// let event = poolqueue::EventCount::new();
+    /// let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), None);
+    /// owner.push_head_notify(4, &event).unwrap();
+    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), Some(4));
+    /// # });
+    /// ```
+    pub fn pop_tail_wait_timeout(&self, event: &EventCount, timeout: Duration) -> Option<T> {
+        event.wait_until_timeout(timeout, || self.pop_tail())
+    }
+}
+
 impl<T> Clone for Stealer<T> {
     fn clone(&self) -> Self {
         Stealer {
@@ -332,7 +403,7 @@ mod tests {
     }
 }
 
-// Batch operations (DESIGN.md §2): one read-modify-write of the packed word per batch.
+// Batch operations (proofs-notes/batch.md): one read-modify-write of the packed word per batch.
 impl<T> Owner<T> {
     /// Pushes values from `values` at the head until the ring is full (including a slot a
     /// stealer has claimed but not yet released) or the iterator ends, and publishes them all
@@ -436,7 +507,7 @@ impl<T> Stealer<T> {
         // SAFETY: `dest` is an `Owner`, which is `!Sync`, so `&Owner` cannot cross threads:
         // this runs on `dest`'s owner thread, the one allowed to push into its ring. No user
         // code runs inside, so no other owner call can overlap.
-        unsafe { self.ring.steal_batch_into(&dest.ring, limit, false).0 }
+        unsafe { self.ring.steal_batch_into(&dest.ring, limit) }
     }
 
     /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead of
@@ -456,6 +527,6 @@ impl<T> Stealer<T> {
     #[inline]
     pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
         // SAFETY: as in `steal_batch_with_limit`.
-        unsafe { self.ring.steal_batch_into(&dest.ring, usize::MAX, true).1 }
+        unsafe { self.ring.steal_batch_and_pop_into(&dest.ring) }
     }
 }

@@ -10,7 +10,7 @@
 //! use poolqueue::{chain, EventCount};
 //!
 //! let event = EventCount::new();
-//! let (mut owner, stealer) = chain::new::<u32>();
+//! let (owner, stealer) = chain::new::<u32>();
 //! owner.push_head_notify(7, &event); // push, then wake one sleeper if there is one
 //! assert_eq!(stealer.pop_tail_wait(&event), Some(7));
 //! event.close(); // shutdown: sleepers wake, and waits on an empty chain return `None`
@@ -457,106 +457,6 @@ impl fmt::Debug for Waiter<'_> {
     }
 }
 
-impl<T> crate::chain::Stealer<T> {
-    /// Pops the oldest value, sleeping on `event` while the chain is empty. Returns `None` only
-    /// once `event` is closed and the chain is empty.
-    ///
-    /// The owner must notify `event` after each push ([`push_head_notify`] does both).
-    ///
-    /// [`push_head_notify`]: crate::chain::Owner::push_head_notify
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// use poolqueue::{chain, EventCount};
-    /// let event = EventCount::new();
-    /// let (mut owner, stealer) = chain::new::<u32>();
-    /// owner.push_head_notify(1, &event);
-    /// assert_eq!(stealer.pop_tail_wait(&event), Some(1));
-    /// event.close();
-    /// assert_eq!(stealer.pop_tail_wait(&event), None);
-    /// # });
-    /// ```
-    pub fn pop_tail_wait(&self, event: &EventCount) -> Option<T> {
-        event.wait_until(|| self.pop_tail())
-    }
-
-    /// Like [`pop_tail_wait`](Self::pop_tail_wait), but returns `None` after `timeout`.
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// use std::time::Duration;
-    /// let event = poolqueue::EventCount::new();
-    /// let (_owner, stealer) = poolqueue::chain::new::<u32>();
-    /// assert_eq!(stealer.pop_tail_wait_timeout(&event, Duration::from_micros(10)), None);
-    /// # });
-    /// ```
-    pub fn pop_tail_wait_timeout(&self, event: &EventCount, timeout: Duration) -> Option<T> {
-        event.wait_until_timeout(timeout, || self.pop_tail())
-    }
-}
-
-impl<T> crate::chain::Owner<T> {
-    /// [`push_head`](Self::push_head), then [`event.notify_one()`](EventCount::notify_one).
-    /// With nobody asleep the notify adds one fence and one load.
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// let event = poolqueue::EventCount::new();
-    /// let (mut owner, stealer) = poolqueue::chain::new::<u32>();
-    /// owner.push_head_notify(5, &event);
-    /// assert_eq!(stealer.pop_tail_wait(&event), Some(5));
-    /// # });
-    /// ```
-    #[inline]
-    pub fn push_head_notify(&mut self, value: T, event: &EventCount) {
-        self.push_head(value);
-        event.notify_one();
-    }
-}
-
-impl<T> crate::dequeue::Stealer<T> {
-    /// Pops the oldest value, sleeping on `event` while the ring is empty; `None` only once
-    /// `event` is closed and the ring is empty. See [`chain::Stealer::pop_tail_wait`].
-    ///
-    /// [`chain::Stealer::pop_tail_wait`]: crate::chain::Stealer::pop_tail_wait
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// let event = poolqueue::EventCount::new();
-    /// let (owner, stealer) = poolqueue::dequeue::new::<u32>(4).unwrap();
-    /// owner.push_head_notify(3, &event).unwrap();
-    /// assert_eq!(stealer.pop_tail_wait(&event), Some(3));
-    /// # });
-    /// ```
-    pub fn pop_tail_wait(&self, event: &EventCount) -> Option<T> {
-        event.wait_until(|| self.pop_tail())
-    }
-}
-
-impl<T> crate::dequeue::Owner<T> {
-    /// [`push_head`](Self::push_head), then [`event.notify_one()`](EventCount::notify_one) if
-    /// the push succeeded.
-    ///
-    /// # Errors
-    /// Hands `value` back when the ring is full (nothing is notified then).
-    ///
-    /// ```
-    /// # poolqueue::__doc_model(|| {
-    /// let event = poolqueue::EventCount::new();
-    /// let (owner, _stealer) = poolqueue::dequeue::new::<u32>(2).unwrap();
-    /// owner.push_head_notify(1, &event).unwrap();
-    /// owner.push_head_notify(2, &event).unwrap();
-    /// assert_eq!(owner.push_head_notify(3, &event), Err(3));
-    /// # });
-    /// ```
-    #[inline]
-    pub fn push_head_notify(&self, value: T, event: &EventCount) -> Result<(), T> {
-        self.push_head(value)?;
-        event.notify_one();
-        Ok(())
-    }
-}
-
 #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests {
     use super::*;
@@ -582,7 +482,7 @@ mod tests {
     #[test]
     fn sleeper_is_woken_by_a_later_notify() {
         let event = Arc::new(EventCount::new());
-        let (mut owner, stealer) = crate::chain::new::<u32>();
+        let (owner, stealer) = crate::chain::new::<u32>();
         let sleeper = {
             let event = event.clone();
             thread::spawn(move || stealer.pop_tail_wait(&event))

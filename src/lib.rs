@@ -80,13 +80,17 @@ pub mod pool;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod worker;
 
-/// Test hooks for the crate's own test binaries and fuzz targets: **unstable, not part of the
-/// API**, compiled only with the hidden `__test-hooks` feature (which the test targets turn on
-/// through the crate's dev-dependency on itself) and `std`.
+#[cfg(all(feature = "__test-hooks", feature = "std"))]
+mod test_hooks;
+
+/// Test hooks for the crate's own test binaries and fuzz targets (`src/test_hooks.rs`):
+/// **unstable, not part of the API**, compiled only with the hidden `__test-hooks` feature (which
+/// the test targets turn on through the crate's dev-dependency on itself) and `std`.
 #[cfg(all(feature = "__test-hooks", feature = "std"))]
 #[doc(hidden)]
-#[path = "verify/mod.rs"]
-pub mod __test_hooks;
+pub mod __test_hooks {
+    pub use crate::test_hooks::*;
+}
 
 pub use error::CapacityError;
 #[cfg(feature = "event")]

@@ -472,7 +472,7 @@ impl<T> Ring<T> {
         taken
     }
 
-    /// Claims the oldest `min(ceil(n / 2), limit)` of the `n` values with one compare-and-swap
+    /// Claims the oldest `min(steal_half(n), limit)` of the `n` values with one compare-and-swap
     /// on `tail` and returns the first claimed position and the count; `None` when the ring is
     /// empty or `limit` is 0.
     #[inline]
@@ -482,7 +482,7 @@ impl<T> Ring<T> {
         loop {
             let (head, tail) = unpack(word);
             let n = head.wrapping_sub(tail);
-            let k = (n - n / 2).min(limit);
+            let k = (steal_half(n as usize) as u32).min(limit);
             if k == 0 {
                 return None;
             }
@@ -529,32 +529,50 @@ impl<T> Ring<T> {
         self.room(want.min(self.capacity()) as u32).1 as usize
     }
 
-    /// Steals the oldest half (rounded up) of this ring, at most `limit` values and at most
-    /// `dest`'s room, with one compare-and-swap here, and pushes them into `dest` with one
-    /// `fetch_add` there, oldest lowest (so `dest`'s stealers see them in the order this
-    /// ring's would have). With `pop`, the oldest stolen value is returned instead of pushed,
-    /// and needs no room in `dest`. Returns the number pushed into `dest` and the popped value.
-    /// `dest` may be this very ring (R7).
+    /// Steals the oldest half (rounded up, [`steal_half`]) of this ring, at most `limit` values
+    /// and at most `dest`'s room, with one compare-and-swap here, and pushes them into `dest`
+    /// with one `fetch_add` there, oldest lowest (so `dest`'s stealers see them in the order
+    /// this ring's would have). Returns the number pushed. `dest` may be this very ring (R7).
     ///
     /// # Safety
     /// The caller is `dest`'s owner thread, as in [`push_head_batch`](Self::push_head_batch).
-    pub(crate) unsafe fn steal_batch_into(
+    pub(crate) unsafe fn steal_batch_into(&self, dest: &Ring<T>, limit: usize) -> usize {
+        // SAFETY: the caller's contract.
+        unsafe { self.steal_into(dest, limit, Oldest::Push).0 }
+    }
+
+    /// As [`steal_batch_into`](Self::steal_batch_into), but the oldest stolen value is returned
+    /// instead of pushed (it needs no room in `dest`); `None` when this ring was empty.
+    ///
+    /// # Safety
+    /// As [`steal_batch_into`](Self::steal_batch_into).
+    pub(crate) unsafe fn steal_batch_and_pop_into(&self, dest: &Ring<T>) -> Option<T> {
+        // SAFETY: the caller's contract.
+        unsafe { self.steal_into(dest, usize::MAX, Oldest::Pop).1 }
+    }
+
+    /// The batch steal behind both: returns the number pushed into `dest` and, with
+    /// [`Oldest::Pop`], the oldest stolen value.
+    ///
+    /// # Safety
+    /// As [`steal_batch_into`](Self::steal_batch_into).
+    pub(crate) unsafe fn steal_into(
         &self,
         dest: &Ring<T>,
         limit: usize,
-        pop: bool,
+        oldest: Oldest,
     ) -> (usize, Option<T>) {
         let limit = limit.min(1 << 31) as u32;
-        let extra = u32::from(pop);
+        let extra = oldest.kept() as u32;
         // Measure the room before the claim (R7), for as many as could be claimed.
-        let len = self.len() as u32;
-        let want = (len - len / 2).min(limit).saturating_sub(extra);
+        let len = self.len();
+        let want = (steal_half(len) as u32).min(limit).saturating_sub(extra);
         let (dest_head, room) = dest.room(want);
         let Some((tail, k)) = self.claim_tail_batch(limit.min(room + extra)) else {
             return (0, None);
         };
         let mut first = tail;
-        let popped = if pop {
+        let popped = if oldest == Oldest::Pop {
             first = tail.wrapping_add(1);
             // SAFETY: the claim covered `tail`; it is taken once, here.
             Some(unsafe { self.take_claimed(tail) })
@@ -578,6 +596,34 @@ impl<T> Ring<T> {
             dest.head_tail.fetch_add(heads(moved), Ordering::Release);
         }
         (moved as usize, popped)
+    }
+}
+
+/// How many of `n` values a batch steal takes: half, rounded up, so a steal from a non-empty
+/// structure takes at least one (proofs-notes/properties.md, "Batch operations"). The one
+/// definition for the ring and the chain.
+#[inline]
+pub(crate) const fn steal_half(n: usize) -> usize {
+    n - n / 2
+}
+
+/// What a batch steal does with the oldest value it claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Oldest {
+    /// Pushes it into the destination with the rest (`steal_batch`).
+    Push,
+    /// Hands it to the caller (`steal_batch_and_pop`); it needs no room in the destination.
+    Pop,
+}
+
+impl Oldest {
+    /// How many of the stolen values the caller keeps instead of pushing them.
+    #[inline]
+    pub(crate) const fn kept(self) -> usize {
+        match self {
+            Oldest::Push => 0,
+            Oldest::Pop => 1,
+        }
     }
 }
 
@@ -848,12 +894,12 @@ mod tests {
         let dst = Ring::new(8, u32::MAX - 1);
         // SAFETY: single-threaded test: this thread owns both rings.
         unsafe {
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 0);
             src.push_head_batch(&mut (0..7));
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (4, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 4);
             assert_eq!(src.len(), 3);
-            assert_eq!(src.steal_batch_into(&dst, 1, false), (1, None));
-            assert_eq!(src.steal_batch_into(&dst, 0, false), (0, None));
+            assert_eq!(src.steal_batch_into(&dst, 1), 1);
+            assert_eq!(src.steal_batch_into(&dst, 0), 0);
             assert_eq!(
                 dst.pop_head(),
                 Some(4),
@@ -861,8 +907,8 @@ mod tests {
             );
             assert_eq!(drain_tail(&dst), [0, 1, 2, 3]);
             // One value left of two: the last one still comes.
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 1);
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 1);
             assert_eq!(src.len(), 0);
             assert_eq!(drain_tail(&dst), [5, 6]);
         }
@@ -876,19 +922,19 @@ mod tests {
         unsafe {
             src.push_head_batch(&mut (0..8));
             dst.push_head_batch(&mut (100..103));
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (1, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 1);
             assert_eq!(src.len(), 7);
             // Full destination: nothing moves, nothing is lost.
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 0);
             assert_eq!(src.len(), 7);
             // ... but `and_pop` still yields one value.
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, true), (0, Some(1)));
+            assert_eq!(src.steal_batch_and_pop_into(&dst), Some(1));
             // A destination slot held by its own stealer is not room.
             let held = dst.claim_tail().unwrap();
             assert_eq!(dst.len(), 3);
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, false), (0, None));
+            assert_eq!(src.steal_batch_into(&dst, usize::MAX), 0);
             assert_eq!(dst.take_claimed(held), 100);
-            assert_eq!(src.steal_batch_into(&dst, usize::MAX, true), (1, Some(2)));
+            assert_eq!(src.steal_into(&dst, usize::MAX, Oldest::Pop), (1, Some(2)));
             assert_eq!(drain_tail(&dst), [101, 102, 0, 3]);
             assert_eq!(drain_tail(&src), [4, 5, 6, 7]);
         }
@@ -902,20 +948,24 @@ mod tests {
                 // SAFETY: single-threaded test: this thread owns the ring and steals from it.
                 unsafe {
                     ring.push_head_batch(&mut (0..len));
-                    let (moved, _) = ring.steal_batch_into(&ring, usize::MAX, false);
+                    let moved = ring.steal_batch_into(&ring, usize::MAX);
                     let free = 8 - len;
-                    assert_eq!(moved as u32, (len - len / 2).min(free), "len {len}");
+                    assert_eq!(
+                        moved as u32,
+                        (steal_half(len as usize) as u32).min(free),
+                        "len {len}"
+                    );
                     let mut all = drain_tail(&ring);
                     assert_eq!(all.len() as u32, len);
                     all.sort_unstable();
                     assert_eq!(all, (0..len).collect::<Vec<_>>());
                     ring.push_head_batch(&mut (0..len));
-                    let (moved, popped) = ring.steal_batch_into(&ring, usize::MAX, true);
+                    let (moved, popped) = ring.steal_into(&ring, usize::MAX, Oldest::Pop);
                     assert_eq!(popped, (len > 0).then_some(0));
                     let rest = drain_tail(&ring);
                     assert_eq!(rest.len() as u32 + u32::from(len > 0), len);
                     if len > 0 {
-                        let k = (len - len / 2).min(free + 1);
+                        let k = (steal_half(len as usize) as u32).min(free + 1);
                         assert_eq!(moved as u32, k - 1);
                         // The stolen ones moved to the head, oldest lowest.
                         let expect: Vec<u32> = (k..len).chain(1..k).collect();
@@ -935,8 +985,8 @@ mod tests {
             // SAFETY: single-threaded test: this thread owns both rings.
             unsafe {
                 a.push_head_batch(&mut (0..8).map(|i| Counted(i, &drops)));
-                a.steal_batch_into(&b, usize::MAX, false);
-                drop(a.steal_batch_into(&b, usize::MAX, true));
+                a.steal_batch_into(&b, usize::MAX);
+                drop(a.steal_batch_and_pop_into(&b));
                 let mut out = Vec::new();
                 b.pop_head_batch(2, &mut out);
                 assert_eq!(drops.get(), 1);

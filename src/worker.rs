@@ -77,6 +77,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 use crate::chain;
+use crate::ring::Oldest;
 use crate::sync::{Arc, AtomicBool, Ordering};
 
 /// The default number of values an owner keeps private (see [`new`] for the measurement).
@@ -440,7 +441,7 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch(&self, dest: &Owner<T>) -> usize {
-        self.steal(dest, usize::MAX, false).0
+        self.steal(dest, usize::MAX, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), moving at most `limit` values (none when `limit`
@@ -458,7 +459,7 @@ impl<T> Stealer<T> {
         if limit == 0 {
             return 0;
         }
-        self.steal(dest, limit, false).0
+        self.steal(dest, limit, Oldest::Push).0
     }
 
     /// As [`steal_batch`](Self::steal_batch), but the oldest stolen value is returned instead of
@@ -474,13 +475,13 @@ impl<T> Stealer<T> {
     /// # });
     /// ```
     pub fn steal_batch_and_pop(&self, dest: &Owner<T>) -> Option<T> {
-        self.steal(dest, usize::MAX, true).1
+        self.steal(dest, usize::MAX, Oldest::Pop).1
     }
 
-    /// The chain's batch steal into `dest`'s chain (`pop`: one stolen value is returned); a
-    /// steal that finds nothing asks the owner for work.
-    fn steal(&self, dest: &Owner<T>, limit: usize, pop: bool) -> (usize, Option<T>) {
-        let (moved, popped) = self.published.steal_into(&dest.published, limit, pop);
+    /// The chain's batch steal into `dest`'s chain (with [`Oldest::Pop`], the oldest stolen
+    /// value is returned); a steal that finds nothing asks the owner for work.
+    fn steal(&self, dest: &Owner<T>, limit: usize, oldest: Oldest) -> (usize, Option<T>) {
+        let (moved, popped) = self.published.steal_into(&dest.published, limit, oldest);
         if moved == 0 && popped.is_none() {
             self.request.raise();
         }

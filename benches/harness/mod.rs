@@ -6,8 +6,8 @@
 //! `iters` repetitions, for criterion's `iter_custom`; the throughput set on each group is the
 //! number of items one repetition moves, so `ns/item = median / items`.
 //!
-//! The file is shared by `benches/ring.rs` (poolqueue), `benches/peers.rs` (the peers) and
-//! `examples/alloc_count.rs` (allocations per operation), hence the `dead_code` allowance.
+//! The file is shared by `benches/poolqueue.rs` (poolqueue), `benches/peers.rs` (the peers) and
+//! `benches/tools/alloc_count.rs` (allocations per operation), hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;

@@ -5,6 +5,6 @@
 #![allow(non_snake_case)]
 
 use libfuzzer_sys::fuzz_target;
-use poolqueue_fuzz::{run, Target};
+use poolqueue_fuzz_harness::{run, Target};
 
 fuzz_target!(|data: &[u8]| run(Target::ChainBatch, data));

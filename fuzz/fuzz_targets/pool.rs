@@ -4,4 +4,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| poolqueue_fuzz::pool::run(data));
+fuzz_target!(|data: &[u8]| poolqueue_fuzz_harness::pool::run(data));

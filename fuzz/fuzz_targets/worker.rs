@@ -6,6 +6,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolqueue_fuzz::{run, Target};
+use poolqueue_fuzz_harness::{run, Target};
 
 fuzz_target!(|data: &[u8]| run(Target::Worker, data));

@@ -253,7 +253,7 @@ impl<T: Send> Pool<T> {
     pub fn try_get(&self) -> Option<Pooled<'_, T>> {
         let mut value = MaybeUninit::uninit();
         if !self.take_private_into(value.as_mut_ptr()) {
-            value.write(self.take(false)?);
+            value.write(self.take()?);
         }
         Some(Pooled { pool: self, value })
     }
@@ -510,23 +510,31 @@ impl<T: Send> Pool<T> {
         true
     }
 
+    /// An idle value, or a new one.
     #[inline(always)]
     fn take_or_create(&self) -> T {
-        match self.take(true) {
+        let shard = self.local_shard();
+        match self.take_slow(shard) {
             Some(value) => value,
-            // `take(true)` creates rather than return `None`.
-            None => unreachable!("take(true) always returns a value"),
+            None => self.create_value(shard),
         }
     }
 
-    /// An idle value, or a new one if `create`.
+    /// An idle value, if the pool has one.
     #[inline(always)]
-    fn take(&self, create: bool) -> Option<T> {
-        self.take_slow(self.local_shard(), create)
+    fn take(&self) -> Option<T> {
+        self.take_slow(self.local_shard())
+    }
+
+    /// A new value from the pool's `create` (user code: the crate holds nothing here).
+    #[cold]
+    fn create_value(&self, shard: Option<&Shard<T>>) -> T {
+        self.count(shard, Event::Create);
+        (self.create)()
     }
 
     #[cold]
-    fn take_slow(&self, shard: Option<&Shard<T>>, create: bool) -> Option<T> {
+    fn take_slow(&self, shard: Option<&Shard<T>>) -> Option<T> {
         let mut own_id = 0;
         if let Some(shard) = shard {
             self.age_local(shard);
@@ -600,11 +608,7 @@ impl<T: Send> Pool<T> {
             self.count(shard, Event::VictimHit);
             return Some(value);
         }
-        if !create {
-            return None;
-        }
-        self.count(shard, Event::Create);
-        Some((self.create)())
+        None
     }
 
     /// Ages the own private slots, and gives back the chain's idle rings, if a `release`

@@ -33,71 +33,25 @@ mod imp {
     }
 }
 
-/// The `std` half of the normal build: the pool's lock and thread-locals, the chain's epoch and
-/// its ring counter.
+/// The `std` half of the normal build: the pool's lock and thread-locals, the chain's epoch.
 #[cfg(all(feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
 mod std_only {
-    #[cfg(feature = "__test-hooks")]
-    use core::sync::atomic::{AtomicUsize, Ordering};
-
     #[allow(unused_imports)]
     pub(crate) use std::sync::Mutex;
     #[allow(unused_imports)]
     pub(crate) use std::thread_local;
 
-    #[cfg(feature = "__test-hooks")]
+    #[allow(unused_imports)]
     pub(crate) use super::reclaim_epoch::collect_round;
     pub(crate) use super::reclaim_epoch::{Collector, Guard};
 
-    /// Outside loom, with the test-only `__test-hooks` feature: counts the live tracked
-    /// allocations (chain rings) and their slots, so tests can check that every retired ring is
-    /// freed and that memory shrinks back (`__test_hooks::live_rings`, `live_ring_slots`,
-    /// `RingScope`). Two relaxed read-modify-writes per ring allocated or freed; nothing on the
-    /// per-operation paths. Without the feature it is an empty marker.
+    /// Outside loom a ring allocation is not tracked by the shim: an empty marker.
     #[derive(Debug)]
-    pub(crate) struct LeakTrack {
-        #[cfg(feature = "__test-hooks")]
-        slots: usize,
-        #[cfg(feature = "__test-hooks")]
-        scope: Option<crate::__test_hooks::RingScope>,
-    }
-
-    /// Tracked allocations alive in the process. Relaxed: a statistic read by tests after the
-    /// threads that changed it were joined (the join orders the updates before the read).
-    #[cfg(feature = "__test-hooks")]
-    pub(crate) static LIVE_TRACKED: AtomicUsize = AtomicUsize::new(0);
-    /// The slots of the tracked rings alive in the process. Relaxed: as `LIVE_TRACKED`.
-    #[cfg(feature = "__test-hooks")]
-    pub(crate) static LIVE_SLOTS: AtomicUsize = AtomicUsize::new(0);
-
-    #[cfg(feature = "__test-hooks")]
-    impl Drop for LeakTrack {
-        fn drop(&mut self) {
-            // Relaxed: a test counter, read after a join (ordering.md Y-leak-count).
-            LIVE_TRACKED.fetch_sub(1, Ordering::Relaxed);
-            // Relaxed: as above (ordering.md Y-leak-count).
-            LIVE_SLOTS.fetch_sub(self.slots, Ordering::Relaxed);
-            if let Some(scope) = &self.scope {
-                scope.freed();
-            }
-        }
-    }
+    pub(crate) struct LeakTrack;
 
     impl LeakTrack {
-        #[cfg_attr(not(feature = "__test-hooks"), allow(unused_variables))]
-        pub(crate) fn new(slots: usize) -> Self {
-            #[cfg(feature = "__test-hooks")]
-            // Relaxed: as in `LeakTrack::drop` (ordering.md Y-leak-count).
-            LIVE_TRACKED.fetch_add(1, Ordering::Relaxed);
-            #[cfg(feature = "__test-hooks")]
-            // Relaxed: as in `LeakTrack::drop` (ordering.md Y-leak-count).
-            LIVE_SLOTS.fetch_add(slots, Ordering::Relaxed);
-            LeakTrack {
-                #[cfg(feature = "__test-hooks")]
-                slots,
-                #[cfg(feature = "__test-hooks")]
-                scope: crate::__test_hooks::RingScope::allocated(),
-            }
+        pub(crate) fn new(_slots: usize) -> Self {
+            LeakTrack
         }
     }
 }

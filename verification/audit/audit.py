@@ -5,7 +5,8 @@ In scratch copies of the crate (one per checker group, each with its own cargo t
 builds are reused from mutant to mutant), applies one mutation at a time -- every atomic
 ordering in the audited modules (ring, batch, dequeue, chain, pool, event; the `sync` shim
 excepted) weakened one step or more, plus the seeded logic bugs (LOGIC_BUGS below; POOL_BUGS,
-EVENT_BUGS, DEQUEUE_BUGS and CHAIN_BUGS in seeded_bugs.py) -- runs the checkers of checkers.tsv against it, and
+EVENT_BUGS, DEQUEUE_BUGS, CHAIN_BUGS and WORKER_BUGS in seeded_bugs.py) -- runs the checkers of the
+registry (verification/checkers.toml) against it, and
 writes a markdown table (module, site or bug, variant, one column per checker, verdict) with
 the kill rate and the survivors' arguments (equivalent.py) to proofs-notes/audit.md.
 
@@ -13,7 +14,7 @@ the kill rate and the survivors' arguments (equivalent.py) to proofs-notes/audit
 `run_search`), with a re-check of the result at a higher preemption bound; its table goes to
 proofs-notes/orderings-search.md.
 
-Table-driven: a checker is one line of checkers.tsv (name, timeout in seconds, scope, shell
+Table-driven: a checker is one entry of verification/checkers.toml (name, timeout in seconds, scope, shell
 command run in the scratch crate); a logic bug is one entry of a bug list.
 
 Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
@@ -21,7 +22,7 @@ Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--al
        cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
   --only S1,S2,..      run only mutants whose id contains one of the substrings
   --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
-  --checkers C,..      only these checkers (names or groups of checkers.tsv)
+  --checkers C,..      only these checkers (names or groups of the registry)
   --all-checkers       run every checker on every mutant (default: stop at the first catch)
   --list               print the mutants and exit
   --check-patches      only check that every seeded bug still applies (each `old` text occurs
@@ -46,6 +47,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -288,14 +290,16 @@ LOGIC_BUGS = [
             "",
         )],
     ),
-    # --- batch operations (issue 11; models in verification/batch_loom.rs) ---
+    # --- batch operations (models in verification/loom/batch.rs) ---
     (
         "batch-half-floor",
         "a batch steal claims floor(n/2) instead of ceil(n/2) (\"half\" off by one)",
         [(
             "src/ring.rs",
-            """            let k = (n - n / 2).min(limit);""",
-            """            let k = (n / 2).min(limit);""",
+            """    n - n / 2
+}""",
+            """    n / 2
+}""",
         )],
     ),
     (
@@ -528,7 +532,7 @@ def bug_module(bug_id, edits):
 
 
 # The test-name filters (libtest substrings) of the loom and shuttle binaries that exercise each
-# module: a mutant in a module runs these models only (`{filters}` in checkers.tsv). Both binaries
+# module: a mutant in a module runs these models only (`{filters}` in the registry). Both binaries
 # name their modules alike (`verification/{loom,shuttle}/<module>.rs`).
 MODELS = {
     "ring": ["dequeue::", "chain::", "chain_empty::", "batch", "fuzz_replay::"],
@@ -548,8 +552,8 @@ MIRI = {
     "batch": ["edges::", "ring::tests"],
     "dequeue": ["edges::", "dequeue::tests"],
     "chain": ["edges::", "chain::tests"],
-    "pool": ["pool_api::", "pool_audit::"],
-    "event": ["event::tests", "event_audit::"],
+    "pool": ["pool_api::", "pool_aging::"],
+    "event": ["event::tests", "event_edges::"],
     "worker": ["worker::"],
 }
 
@@ -698,17 +702,31 @@ def mutants(root):
 # ---------------------------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------------------------
+REGISTRY = os.path.join(ROOT, "verification", "checkers.toml")
+
+
+def read_registry():
+    """The registry of checkers (verification/checkers.toml): its `[[checker]]` entries."""
+    with open(REGISTRY, "rb") as f:
+        return tomllib.load(f)["checker"]
+
+
 def read_checkers():
-    """checkers.tsv: name, timeout (s), scope (`all`, or `logic` for a checker that is
-    sequentially consistent and so cannot see an ordering), command."""
+    """The audit's checkers: the registry's entries with an `audit` command, in its order, one
+    per `each` item (named `<audit_name>:<item>`). Each has a name, a timeout (s), a scope (`all`,
+    or `logic` for a checker that is sequentially consistent and so cannot see an ordering), a
+    command, and a group (the name before `:`)."""
     checkers = []
-    for line in open(os.path.join(HERE, "checkers.tsv")):
-        line = line.rstrip("\n")
-        if not line.strip() or line.lstrip().startswith("#"):
+    for entry in read_registry():
+        if "audit" not in entry:
             continue
-        name, timeout, scope, cmd = line.split("\t", 3)
-        checkers.append({"name": name, "timeout": int(timeout), "scope": scope, "cmd": cmd,
-                         "group": name.split(":")[0]})
+        base = entry.get("audit_name", entry["name"])
+        for item in entry.get("each", [None]):
+            name = base if item is None else f"{base}:{item}"
+            cmd = entry["audit"] if item is None else entry["audit"].replace("{each}", item)
+            checkers.append({"name": name, "timeout": int(entry["audit_timeout"]),
+                             "scope": entry["audit_scope"], "cmd": cmd,
+                             "group": name.split(":")[0]})
     return checkers
 
 
@@ -717,13 +735,8 @@ def read_checkers():
 # caught a mutant stays (tests are added, not weakened: a test that stops failing on a broken
 # variant is a defect of its own), so adding a test re-runs exactly the passes it may overturn.
 SHARED_TESTS = ["Cargo.toml", "verification/support"]
-TEST_TREES = {
-    "loom": ["verification/loom"],
-    "shuttle": ["verification/shuttle", "verification/lincheck", "fuzz/corpus"],
-    "fuzz": ["fuzz"],
-    "default": ["verification/native", "verification/lincheck"],  # `--tests`: the native target
-    "miri": ["verification/native", "verification/lincheck"],
-}
+TEST_TREES = {entry.get("audit_name", entry["name"]): entry["audit_tests"]
+              for entry in read_registry() if "audit_tests" in entry}
 ALL_TESTS = ["verification", "fuzz"]  # a checker not named above
 NOT_TESTS = {"audit", "target", "artifacts", "coverage", ".git"}
 
@@ -1470,7 +1483,7 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 "(`MODELS` in audit.py); `n/a (SC)`: a sequentially consistent checker "
                 "(shuttle, and the fuzz targets, which run on shuttle) cannot see an ordering, "
                 "so it is not run on ordering mutants.\n\n")
-        f.write("Checkers (verification/audit/checkers.tsv), baseline on the unmodified crate:\n\n")
+        f.write("Checkers (verification/checkers.toml), baseline on the unmodified crate:\n\n")
         for c in checkers:
             runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
             if runs:

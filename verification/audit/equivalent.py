@@ -56,7 +56,7 @@ SURVIVOR_ARGUMENTS = {
         "`age` never sees zero steps and its `0 =>` arm is a stated contract, not a path. The "
         "defect this bug recreates (a `release` that ages an exited shard and then adopts it "
         "ageing it again) was fixed by that check and the claim tokens; "
-        "`trust::a_release_that_adopts_an_exited_shard_ages_it_once` keeps the scenario."
+        "`memory::a_release_that_adopts_an_exited_shard_ages_it_once` keeps the scenario."
     ),
     "pool-thread-id-kept-after-exit": (
         "equivalent under today's pool. With the cached id left stale, `thread_id::current()` "

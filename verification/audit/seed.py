@@ -2,9 +2,9 @@
 """Runs one command with one seeded bug of audit.py's LOGIC_BUGS applied to this tree, then
 restores the files (also when the command fails or is interrupted):
 
-    verification/audit/seed.py BUG_ID -- cargo test --features loom --test loom -- batch
+    cargo xtask seed BUG_ID -- cargo test --features loom --test loom -- batch
 
-For quick by-hand checks of one model; `run.sh` is the full audit in a scratch copy."""
+For quick by-hand checks of one model; `cargo xtask audit` is the full audit in a scratch copy."""
 import importlib.util
 import os
 import subprocess

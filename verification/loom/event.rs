@@ -87,7 +87,7 @@ fn ticket_protocol_is_never_lost() {
 fn chain_push_wakes_a_sleeping_stealer() {
     check("chain_push_wakes_a_sleeping_stealer", None, || {
         let event = Arc::new(EventCount::new());
-        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let (owner, stealer) = chain::new::<Box<u32>>();
         let thief = {
             let event = event.clone();
             thread::spawn(move || stealer.pop_tail_wait(&event).map(|b| *b))
@@ -104,7 +104,7 @@ fn chain_push_wakes_a_sleeping_stealer() {
 fn two_sleepers_two_pushes_each_value_once() {
     check("two_sleepers_two_pushes_each_value_once", BOUND, || {
         let event = Arc::new(EventCount::new());
-        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let (owner, stealer) = chain::new::<Box<u32>>();
         let thieves: Vec<_> = (0..2)
             .map(|_| {
                 let (event, stealer) = (event.clone(), stealer.clone());
@@ -169,7 +169,7 @@ fn close_wakes_every_sleeper() {
 fn close_racing_a_push_loses_nothing() {
     check("close_racing_a_push_loses_nothing", BOUND, || {
         let event = Arc::new(EventCount::new());
-        let (mut owner, stealer) = chain::new::<Box<u32>>();
+        let (owner, stealer) = chain::new::<Box<u32>>();
         let thief = {
             let event = event.clone();
             thread::spawn(move || {

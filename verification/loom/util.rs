@@ -4,55 +4,44 @@
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::mem::ManuallyDrop;
 
+use lincheck::identity::{DropCounter, Identity};
 use loom::alloc::Track;
 
-/// A value with an identity. The `Box` makes a lost value a leak and the loom `Track` makes a
-/// value that is never dropped fail the model ("leaked"). A duplicated value (two bitwise copies
-/// of one `Val`) would be a double free that aborts the whole test process; instead the second
-/// drop is recognised by its id and fails the model with a clear message.
+/// Counts the drops of the current execution's values: ids in a std thread-local (bookkeeping
+/// only; all loom threads of a model run on the test's OS thread), plus loom's `Track`, which
+/// fails the model ("leaked") for a value that is never dropped.
 #[derive(Debug)]
-pub(crate) struct Val {
-    /// The id, inline: a duplicate's drop must not read through the (already freed) box.
-    id: u32,
-    inner: ManuallyDrop<(Box<u32>, Track<()>)>,
-}
+pub(crate) struct LoomCount(#[allow(dead_code)] Track<()>);
 
 std::thread_local! {
-    /// Ids dropped in the current execution (std, not loom: bookkeeping only). All loom threads
-    /// of a model run on the test's OS thread.
-    static DROPPED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
+    /// Ids dropped in the current execution.
+    static DROPPED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
 }
+
+impl DropCounter for LoomCount {
+    fn count_drop(&self, id: u64) -> u64 {
+        if DROPPED.with(|d| d.borrow_mut().insert(id)) {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+/// A value with an identity ([`Identity`]: a `Box`, so a lost value is a leak, and a second drop
+/// of a duplicate fails the model with a clear message instead of a double free), tracked by
+/// loom's leak checker.
+#[derive(Debug)]
+pub(crate) struct Val(Identity<LoomCount>);
 
 impl Val {
     pub(crate) fn new(id: u32) -> Val {
-        Val {
-            id,
-            inner: ManuallyDrop::new((Box::new(id), Track::new(()))),
-        }
+        Val(Identity::new(u64::from(id), LoomCount(Track::new(()))))
     }
 
     pub(crate) fn id(&self) -> u32 {
-        self.id
-    }
-}
-
-impl Drop for Val {
-    fn drop(&mut self) {
-        let id = self.id;
-        let first = DROPPED.with(|d| d.borrow_mut().insert(id));
-        if !first {
-            // A second copy of one value: never free it again. Panic unless already unwinding
-            // (a panic in a drop during unwinding would abort the whole test process).
-            assert!(
-                std::thread::panicking(),
-                "value {id} came out twice (dropped twice)"
-            );
-            return;
-        }
-        // SAFETY: dropped once: the id check above stops a second drop of a duplicate.
-        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        self.0.id() as u32
     }
 }
 

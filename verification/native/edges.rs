@@ -30,7 +30,7 @@ fn capacity_errors_are_typed_and_clear() {
         let _: &dyn std::error::Error = &err;
     }
     assert_eq!(CapacityError::MIN, 2);
-    // The documented limit (DESIGN: a power of two in 2..=2^30), pinned here once.
+    // The documented limit (a power of two in 2..=2^30, proofs-notes/properties.md), pinned here once.
     assert_eq!(CapacityError::MAX, 1 << 30);
     assert_eq!(chain::MAX_RING_CAPACITY, CapacityError::MAX);
 }

@@ -18,6 +18,10 @@ use std::sync::Arc;
 use poolqueue::__test_hooks::RingScope;
 use poolqueue::Pool;
 
+use crate::support::crossbeam_collector::{
+    defer_on_crossbeams_collector, drain_crossbeams_collector,
+};
+
 /// Values per burst: enough for a shard's chain to outgrow its first ring (8 slots).
 const BURST: usize = if cfg!(miri) { 20 } else { 200 };
 /// Bursts per test.
@@ -39,46 +43,20 @@ fn in_pool<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// Defers `n` functions on crossbeam's default collector that run `f` and count themselves,
-/// and seals them into its global queue, where the next collection on any thread can run them.
+/// Defers `n` functions on crossbeam's default collector that run `f`, each noting first
+/// whether it runs inside one of the test's pool calls.
 fn defer_on_the_default_collector(
     n: usize,
     ran: &Arc<AtomicU64>,
     f: impl Fn() + Send + Sync + 'static,
 ) {
-    let f = Arc::new(f);
-    let guard = crossbeam_epoch::pin();
-    for _ in 0..n {
-        let (f, ran) = (f.clone(), ran.clone());
-        guard.defer(move || {
-            if IN_POOL.with(Cell::get) {
-                // SeqCst: read by the tests after their pool calls.
-                INSIDE.fetch_add(1, Ordering::SeqCst);
-            }
-            // Any test's thread may run this: its rings are not that test's to count.
-            let _unscoped = RingScope::new().enter();
-            f();
-            // SeqCst: read by the test thread after the collector ran the function.
-            ran.fetch_add(1, Ordering::SeqCst);
-        });
-    }
-    guard.flush();
-}
-
-/// Drives the default collector until `n` deferred functions have run; fails after a bound.
-fn drain_the_default_collector(ran: &AtomicU64, n: u64) {
-    // The functions it runs may be other tests' (their rings are not this test's to count).
-    let _unscoped = RingScope::new().enter();
-    // Bounded by time, not rounds: another test's thread may stay pinned for a while.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while ran.load(Ordering::SeqCst) < n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "crossbeam's default collector never ran the deferred functions"
-        );
-        crossbeam_epoch::pin().flush();
-        std::thread::yield_now();
-    }
+    defer_on_crossbeams_collector(n, ran, move || {
+        if IN_POOL.with(Cell::get) {
+            // SeqCst: read by the tests after their pool calls.
+            INSIDE.fetch_add(1, Ordering::SeqCst);
+        }
+        f();
+    });
 }
 
 /// Bursts that grow a shard's chain past its first ring and drain it (owner-side unlinks and
@@ -138,7 +116,7 @@ fn deferred_functions_that_reenter_the_pool_never_run_inside_it() {
     assert_none_ran_inside();
     // They run when the default collector is driven (here, or by another test's thread),
     // outside the pool, and their pool calls complete.
-    drain_the_default_collector(&ran, 16);
+    drain_crossbeams_collector(&ran, 16);
     churn(&pool);
     assert_none_ran_inside();
     drop(pool);
@@ -164,7 +142,7 @@ fn deferred_functions_reenter_the_pool_while_another_thread_uses_it() {
                     reentrant.put(Vec::with_capacity(2));
                     drop(reentrant.get());
                 });
-                drain_the_default_collector(&ran, 4 * (round + 1));
+                drain_crossbeams_collector(&ran, 4 * (round + 1));
                 std::thread::yield_now();
             }
         })

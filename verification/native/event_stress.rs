@@ -113,7 +113,7 @@ fn churn(producers: usize, consumers: usize) {
     let producer_threads: Vec<_> = owners
         .into_iter()
         .enumerate()
-        .map(|(p, mut owner)| {
+        .map(|(p, owner)| {
             let (event, consumed) = (event.clone(), consumed.clone());
             thread::spawn(move || {
                 let mut pushed = 0;
@@ -185,7 +185,7 @@ fn churn(producers: usize, consumers: usize) {
 #[test]
 fn timed_waiters_deliver_every_value_once() {
     let event = Arc::new(EventCount::new());
-    let (mut owner, stealer) = chain::new::<Box<usize>>();
+    let (owner, stealer) = chain::new::<Box<usize>>();
     let (tx, rx) = channel::<usize>();
     let consumers: Vec<_> = (0..3)
         .map(|_| {

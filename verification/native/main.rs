@@ -11,13 +11,13 @@
 //! | [`stress`] | Go's `testPoolDequeue` stress: exactly-once delivery with nine stealers |
 //! | [`lincheck_threads`] | linearizability of short real-thread bursts (P3) |
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
-//! | [`event_audit`] | `EventCount` edges the seeded-bug audit found unpinned: deregistration, re-checks, close, deadlines |
+//! | [`event_edges`] | `EventCount` edges the seeded-bug audit found unpinned: deregistration, re-checks, close, deadlines |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
 //! | [`pool_lifecycle`] | proptest: the pool's lifecycle across threads (exits, releases, `max_idle`, `retain`, panicking resets and unwinding guards, the stats identity) against a model of generations |
-//! | [`pool_audit`] | `Pool` behaviours the seeded-bug audit found unpinned: aging of a live idle thread, `max_idle` after `release` |
+//! | [`pool_aging`] | `Pool` behaviours the seeded-bug audit found unpinned: aging of a live idle thread, `max_idle` after `release` |
 //! | [`support_checks`] | the shared helpers: knobs fail loudly, the ledger reports leaks and duplicates |
-//! | [`trust`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
+//! | [`memory`] | reclamation, memory and the pool lifecycle at scale; one test per defect (memory tests run alone in a child process) |
 //! | [`worker`] | the worker against its exact sequential model, its edges, exactly-once delivery on real threads |
 //!
 //! Its types only work outside a model, so the whole binary is compiled out under the `loom` and
@@ -33,15 +33,15 @@ mod support;
 mod batch_model;
 mod edges;
 mod epoch_reentry;
-mod event_audit;
+mod event_edges;
 mod event_stress;
 mod lincheck_threads;
+mod memory;
 mod model;
+mod pool_aging;
 mod pool_api;
-mod pool_audit;
 mod pool_lifecycle;
 mod pool_model;
 mod stress;
 mod support_checks;
-mod trust;
 mod worker;

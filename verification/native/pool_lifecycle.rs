@@ -15,6 +15,7 @@
 //! - with no guard alive: `gets + puts_calls == puts + rejected + evicted + discarded +
 //!   detached`; and when the pool is dropped every value has been dropped exactly once.
 
+use crate::support::alone::alone;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
@@ -367,14 +368,9 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Runs `body` alone in a child process (`support::alone`).
-fn alone(name: &str, body: impl FnOnce()) {
-    crate::support::alone::alone(module_path!(), name, body);
-}
-
 #[test]
 fn pool_lifecycle_across_threads_matches_the_generation_model() {
-    alone(
+    alone!(
         "pool_lifecycle_across_threads_matches_the_generation_model",
         || {
             let config = ProptestConfig {

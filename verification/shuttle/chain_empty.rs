@@ -1,5 +1,5 @@
 //! `chain::Stealer::pop_tail` may return `None` only if the chain was empty at some instant of
-//! the call (DESIGN P3). Checked under shuttle's sequentially consistent PCT scheduler: under
+//! the call (P3, proofs-notes/properties.md). Checked under shuttle's sequentially consistent PCT scheduler: under
 //! weak memory a stealer that has no happens-before edge from the owner may legitimately miss a
 //! new ring (see proofs-notes/linearization.md), so this is a shuttle property, not a loom one.
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -42,7 +42,7 @@ fn producers_and_sleepers(producers: u32, consumers: u32, per_producer: u32, not
     let producer_threads: Vec<_> = owners
         .into_iter()
         .enumerate()
-        .map(|(p, mut owner)| {
+        .map(|(p, owner)| {
             let (event, tx) = (event.clone(), tx.clone());
             thread::spawn(move || {
                 for i in 0..per_producer {

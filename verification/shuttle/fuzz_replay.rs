@@ -7,7 +7,7 @@
 //! (`pop_tail_corpus_replays_clean`, `chain_corpus_replays_clean`, `pop_tail_batch_...`,
 //! `chain_batch_...` or `pool`: a bare `pop_tail` would run the batch target's test too).
 //!
-//! A deque or chain input (plain or batch) that fails is shrunk first (`fuzz/src/shrink.rs`): the test
+//! A deque or chain input (plain or batch) that fails is shrunk first (`fuzz/harness/src/shrink.rs`): the test
 //! prints the minimal failing scenario (each thread's operations, the interleaving, the violated
 //! property), saves it as `fuzz/artifacts/<target>/shrunk-<hex prefix>` and prints the one
 //! command that replays it. `FUZZ_SHRINK_RUNS` bounds the candidate runs (default 20,000;

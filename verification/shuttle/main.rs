@@ -21,11 +21,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-/// The fuzz targets' harness (`fuzz/src/`), compiled here so the corpus replays on stable.
-#[path = "../../fuzz/src/lib.rs"]
-// The harness is the fuzz crate's public library; here it is a private module.
-#[allow(dead_code, unreachable_pub)]
-mod fuzz_harness;
+/// The fuzz targets' harness (`fuzz/harness/`, a library of its own), so the corpus replays on
+/// stable.
+use poolqueue_fuzz_harness as fuzz_harness;
 
 mod batch;
 mod chain;

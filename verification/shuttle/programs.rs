@@ -1,12 +1,12 @@
 //! Shuttle campaign over explicit programs, with shrunk failures.
 //!
-//! Each program is a fuzz-harness [`Program`] (`fuzz/src/lib.rs`): a ring or chain, an owner
+//! Each program is a fuzz-harness [`Program`] (`fuzz/harness/src/lib.rs`): a ring or chain, an owner
 //! program of pushes and pops and one to three stealers, generated at random and run under PCT
 //! and uniformly random schedules with the fuzz harness's checks (P1 no loss, P2 no duplicate,
 //! P3 linearizable, every value dropped once). A recording wrapper keeps the decisions of the
 //! scheduler; when an execution fails, they are written as [`ByteScheduler`] bytes, so the
 //! program and its interleaving become one fuzz input that fails the same way. That input is then
-//! shrunk (`fuzz/src/shrink.rs`) and the test fails with the minimal scenario: each thread's
+//! shrunk (`fuzz/harness/src/shrink.rs`) and the test fails with the minimal scenario: each thread's
 //! operations, the interleaving of their calls, the violated property and the one command that
 //! replays it (`FUZZ_REPLAY=hex:... cargo test --features shuttle --test shuttle
 //! fuzz_replay::pop_tail_corpus_replays_clean`).

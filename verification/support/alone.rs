@@ -5,9 +5,18 @@
 //! that runs only it (`--exact`, one test thread). Under Miri (no child processes; its lanes run
 //! tests one at a time) the body runs in place.
 
+/// `alone!("test_name", || ...)`: runs the body alone in a child process, as the test
+/// `<calling module>::test_name` ([`run_alone`] with the caller's `module_path!()`).
+macro_rules! alone {
+    ($name:expr, $body:expr $(,)?) => {
+        $crate::support::alone::run_alone(module_path!(), $name, $body)
+    };
+}
+pub(crate) use alone;
+
 /// Runs `body` alone in a child process. `module` is the caller's `module_path!()`, `name` the
 /// test function's name.
-pub(crate) fn alone(module: &str, name: &str, body: impl FnOnce()) {
+pub(crate) fn run_alone(module: &str, name: &str, body: impl FnOnce()) {
     const CHILD: &str = "POOLQUEUE_ALONE";
     // The test's path in this binary: `<module>::<name>`, without the crate name.
     let module = module.split_once("::").map_or("", |(_, m)| m);

@@ -8,7 +8,9 @@
 //! | [`values`] | the drop-counting value [`values::Item`] and its [`values::Ledger`]; the exactly-once check |
 //! | [`alloc`] | the counting global allocator (native binary only: it installs it) |
 //! | [`knobs`] | environment knobs, read one way: a bad value fails the test loudly |
-//! | [`alone`] | runs one test alone in a child process (native binary only) |
+//! | [`alone`] | runs one test alone in a child process (native binary only): [`alone!`] |
+//! | [`watchdog`] | fails a test that could hang, with a message (native binary only) |
+//! | [`crossbeam_collector`] | functions deferred on crossbeam's default collector, and draining it (native binary only) |
 #![allow(dead_code)] // each binary uses a different part
 
 pub(crate) mod knobs;
@@ -18,6 +20,10 @@ pub(crate) mod values;
 pub(crate) mod alloc;
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub(crate) mod alone;
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+pub(crate) mod crossbeam_collector;
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+pub(crate) mod watchdog;
 
 /// An index start close to the 2^32 wrap, as Go's test hooks use (`2^32 - 500`).
 pub(crate) const NEAR_WRAP: u32 = u32::MAX - 499;

@@ -1,10 +1,11 @@
 //! The one drop-counting value of the test binaries, [`Item`], and its [`Ledger`].
 //!
-//! An `Item` owns a `Box` (a real allocation, so Miri and the allocator see a leak), records its
-//! drop in the ledger it was made from, fails when it is dropped while a user holds it, and can
-//! be made to panic in its `Drop`. Its identity is also kept inline, so a second drop of the same
-//! bits (a duplicated value) is recognised and counted without touching the freed box: the test
-//! then reports "dropped 2 times" instead of the process aborting on a double free. Used
+//! An `Item` is a [`lincheck::identity::Identity`] (an identity in a `Box`, so Miri and the
+//! allocator see a leak) that records its drop in the ledger it was made from; it also fails
+//! when it is dropped while a user holds it, and can be made to panic in its `Drop`. A second
+//! drop of the same bits (a duplicated value) is recognised and counted without touching the
+//! freed box: the test then reports "dropped 2 times" instead of the process aborting on a
+//! double free. Used
 //! by the native, shuttle and loom binaries alike (the loom models add loom's own leak tracker
 //! through `loom/util.rs`'s `Val`).
 //!
@@ -16,6 +17,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use lincheck::identity::{DropCounter, Identity};
 use poolqueue::Pool;
 
 /// Drop counts per identity, for the items of one test or one model execution.
@@ -97,13 +99,20 @@ impl Ledger {
     }
 }
 
+impl DropCounter for Ledger {
+    fn count_drop(&self, id: u64) -> u64 {
+        let mut counts = self.counts();
+        let n = counts.entry(id).or_default();
+        *n += 1;
+        u64::from(*n)
+    }
+}
+
 /// A value with an identity in a `Box` that records its drop in its [`Ledger`].
 #[derive(Debug)]
 pub(crate) struct Item {
-    /// The identity, inline: a duplicate's drop must not read through the (already freed) box.
-    id: u64,
-    /// The allocation and the ledger; released by the first drop only.
-    inner: ManuallyDrop<(Box<u64>, Arc<Ledger>)>,
+    /// The identity, its allocation and its ledger (dropped by hand, before a planned panic).
+    value: ManuallyDrop<Identity<Arc<Ledger>>>,
     panic_on_drop: bool,
     /// Set while one user holds the value ([`Item::enter`] .. [`Item::leave`]).
     in_use: AtomicBool,
@@ -120,8 +129,7 @@ impl Item {
 
     fn build(id: u64, ledger: &Arc<Ledger>, panic_on_drop: bool) -> Self {
         Item {
-            id,
-            inner: ManuallyDrop::new((Box::new(id), ledger.clone())),
+            value: ManuallyDrop::new(Identity::new(id, ledger.clone())),
             panic_on_drop,
             in_use: AtomicBool::new(false),
             uses: 0,
@@ -129,7 +137,7 @@ impl Item {
     }
 
     pub(crate) fn id(&self) -> u64 {
-        self.id
+        self.value.id()
     }
 
     /// Marks the value as held by one user; fails if another user holds it.
@@ -168,22 +176,9 @@ impl Drop for Item {
             unwinding || !self.in_use.load(Ordering::SeqCst),
             "value {id} dropped while in use"
         );
-        // The ledger outlives its items: the test holds it until it checks the counts.
-        let n = {
-            let mut counts = self.inner.1.counts();
-            let n = counts.entry(id).or_default();
-            *n += 1;
-            *n
-        };
-        if n > 1 {
-            // A second copy of one value: never free it again. Panic unless already unwinding
-            // (a panic in a drop during unwinding aborts); the ledger's check reports it then.
-            assert!(unwinding, "value {id} dropped twice");
-            return;
-        }
-        // SAFETY: the first drop of this identity (checked above), so the box and the ledger
-        // handle are released exactly once.
-        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        // Counted, and freed on its first drop only (a duplicate panics there unless unwinding).
+        // SAFETY: dropped once, here; `Drop` runs once per `Item`.
+        unsafe { ManuallyDrop::drop(&mut self.value) };
         if self.panic_on_drop && !unwinding {
             panic!("value {id} panics in drop");
         }

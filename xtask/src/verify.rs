@@ -80,20 +80,23 @@ enum Mode {
     Long,
 }
 
-/// One checker lane.
+/// One checker lane: an entry of the registry (`verification/checkers.toml`) with a `lane`.
 struct Lane {
-    name: &'static str,
+    name: String,
     /// What it runs, in a few words.
-    what: &'static str,
+    what: String,
     /// Properties the lane checks as a whole (beyond its `POOLQUEUE-STAT` lines), with what the
     /// passing tests stand for.
-    covers: &'static [&'static str],
+    covers: Vec<String>,
     /// Share of the budget, relative to the other lanes.
     weight: u32,
     /// `Err(reason)` when the lane cannot run here.
     available: fn() -> Result<(), String>,
-    /// The commands to run (program, arguments, environment).
-    commands: fn(Mode) -> Vec<Cmd>,
+    /// The command template (`lane`), its environment (`lane_env`), and the items it runs once
+    /// for (`each`).
+    command: String,
+    env: Vec<String>,
+    each: Vec<String>,
 }
 
 struct Cmd {
@@ -102,64 +105,38 @@ struct Cmd {
     env: Vec<(String, String)>,
 }
 
-fn cargo(args: &[&str], env: &[(&str, String)]) -> Cmd {
-    Cmd {
-        program: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
-        args: args.iter().map(|s| s.to_string()).collect(),
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
-}
-
-/// `cargo +nightly ...`: through rustup's proxy, not the `cargo` running this tool.
-fn nightly(args: &[&str], env: &[(&str, String)]) -> Cmd {
-    let mut all = vec!["+nightly".to_string()];
-    all.extend(args.iter().map(|s| s.to_string()));
-    Cmd {
-        program: "cargo".into(),
-        args: all,
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
-}
-
 fn always() -> Result<(), String> {
     Ok(())
 }
 
-fn has_miri() -> Result<(), String> {
+/// `Ok` if `cargo +nightly <tool> --version` succeeds, else `Err(missing)`.
+fn nightly_tool(tool: &str, missing: String) -> Result<(), String> {
     let out = Command::new("cargo")
-        .args(["+nightly", "miri", "--version"])
+        .args(["+nightly", tool, "--version"])
         .output()
         .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(
-            format!("no nightly toolchain with the miri component (rustup component add --toolchain nightly miri, or {SETUP})"),
-        )
+        Err(missing)
     }
+}
+
+fn has_miri() -> Result<(), String> {
+    nightly_tool(
+        "miri",
+        format!("no nightly toolchain with the miri component (rustup component add --toolchain nightly miri, or {SETUP})"),
+    )
 }
 
 fn has_fuzz() -> Result<(), String> {
     if !crate::root().join("fuzz/Cargo.toml").exists() {
         return Err("no fuzz/ crate in this tree".into());
     }
-    let out = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
-        .output()
-        .map_err(|e| format!("cannot run cargo +nightly: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo-fuzz or nightly missing (cargo install cargo-fuzz --locked, or {SETUP})"
-        ))
-    }
+    nightly_tool(
+        "fuzz",
+        format!("cargo-fuzz or nightly missing (cargo install cargo-fuzz --locked, or {SETUP})"),
+    )
 }
 
 /// How to get every tool at once; each missing tool's reason names it too.
@@ -213,256 +190,121 @@ fn has_tsan() -> Result<(), String> {
     }
 }
 
-/// The ThreadSanitizer lane's command: the native test binary (every real-thread test: the
-/// stress tests, the pool's and the eventcount's, the linearizability bursts) built with std
-/// and every dependency instrumented, in its own target directory (the flags differ from every
-/// other build's). crossbeam-epoch's `crossbeam_sanitize_thread` cfg makes its fences visible to
-/// TSan (it uses stronger orderings in their place), so its reclamation reports no false races.
-/// Each report makes the test binary exit with status 66 at its end.
-fn tsan_test() -> Cmd {
-    let host = nightly_host().unwrap_or_else(|_| "x86_64-unknown-linux-gnu".into());
-    let target_dir = PathBuf::from(
-        std::env::var("CARGO_TARGET_DIR")
-            .unwrap_or_else(|_| crate::root().join("target").display().to_string()),
-    )
-    .join("tsan");
-    let flags = "-Zsanitizer=thread --cfg crossbeam_sanitize_thread".to_string();
-    nightly(
-        &[
-            "test",
-            "-Zbuild-std",
-            "--target",
-            &host,
-            "--no-fail-fast",
-            "--test",
-            "native",
-            "--",
-            // The `trust` tests measure process-wide memory (resident set, live rings) in child
-            // processes; under TSan's allocator and shadow memory those figures mean nothing.
-            // (The Miri lanes leave them out too.)
-            "--skip",
-            "trust::",
-            "--nocapture",
-        ],
-        &[
-            ("RUSTFLAGS", flags.clone()),
-            ("RUSTDOCFLAGS", flags),
-            ("CARGO_TARGET_DIR", target_dir.display().to_string()),
-            // Keep going after a report (every race in the run is listed); the exit status
-            // says there was one.
-            ("TSAN_OPTIONS", "halt_on_error=0 exitcode=66".into()),
-            // TSan judges each pair of accesses by happens-before, not by luck of timing, so a
-            // quarter of the stress tests' values finds what the full count finds, in a time
-            // that fits CI (the instrumented debug build is 5-15x slower).
-            ("POOLQUEUE_STRESS_N", "50000".into()),
-        ],
-    )
-}
-
-fn fuzz_targets() -> Vec<String> {
-    Command::new("cargo")
-        .args(["+nightly", "fuzz", "list"])
-        .current_dir(crate::root())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The lanes, in the order they run. Add new lanes here.
+/// The lanes, in the registry's order (`verification/checkers.toml`: add a lane there).
 fn lanes() -> Vec<Lane> {
-    vec![
-        Lane {
-            name: "unit",
-            what: "cargo test: unit, doc, proptest, real-thread bursts",
-            covers: &[],
-            weight: 2,
-            available: always,
-            commands: |_| vec![cargo(&["test", "--no-fail-fast", "--", "--nocapture"], &[])],
-        },
-        Lane {
-            name: "shuttle",
-            what: "cargo test --release --features shuttle (PCT + random schedules)",
-            covers: &[],
-            weight: 3,
-            available: always,
-            commands: |mode| {
-                let iters = match mode {
-                    Mode::Default => "4000",
-                    Mode::Long => "100000",
-                };
-                vec![cargo(
-                    &[
-                        "test",
-                        "--no-fail-fast",
-                        "--release",
-                        "--features",
-                        "shuttle",
-                        "--",
-                        "--nocapture",
-                    ],
-                    &[("POOLQUEUE_SHUTTLE_ITERS", iters.into())],
-                )]
-            },
-        },
-        Lane {
-            name: "loom",
-            what: "cargo test --release --features loom (exhaustive, weak memory)",
-            covers: &[],
-            weight: 4,
-            available: always,
-            commands: |_| {
-                vec![cargo(
-                    &[
-                        "test",
-                        "--no-fail-fast",
-                        "--release",
-                        "--features",
-                        "loom",
-                        "--",
-                        "--nocapture",
-                    ],
-                    &[],
-                )]
-            },
-        },
-        Lane {
-            name: "loom-epoch",
-            what: "cargo loom-epoch -- epoch:: (loom over the crate's real crossbeam-epoch collector, --cfg crossbeam_loom)",
-            covers: &["P4", "P5"],
-            weight: 2,
-            available: always,
-            // The alias (.cargo/config.toml) adds `--cfg crossbeam_loom` and crossbeam-epoch's
-            // `loom` feature, and builds in its own target directory. Only the models written
-            // for the lane run: the exhaustive chain models explode with crossbeam's own atomics
-            // in the state space (millions of executions).
-            commands: |_| vec![cargo(&["loom-epoch", "--", "epoch::", "--nocapture"], &[])],
-        },
-        Lane {
-            name: "miri-epoch",
-            what: "cargo +nightly miri test, Tree Borrows: deferred functions of crossbeam's default collector re-enter the pool, on the crate's process-wide collector",
-            covers: &["P4", "P5"],
-            weight: 2,
-            available: has_miri,
-            // The structures use the crate's process-wide crossbeam collector, as in every normal
-            // build. Miri's leak check cannot follow crossbeam's tagged pointers and reports the
-            // collectors' own queue nodes and participant entries at exit, so this invocation,
-            // and only it, runs with `-Zmiri-ignore-leaks`; the tests account for their rings
-            // and values themselves (proofs-notes/reclamation.md).
-            commands: |mode| {
-                vec![miri_test(
-                    &["--test", "native"],
-                    &["epoch_reentry::"],
-                    miri_flags(mode, "-Zmiri-tree-borrows -Zmiri-ignore-leaks"),
-                )]
-            },
-        },
-        Lane {
-            name: "miri-sb",
-            what: "cargo +nightly miri test, Stacked Borrows, leak check on (tests that never pin the epoch)",
-            covers: &["P4", "P5"],
-            weight: 2,
-            available: has_miri,
-            // crossbeam-epoch's participant list breaks Stacked Borrows' rules, so tests that pin
-            // (every chain, worker, pool and event test) run in the Tree Borrows lane below.
-            commands: |mode| {
-                vec![miri_test(
-                    MIRI_TARGETS,
-                    &[
-                        "--skip", "chain", "--skip", "pool", "--skip", "event", "--skip", "worker",
-                        "--skip", "trust::",
-                    ],
-                    miri_flags(mode, ""),
-                )]
-            },
-        },
-        Lane {
-            name: "miri-tb",
-            what: "cargo +nightly miri test, Tree Borrows (everything; leaks counted by the tests)",
-            covers: &["P4", "P5"],
-            weight: 3,
-            available: has_miri,
-            // Every structure uses the crate's process-wide crossbeam collector, as in normal
-            // builds. Miri's leak check cannot follow crossbeam's tagged pointers: any test that
-            // pins reports the collector's own queue nodes and participants at exit (measured:
-            // one chain test, 5 nodes and 1 participant, all allocated in crossbeam-epoch). So
-            // this lane runs with `-Zmiri-ignore-leaks`; the leak check stays on in `miri-sb`
-            // (the tests that never pin), and the pinning tests count their rings and values
-            // (ledgers, ring scopes). proofs-notes/reclamation.md.
-            commands: |mode| {
-                // Left to native runs: the real-thread event stress (it sleeps on futexes) and the
-                // trust tests (their memory tests re-run the binary as a child process).
-                vec![miri_test(
-                    MIRI_TARGETS,
-                    &["--skip", "event_stress::", "--skip", "trust::"],
-                    miri_flags(mode, "-Zmiri-tree-borrows -Zmiri-ignore-leaks"),
-                )]
-            },
-        },
-        Lane {
-            name: "tsan",
-            what: "ThreadSanitizer: cargo +nightly test -Zbuild-std --test native (stress, pool, event, real-thread bursts)",
-            covers: &["P4"],
-            weight: 3,
-            available: has_tsan,
-            commands: |_| vec![tsan_test()],
-        },
-        Lane {
-            name: "fuzz",
-            what: "cargo +nightly fuzz run <each target> for a fixed time",
-            covers: &["P1", "P2", "P3"],
-            weight: 2,
-            available: has_fuzz,
-            commands: |mode| {
-                let secs = match mode {
-                    Mode::Default => "20",
-                    Mode::Long => "300",
-                };
-                fuzz_targets()
+    crate::checkers::load()
+        .iter()
+        .filter_map(|c| {
+            let command = c.str("lane")?.to_string();
+            let available: fn() -> Result<(), String> = match c.str("lane_needs") {
+                None => always,
+                Some("nightly-miri") => has_miri,
+                Some("cargo-fuzz") => has_fuzz,
+                Some("tsan") => has_tsan,
+                Some(other) => {
+                    eprintln!("[verify] lane {}: unknown lane_needs {other:?}", c.name());
+                    std::process::exit(2)
+                }
+            };
+            Some(Lane {
+                name: c.name().to_string(),
+                what: c.str("lane_what").unwrap_or(&command).to_string(),
+                covers: c.list("lane_covers").to_vec(),
+                weight: c.int("lane_weight").unwrap_or(1).try_into().unwrap_or(1),
+                available,
+                command,
+                env: c.list("lane_env").to_vec(),
+                each: c.list("each").to_vec(),
+            })
+        })
+        .collect()
+}
+
+impl Lane {
+    /// The commands to run: the template once, or once per `each` item, placeholders filled.
+    fn commands(&self, mode: Mode) -> Vec<Cmd> {
+        let items: Vec<Option<&str>> = if self.each.is_empty() {
+            vec![None]
+        } else {
+            self.each.iter().map(|e| Some(e.as_str())).collect()
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let fill = |text: &str| fill(text, mode, item);
+                let words: Vec<String> = fill(&self.command)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                let env = self
+                    .env
                     .iter()
-                    .map(|t| {
-                        let time = format!("-max_total_time={secs}");
-                        nightly(&["fuzz", "run", t, "--", &time], &[])
+                    .filter_map(|kv| {
+                        let (k, v) = kv.split_once('=')?;
+                        Some((k.to_string(), fill(v).trim().to_string()))
                     })
-                    .collect()
+                    .collect();
+                let (program, args) = match words.split_first() {
+                    // `cargo +toolchain`: through rustup's proxy; plain `cargo`: the one running
+                    // this tool.
+                    Some((p, rest))
+                        if p == "cargo" && !rest.first().is_some_and(|a| a.starts_with('+')) =>
+                    {
+                        (
+                            std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+                            rest.to_vec(),
+                        )
+                    }
+                    Some((p, rest)) => (p.clone(), rest.to_vec()),
+                    None => (String::new(), Vec::new()),
+                };
+                Cmd { program, args, env }
+            })
+            .collect()
+    }
+}
+
+/// Fills a lane's placeholders (`verification/checkers.toml` lists them).
+fn fill(text: &str, mode: Mode, each: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        let value = match name {
+            "each" => each.unwrap_or_default().to_string(),
+            "host" => nightly_host().unwrap_or_else(|_| "x86_64-unknown-linux-gnu".into()),
+            "target-dir" => std::env::var("CARGO_TARGET_DIR")
+                .unwrap_or_else(|_| crate::root().join("target").display().to_string()),
+            "miriflags" => miri_flags(mode),
+            _ => match name.strip_prefix("long:").and_then(|v| v.split_once(':')) {
+                Some((default, long)) => match mode {
+                    Mode::Default => default.to_string(),
+                    Mode::Long => long.to_string(),
+                },
+                None => format!("{{{name}}}"),
             },
-        },
-    ]
+        };
+        out.push_str(&value);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
-/// The test targets both Miri lanes run: the unit tests and the native binary (the loom and
-/// shuttle binaries need their features).
-const MIRI_TARGETS: &[&str] = &["--lib", "--test", "native"];
-
-/// `cargo +nightly miri test` on `targets`, with libtest `filters` and `MIRIFLAGS`.
-fn miri_test(targets: &[&str], filters: &[&str], flags: String) -> Cmd {
-    let mut args = vec!["miri", "test", "--no-fail-fast"];
-    args.extend(targets);
-    args.push("--");
-    args.extend(filters);
-    args.push("--nocapture");
-    nightly(&args, &[("MIRIFLAGS", flags)])
-}
-
-/// Miri flags: the caller's `MIRIFLAGS`, the lane's, and in long mode several seeds.
-fn miri_flags(mode: Mode, lane: &str) -> String {
+/// Miri flags every Miri lane starts from: the caller's `MIRIFLAGS`, the environment the tests
+/// read, and in long mode several seeds.
+fn miri_flags(mode: Mode) -> String {
     let mut flags = std::env::var("MIRIFLAGS").unwrap_or_default();
     for f in [
-        lane,
         "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS",
         "-Zmiri-env-forward=POOLQUEUE_LONG",
     ] {
-        if !f.is_empty() {
-            flags.push(' ');
-            flags.push_str(f);
-        }
+        flags.push(' ');
+        flags.push_str(f);
     }
     if mode == Mode::Long {
         flags.push_str(" -Zmiri-many-seeds=0..8");
@@ -828,7 +670,7 @@ fn build_only(selected: &[&Lane], mode: Mode) {
             eprintln!("[verify] lane {}: skipped: {why}", lane.name);
             continue;
         }
-        for cmd in (lane.commands)(mode) {
+        for cmd in lane.commands(mode) {
             if !cmd.args.iter().any(|a| a == "test") {
                 continue;
             }
@@ -869,16 +711,12 @@ pub(crate) fn main(args: Vec<String>) {
     let all = lanes();
     let selected: Vec<&Lane> = all
         .iter()
-        .filter(|l| {
-            opts.only
-                .as_ref()
-                .is_none_or(|o| o.iter().any(|n| n == l.name))
-        })
+        .filter(|l| opts.only.as_ref().is_none_or(|o| o.contains(&l.name)))
         .collect();
     if let Some(only) = &opts.only {
         for name in only {
-            if !all.iter().any(|l| l.name == name) {
-                let names: Vec<&str> = all.iter().map(|l| l.name).collect();
+            if !all.iter().any(|l| &l.name == name) {
+                let names: Vec<&str> = all.iter().map(|l| l.name.as_str()).collect();
                 eprintln!("unknown lane {name:?}; the lanes are {}", names.join(", "));
                 std::process::exit(2);
             }
@@ -887,7 +725,7 @@ pub(crate) fn main(args: Vec<String>) {
     if opts.list {
         for l in &selected {
             println!("{:<8} {}", l.name, l.what);
-            for c in (l.commands)(opts.mode) {
+            for c in l.commands(opts.mode) {
                 let env: Vec<String> = c.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
                 println!(
                     "         $ {}{} {}",
@@ -934,7 +772,7 @@ pub(crate) fn main(args: Vec<String>) {
                 );
                 let deadline = Instant::now() + share;
                 let mut log = std::fs::File::create(&out.log).expect("create a log file");
-                for cmd in (lane.commands)(opts.mode) {
+                for cmd in lane.commands(opts.mode) {
                     if !run(&cmd, deadline, &mut log, &mut out) {
                         break;
                     }
@@ -1018,7 +856,7 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                         .collect();
                     explored.push(format!("[{}]", l.join(" ")));
                 }
-                let who = if checker == lane.name {
+                let who = if *checker == lane.name {
                     checker.clone()
                 } else {
                     format!("{checker} ({})", lane.name)
@@ -1029,7 +867,7 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
             if let Some(msgs) = o.violations.get(id) {
                 rows.push((lane.name.to_string(), "FAIL".into(), msgs.join(" | ")));
             }
-            if lane.covers.contains(&id) {
+            if lane.covers.iter().any(|c| c == id) {
                 let explored = match &o.verdict {
                     Verdict::Skipped(why) => format!("skipped: {why}"),
                     _ if lane.name == "fuzz" => format!("libFuzzer runs={}", o.fuzz_runs),
@@ -1067,7 +905,7 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     let skipped: Vec<&str> = outcomes
         .iter()
         .filter(|(_, o)| matches!(o.verdict, Verdict::Skipped(_)))
-        .map(|(l, _)| l.name)
+        .map(|(l, _)| l.name.as_str())
         .collect();
     if !skipped.is_empty() {
         println!(

@@ -92,6 +92,8 @@
 //! assert!(check(Spec::Unbounded, &lifo_broken).is_err());
 //! ```
 
+pub mod identity;
+
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

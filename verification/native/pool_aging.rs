@@ -1,5 +1,5 @@
-//! Pool behaviours the seeded-bug audit found unpinned (`proofs-notes/audit.md`): each test here
-//! kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other check
+//! The pool's aging of idle values (a live idle thread's, `max_idle` after `release`): behaviours
+//! the seeded-bug audit found unpinned (`proofs-notes/audit.md`). Each test here kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other check
 //! let through; the bug's id is named on the test.
 
 use std::sync::mpsc;

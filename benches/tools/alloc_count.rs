@@ -12,7 +12,7 @@
 //! Exits non-zero if poolqueue allocates in steady state (a–e; for the chain with live stealers,
 //! d and e, rare ring growth below one allocation per thousand items is allowed).
 
-#[path = "../benches/harness/mod.rs"]
+#[path = "../harness/mod.rs"]
 mod harness;
 
 use std::alloc::{GlobalAlloc, Layout, System};

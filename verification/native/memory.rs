@@ -6,7 +6,7 @@
 //! the resident set size, so each runs alone in a child process of this test binary.
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -14,12 +14,12 @@ use poolqueue::__test_hooks::{collect_retired, live_ring_slots, live_rings};
 use poolqueue::{chain, Pool, Pooled};
 
 use crate::support::alloc::allocations;
+use crate::support::alone::alone;
+use crate::support::crossbeam_collector::{
+    defer_on_crossbeams_collector, drain_crossbeams_collector,
+};
 use crate::support::values::{tracked_pool, Ledger};
-
-/// Runs `body` alone in a child process (`support::alone`).
-fn alone(name: &str, body: impl FnOnce()) {
-    crate::support::alone::alone(module_path!(), name, body);
-}
+use crate::support::watchdog::watchdog;
 
 /// The resident set size of this process, in bytes (Linux; 0 elsewhere), after the allocator
 /// returned what it could: what is left is memory still allocated, not the allocator's cache.
@@ -36,54 +36,6 @@ fn rss() -> usize {
 }
 
 const MIB: usize = 1 << 20;
-
-/// Runs `f` on a thread and fails with `what` if it has not finished within `limit`.
-fn watchdog(limit: Duration, what: &str, f: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => worker.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: no progress in {limit:?}"),
-    }
-}
-
-/// Defers `n` functions on crossbeam's default collector (another crate's garbage) that run
-/// `f` and count themselves, and seals them into the collector's queue.
-fn defer_on_crossbeams_collector(
-    n: usize,
-    ran: &Arc<AtomicU64>,
-    f: impl Fn() + Send + Sync + 'static,
-) {
-    let f = Arc::new(f);
-    let guard = crossbeam_epoch::pin();
-    for _ in 0..n {
-        let (f, ran) = (f.clone(), ran.clone());
-        guard.defer(move || {
-            ran.fetch_add(1, Ordering::SeqCst);
-            f();
-        });
-    }
-    guard.flush();
-}
-
-/// Runs crossbeam's default collector until every function deferred on it so far has run.
-fn drain_crossbeams_collector(ran: &AtomicU64, n: u64) {
-    for _ in 0..10_000 {
-        if ran.load(Ordering::SeqCst) >= n {
-            return;
-        }
-        crossbeam_epoch::pin().flush();
-    }
-    panic!("crossbeam's collector did not run the deferred functions");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Defect 1: another crate's deferred function ran inside a shard's owner-only state.
@@ -141,7 +93,7 @@ fn a_deferred_release_does_not_deadlock() {
 
 #[test]
 fn retired_rings_are_freed_while_the_thread_keeps_working() {
-    alone(
+    alone!(
         "retired_rings_are_freed_while_the_thread_keeps_working",
         || {
             let rss_before = rss();
@@ -175,7 +127,7 @@ fn retired_rings_are_freed_while_the_thread_keeps_working() {
 
 #[test]
 fn the_head_ring_shrinks_back_after_a_burst() {
-    alone("the_head_ring_shrinks_back_after_a_burst", || {
+    alone!("the_head_ring_shrinks_back_after_a_burst", || {
         let rss_before = rss();
         let (owner, stealer) = chain::new::<u64>();
         for i in 0..1 << 22 {
@@ -215,7 +167,7 @@ fn the_head_ring_shrinks_back_after_a_burst() {
 
 #[test]
 fn a_chain_refilled_to_the_same_peak_never_shrinks() {
-    alone("a_chain_refilled_to_the_same_peak_never_shrinks", || {
+    alone!("a_chain_refilled_to_the_same_peak_never_shrinks", || {
         // The steady state allocates nothing: the same rings serve every round.
         for k in [5, 9, 100, 1500, 5000] {
             let (owner, stealer) = chain::new::<u64>();
@@ -255,7 +207,7 @@ fn a_chain_refilled_to_the_same_peak_never_shrinks() {
 
 #[test]
 fn a_working_owner_gets_the_memory_back_after_a_burst() {
-    alone("a_working_owner_gets_the_memory_back_after_a_burst", || {
+    alone!("a_working_owner_gets_the_memory_back_after_a_burst", || {
         const BURST: usize = 1 << 21;
         let rss_before = rss();
         let (owner, stealer) = chain::new::<u64>();
@@ -336,7 +288,7 @@ fn steady<T>(
 
 #[test]
 fn steady_states_allocate_retire_and_collect_no_ring() {
-    alone("steady_states_allocate_retire_and_collect_no_ring", || {
+    alone!("steady_states_allocate_retire_and_collect_no_ring", || {
         // Push N, pop N (never finding the chain empty), after a spike of 16 N values that
         // leaves a head ring of up to 32 N slots: the warm-up (two windows of that ring) shrinks
         // it once; then enough rounds for several windows allocate nothing.
@@ -402,7 +354,7 @@ impl Extend<u64> for Sink {
 
 #[test]
 fn a_released_pool_gives_its_memory_back() {
-    alone("a_released_pool_gives_its_memory_back", || {
+    alone!("a_released_pool_gives_its_memory_back", || {
         const BURST: usize = 200_000;
         let pool = Pool::new(|| Vec::<u8>::with_capacity(1024)).with_counters();
         drop(pool.get()); // this thread's shard, and the victim chain
@@ -480,7 +432,7 @@ fn release_ages_the_values_of_exited_threads() {
 /// dropped its private values, which had survived no release.
 #[test]
 fn a_release_that_adopts_an_exited_shard_ages_it_once() {
-    alone("a_release_that_adopts_an_exited_shard_ages_it_once", || {
+    alone!("a_release_that_adopts_an_exited_shard_ages_it_once", || {
         let ledger = Ledger::new();
         let pool = Arc::new(tracked_pool(&ledger));
         // A thread with the smallest free id leaves one value in its private slot and exits.

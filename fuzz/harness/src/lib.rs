@@ -45,19 +45,17 @@
 //! one command that replays it (see `fuzz/README.md`).
 
 use std::fmt;
-use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
+use lincheck::identity::{DropCounter, Identity};
 use lincheck::{Failure, Log, Op, Ret, Spec, StepClock};
 
 use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue, worker};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
-#[path = "pool.rs"]
 pub mod pool;
-#[path = "shrink.rs"]
 pub mod shrink;
 
 /// The longest owner program.
@@ -395,44 +393,36 @@ impl Scheduler for ByteScheduler {
     }
 }
 
-/// A value with an identity and a heap allocation; its drop is counted. A bitwise duplicate
-/// made by a broken structure is reported by its second drop, which frees nothing (so the
-/// report is not lost in a double free).
-pub struct Val {
-    id: u32,
-    heap: ManuallyDrop<Box<u32>>,
-    tracker: ManuallyDrop<StdArc<Tracker>>,
-}
+/// A value with an identity and a heap allocation whose drops the tracker counts
+/// ([`Identity`]: a bitwise duplicate made by a broken structure is reported by its second drop,
+/// which frees nothing, so the report is not lost in a double free).
+pub struct Val(Identity<StdArc<Tracker>>);
 
 impl Val {
     fn new(id: u32, tracker: &StdArc<Tracker>) -> Val {
-        Val {
-            id,
-            heap: ManuallyDrop::new(Box::new(id)),
-            tracker: ManuallyDrop::new(tracker.clone()),
-        }
+        Val(Identity::new(u64::from(id), tracker.clone()))
+    }
+
+    fn id(&self) -> u32 {
+        self.0.id() as u32
     }
 }
 
-impl Drop for Val {
-    fn drop(&mut self) {
-        let drops = {
-            let mut dropped = self.tracker.dropped.lock().unwrap();
-            dropped[self.id as usize] += 1;
-            dropped[self.id as usize]
-        };
-        assert!(drops == 1, "P2: value {} dropped twice", self.id);
-        // SAFETY: the first drop of this identity: the fields are dropped once, here.
-        unsafe {
-            ManuallyDrop::drop(&mut self.heap);
-            ManuallyDrop::drop(&mut self.tracker);
-        }
+impl DropCounter for Tracker {
+    fn count_drop(&self, id: u64) -> u64 {
+        let mut dropped = self.dropped.lock().unwrap();
+        dropped[id as usize] += 1;
+        u64::from(dropped[id as usize])
+    }
+
+    fn duplicate_message(id: u64) -> String {
+        format!("P2: value {id} dropped twice")
     }
 }
 
 impl fmt::Debug for Val {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Val({})", self.id)
+        write!(f, "Val({})", self.id())
     }
 }
 
@@ -459,7 +449,7 @@ impl Tracker {
         let Some(v) = v else {
             return Ret::Empty;
         };
-        let id = v.id;
+        let id = v.id();
         let n = {
             let mut popped = self.popped.lock().unwrap();
             popped[id as usize] += 1;
@@ -476,7 +466,7 @@ impl Tracker {
     /// Books the values of a batch pop or steal (in the specification's order) as `popped`
     /// does each, and returns the call's result.
     fn taken(&self, values: Vec<Val>, thread: usize, held: &mut Vec<Val>) -> Ret {
-        let ids: Vec<u64> = values.iter().map(|v| u64::from(v.id)).collect();
+        let ids: Vec<u64> = values.iter().map(|v| u64::from(v.id())).collect();
         for v in values {
             self.popped(Some(v), thread, held);
         }
@@ -869,9 +859,9 @@ impl Scheduler for Follow {
     }
 }
 
-/// `p` with the schedule bytes of the execution that follows `tasks` (see [`Follow`]): how a
-/// shrinker keeps an interleaving while it removes a whole thread (task ids shift, runnable lists
-/// change, and the old bytes would mean something else).
+/// `p` with the schedule bytes of the execution that follows `tasks` (a scheduler that replays
+/// them): how a shrinker keeps an interleaving while it removes a whole thread (task ids shift,
+/// runnable lists change, and the old bytes would mean something else).
 pub fn rescheduled(p: &Program, tasks: &[usize]) -> Program {
     let choices = StdArc::new(StdMutex::new(Vec::new()));
     let follow = Recording {
@@ -1035,7 +1025,8 @@ fn execute<S: Subject>(p: &Program, journal: &Journal, first: &StdArc<FirstPanic
                                 Ok(()) => Ret::Pushed,
                                 Err(back) => {
                                     assert_eq!(
-                                        back.id, id,
+                                        back.id(),
+                                        id,
                                         "push_head handed back a different value"
                                     );
                                     Ret::Full
@@ -1156,7 +1147,7 @@ fn checks<S: Subject>(
             });
             let Ret::Popped(id) = ret else { break };
             assert!(
-                last.map_or(true, |l| id < l),
+                last.is_none_or(|l| id < l),
                 "drain not newest first: {id} after {last:?}"
             );
             last = Some(id);

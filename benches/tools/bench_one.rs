@@ -8,7 +8,7 @@
 //! Prints one line per run: `<workload> <implementation> <ns per item>`. Workload ids and
 //! implementation names are those of the report (`benches/harness/mod.rs`).
 
-#[path = "../benches/harness/mod.rs"]
+#[path = "../harness/mod.rs"]
 mod harness;
 
 use harness::{

@@ -1,5 +1,5 @@
-//! `EventCount` behaviours the seeded-bug audit found unpinned (`proofs-notes/audit.md`): each
-//! test kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other
+//! `EventCount`'s edges (deregistration, re-checks, close, deadlines): behaviours the seeded-bug
+//! audit found unpinned (`proofs-notes/audit.md`). Each test kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other
 //! check let through; the bug's id is named on the test. A test that could hang runs under a
 //! watchdog that fails it with a message.
 
@@ -9,24 +9,7 @@ use std::time::Duration;
 
 use poolqueue::{EventCount, WaitResult};
 
-/// Runs `f` on its own thread and fails the test if it has not finished after `limit`.
-fn watchdog<R: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(r) => r,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("watchdog: {what} still running after {limit:?}")
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
-    }
-}
+use crate::support::watchdog::watchdog;
 
 /// The registered-waiter count as `Debug` shows it.
 fn waiters(event: &EventCount) -> String {

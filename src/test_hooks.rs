@@ -1,17 +1,19 @@
-//! Hooks for the crate's test binaries (`verification/`) and fuzz targets: compiled only with the
-//! hidden `__test-hooks` feature, outside semver, never in the library users build. The
+//! Hooks for the crate's test binaries (`verification/`) and fuzz targets, exported as
+//! `poolqueue::__test_hooks`: compiled only with the hidden `__test-hooks` feature, outside
+//! semver, never in the library users build. This module sits above the library and only calls
+//! down into it (the chain's ring counters, the epoch's collection round); nothing in the
+//! library calls it. The
 //! linearizability checker and the drop-counting values live outside the library
 //! (`verification/lincheck/`, `verification/support/`).
 
 use crate::{chain, dequeue, CapacityError};
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
-use std::{
-    cell::RefCell,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
+use crate::chain::ring_count;
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
 };
 
 /// [`dequeue::new`] with both indices starting at `start` instead of 0. Tests start near 2^32
@@ -45,7 +47,7 @@ pub fn chain_with_first_capacity<T>(
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub fn live_rings() -> usize {
     // Relaxed: a statistic, read after a join (ordering.md V-counters).
-    crate::sync::LIVE_TRACKED.load(crate::sync::Ordering::Relaxed)
+    ring_count::LIVE_RINGS.load(Ordering::Relaxed)
 }
 
 /// The slots of the chain rings currently allocated in the process, over all chains (normal
@@ -53,7 +55,7 @@ pub fn live_rings() -> usize {
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 pub fn live_ring_slots() -> usize {
     // Relaxed: as in `live_rings` (ordering.md V-counters).
-    crate::sync::LIVE_SLOTS.load(crate::sync::Ordering::Relaxed)
+    ring_count::LIVE_SLOTS.load(Ordering::Relaxed)
 }
 
 /// Normal builds: drives the crate's epoch collector until the rings retired so far by
@@ -97,31 +99,18 @@ pub fn collect_retired(expected_live: usize) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct RingScope(Arc<AtomicUsize>);
 
-/// Scopes entered and not yet left, over all threads. While it is 0 (every test that does not use
-/// a scope), ring allocations never touch [`CURRENT`], so no thread gains a thread-local
-/// destructor from this hook (an extra destructor would change the timing of thread exits that
-/// the pool's tests observe).
-#[cfg(not(any(feature = "loom", feature = "shuttle")))]
-static ENTERED: AtomicUsize = AtomicUsize::new(0);
-
-#[cfg(not(any(feature = "loom", feature = "shuttle")))]
-std::thread_local! {
-    /// The scope the calling thread's ring allocations count in.
-    static CURRENT: RefCell<Option<RingScope>> = const { RefCell::new(None) };
-}
-
 /// Leaves the scope entered by [`RingScope::enter`] when dropped.
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 #[derive(Debug)]
-pub struct Entered(Option<RingScope>);
+pub struct Entered(Option<Arc<AtomicUsize>>);
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 impl Drop for Entered {
     fn drop(&mut self) {
         let previous = self.0.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+        let _ = ring_count::CURRENT.try_with(|c| *c.borrow_mut() = previous);
         // Relaxed: only the entering thread reads the scope (program order) (ordering.md V-scope).
-        ENTERED.fetch_sub(1, Ordering::Relaxed);
+        ring_count::ENTERED.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -135,8 +124,8 @@ impl RingScope {
     /// Counts the rings the calling thread allocates in this scope until the guard drops.
     pub fn enter(&self) -> Entered {
         // Relaxed: as in `Entered::drop` (ordering.md V-scope).
-        ENTERED.fetch_add(1, Ordering::Relaxed);
-        Entered(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
+        ring_count::ENTERED.fetch_add(1, Ordering::Relaxed);
+        Entered(ring_count::CURRENT.with(|c| c.borrow_mut().replace(self.0.clone())))
     }
 
     /// Rings of this scope still allocated.
@@ -157,25 +146,6 @@ impl RingScope {
             std::thread::yield_now();
         }
         self.live()
-    }
-
-    /// Called by the ring tracker when a ring is allocated: the calling thread's scope, if any,
-    /// counted one more.
-    pub(crate) fn allocated() -> Option<RingScope> {
-        // Relaxed: a scope entered on this thread was counted before it (ordering.md V-scope).
-        if ENTERED.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
-        let scope = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
-        // Relaxed: as in `live` (ordering.md V-counters).
-        scope.0.fetch_add(1, Ordering::Relaxed);
-        Some(scope)
-    }
-
-    /// Called by the ring tracker when a ring of this scope is freed.
-    pub(crate) fn freed(&self) {
-        // Relaxed: as in `live` (ordering.md V-counters).
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -13,10 +13,10 @@
 //! is set by every user and cleared only by the reset hook), no value is dropped while in use,
 //! and after the pool is dropped every value ever created was dropped exactly once.
 
-use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use lincheck::identity::{DropCounter, Identity};
 use poolqueue::{Pool, Pooled};
 
 use super::ByteScheduler;
@@ -110,38 +110,46 @@ impl Ledger {
         let id = self.created.fetch_add(1, Ordering::Relaxed);
         self.dropped.lock().unwrap().push(0);
         Item {
-            id,
-            heap: ManuallyDrop::new(Box::new(id)),
+            value: Identity::new(id, self.clone()),
             in_use: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
-            ledger: ManuallyDrop::new(self.clone()),
         }
     }
 }
 
 /// A pooled value: identity, heap allocation, and the flags the checks read. The flags are std
 /// atomics: no scheduling points, no modelled synchronization. A bitwise duplicate made by a
-/// broken pool is reported by its second drop, which frees nothing.
+/// broken pool is reported by its second drop, which frees nothing ([`Identity`]).
 struct Item {
-    id: u64,
-    heap: ManuallyDrop<Box<u64>>,
+    value: Identity<Arc<Ledger>>,
     in_use: AtomicBool,
     dirty: AtomicBool,
-    ledger: ManuallyDrop<Arc<Ledger>>,
+}
+
+impl DropCounter for Ledger {
+    fn count_drop(&self, id: u64) -> u64 {
+        let mut dropped = self.dropped.lock().unwrap();
+        dropped[id as usize] += 1;
+        u64::from(dropped[id as usize])
+    }
 }
 
 impl Item {
+    fn id(&self) -> u64 {
+        self.value.id()
+    }
+
     /// Called when a user receives the value.
     fn acquire(&self) {
         assert!(
             !self.in_use.swap(true, Ordering::Relaxed),
             "value {} handed to two users",
-            self.id
+            self.id()
         );
         assert!(
             !self.dirty.load(Ordering::Relaxed),
             "value {} handed out without a reset since its last use",
-            self.id
+            self.id()
         );
         self.dirty.store(true, Ordering::Relaxed);
     }
@@ -154,22 +162,11 @@ impl Item {
 
 impl Drop for Item {
     fn drop(&mut self) {
-        let drops = {
-            let mut dropped = self.ledger.dropped.lock().unwrap();
-            dropped[self.id as usize] += 1;
-            dropped[self.id as usize]
-        };
-        assert!(drops == 1, "value {} dropped twice", self.id);
         assert!(
             !self.in_use.load(Ordering::Relaxed),
             "value {} dropped while in use",
-            self.id
+            self.id()
         );
-        // SAFETY: the first drop of this identity: the fields are dropped once, here.
-        unsafe {
-            ManuallyDrop::drop(&mut self.heap);
-            ManuallyDrop::drop(&mut self.ledger);
-        }
     }
 }
 
@@ -224,7 +221,7 @@ fn program(pool: &Pool<Item>, ledger: &Arc<Ledger>, ops: &[PoolOp], burst: bool)
                     assert!(
                         !v.in_use.swap(true, Ordering::Relaxed),
                         "value {} used by another user meanwhile",
-                        v.id
+                        v.id()
                     );
                 }
             }
@@ -247,7 +244,7 @@ fn execute(p: &PoolProgram) {
         pool = pool.max_idle(max);
     }
     if p.retain {
-        pool = pool.retain(|v: &Item| v.id % 3 != 0);
+        pool = pool.retain(|v: &Item| !v.id().is_multiple_of(3));
     }
     let pool = Arc::new(pool);
     let workers: Vec<_> = p.threads[1..]
