@@ -386,7 +386,9 @@ impl<T> Owner<T> {
     /// How many values this owner keeps private at most (its `k`).
     ///
     /// ```
+    /// # poolqueue::__doc_model(|| {
     /// assert_eq!(poolqueue::worker::with_private::<u8>(8).0.private_capacity(), 8);
+    /// # });
     /// ```
     pub fn private_capacity(&self) -> usize {
         self.private.limit()
