@@ -121,6 +121,17 @@ POOL_BUGS = [
         )],
     ),
     (
+        "pool-own-chain-keeps-idle",
+        "pool: a pop from the own chain does not decrement the idle count (a bounded pool evicts "
+        "returns it has room for)",
+        [(
+            POOL,
+            """                if from_chain {
+                    self.idle_sub();""",
+            """                if from_chain {""",
+        )],
+    ),
+    (
         "pool-retain-inverted",
         "pool: `retain` drops the values it should keep and keeps the others",
         [(
