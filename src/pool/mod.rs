@@ -732,9 +732,9 @@ impl<T: Send> Pool<T> {
             }
         }
         if let Some(value) = self.victim_stealer.pop_tail() {
+            self.count(shard, Event::VictimHit);
             // The victim chain's values came from the shards' chains, weighed.
             self.unweigh(&value);
-            self.count(shard, Event::VictimHit);
             return Some(value);
         }
         self.create_if(shard, create)
@@ -845,11 +845,12 @@ impl<T: Send> Pool<T> {
         // SAFETY: the caller hands over a valid value; no other reference to it exists.
         let value_ref = unsafe { &mut *value };
         self.reset.run(value_ref);
+        let shard = self.local_shard();
         if self.checked {
             // `retain` and `weigh` are user code too: `unwind` is still armed.
             let Some(weight) = self.check(value_ref) else {
                 core::mem::forget(unwind);
-                self.count(self.local_shard(), Event::Rejected);
+                self.count(shard, Event::Rejected);
                 // SAFETY: the value is ours and dropped once, here.
                 unsafe { ptr::drop_in_place(value) };
                 return;
@@ -857,11 +858,10 @@ impl<T: Send> Pool<T> {
             if self.budget.is_some() {
                 core::mem::forget(unwind);
                 // SAFETY: the value is ours, moved out once, here.
-                return self.give_back_weighed(unsafe { ptr::read(value) }, weight);
+                return self.give_back_weighed(shard, unsafe { ptr::read(value) }, weight);
             }
         }
         core::mem::forget(unwind);
-        let shard = self.local_shard();
         let Some(shard) = shard else {
             // This thread's thread-local storage is gone, so it owns no shard to push to.
             self.count(None, Event::Evicted);
@@ -903,23 +903,23 @@ impl<T: Send> Pool<T> {
     /// Runs `retain` and `weigh` on a returned value: `None` if `retain` rejects it, else its
     /// weight (0 without a budget).
     #[cold]
-    fn check(&self, value: &T) -> Option<u64> {
+    fn check(&self, value_ref: &T) -> Option<u64> {
         if let Some(keep) = &self.retain {
-            if !keep(value) {
+            if !keep(value_ref) {
                 return None;
             }
         }
         Some(
             self.budget
                 .as_ref()
-                .map_or(0, |budget| (budget.weigh)(value) as u64),
+                .map_or(0, |budget| (budget.weigh)(value_ref) as u64),
         )
     }
 
     /// Keeps a value of a pool with a budget, weighing `weight`, or drops it.
     #[cold]
-    fn give_back_weighed(&self, value: T, weight: u64) {
-        match self.local_shard() {
+    fn give_back_weighed(&self, shard: Option<&Shard<T>>, value: T, weight: u64) {
+        match shard {
             Some(shard) => self.give_back_slow(shard, value, weight),
             None => {
                 // This thread's thread-local storage is gone, so it owns no shard to push to.
