@@ -264,14 +264,14 @@ fn budget_detach_holds_no_weight() {
 fn budget_holds_under_threads() {
     const BUDGET: usize = 1000;
     let pool = budget_pool(BUDGET);
-    for round in 0..20_u64 {
+    for round in 0..if cfg!(miri) { 2 } else { 20_u64 } {
         thread::scope(|s| {
             for t in 0..3_u64 {
                 let pool = &pool;
                 s.spawn(move || {
                     let mut x = round * 31 + t * 7 + 1;
                     let mut held = Vec::new();
-                    for _ in 0..2000 {
+                    for _ in 0..if cfg!(miri) { 40 } else { 2000 } {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
