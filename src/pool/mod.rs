@@ -329,7 +329,9 @@ impl<T: Send> Pool<T> {
     /// when the own shard has nothing idle, it creates. What the own shard holds is what this
     /// thread returned, what its own `get`s' batch steals moved there, and what a thread that
     /// exited left in it (the shard goes with the recycled thread id); so buffers stay with the
-    /// thread (and core, and NUMA node) that used them last, instead of crossing caches.
+    /// thread (and core, and NUMA node) that used them last, instead of crossing caches. The
+    /// counters see it as a get: a private or shared hit, or a create (never a steal or victim
+    /// hit), so the [`PoolStats`] identity holds as it is.
     ///
     /// ```
     /// # poolqueue::__doc_model(|| {
