@@ -31,10 +31,14 @@
 //!   to 16 values from the own chain's head in one batch pop), the other shards' tails
 //!   (stealing half of a ring in one batch: one value is returned, the rest land in the own
 //!   chain), the victim generation, and finally the `create` function.
+//! - [`Pool::get_local`] and [`Pool::try_get_local`] stop after the own shard (private slot,
+//!   stash, own chain): they never steal and never take a victim.
 //! - Returning a value (dropping the [`Pooled`] guard, or [`Pool::put`]) runs the reset hook,
-//!   then the optional [`retain`](Pool::retain) filter and [`max_idle`](Pool::max_idle) bound,
-//!   then stores it in the private slot, or in the stash when the slot is taken. A full stash
-//!   first spills its 16 oldest values to the own chain in one batch push.
+//!   then the optional [`retain`](Pool::retain) filter, [`max_idle`](Pool::max_idle) bound and
+//!   [`max_idle_bytes`](Pool::max_idle_bytes) budget, then stores it in the private slot, or
+//!   in the stash when the slot is taken. A full stash first spills its 16 oldest values to
+//!   the own chain in one batch push. A bounded pool keeps no stash, and one with a budget no
+//!   private slot either: their idle values go to the chains, counted.
 //! - How soon other threads find idle values: a thread hides at most 33 of them (the private
 //!   slot and a full stash); everything beyond is in its chain at once. A thread that exits
 //!   leaves its private slot and stash to the next thread that takes its id, and at the next
@@ -81,6 +85,16 @@ use stats::{Event, EVENTS, EVENT_ORDER};
 
 type CreateFn<T> = Box<dyn Fn() -> T + Send + Sync>;
 type RetainFn<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+type WeighFn<T> = Box<dyn Fn(&T) -> usize + Send + Sync>;
+
+/// The byte budget of [`Pool::max_idle_bytes`]: the summed weight of the idle values.
+struct Budget<T> {
+    max: u64,
+    weigh: WeighFn<T>,
+    /// The weight of the idle values: reserved before a value is pushed, given back after it
+    /// is popped, so it never undercounts.
+    used: AtomicU64,
+}
 
 /// A pool of reusable values of type `T`; see the [module documentation](self).
 ///
@@ -103,6 +117,11 @@ pub struct Pool<T> {
     /// maintained).
     max_idle: usize,
     idle: AtomicU64,
+    /// The byte budget, if any. A pool with one keeps every idle value in a chain (no private
+    /// slot, no stash), where each push and pop is weighed.
+    budget: Option<Budget<T>>,
+    /// `retain` or a budget is set: a returned value takes the checked path.
+    checked: bool,
     counting: bool,
     /// Events on threads without a shard, and the drops of `release`.
     counters: [AtomicU64; EVENTS],
@@ -159,6 +178,8 @@ impl<T: Send> Pool<T> {
             retain: None,
             max_idle: usize::MAX,
             idle: AtomicU64::new(0),
+            budget: None,
+            checked: false,
             counting: false,
             counters: core::array::from_fn(|_| AtomicU64::new(0)),
         }
@@ -179,6 +200,7 @@ impl<T: Send> Pool<T> {
     /// ```
     pub fn retain(mut self, keep: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
         self.retain = Some(Box::new(keep));
+        self.checked = true;
         self
     }
 
@@ -199,6 +221,49 @@ impl<T: Send> Pool<T> {
     /// ```
     pub fn max_idle(mut self, max: usize) -> Self {
         self.max_idle = max;
+        self
+    }
+
+    /// Bounds the summed weight of the idle values to `budget`, as measured by `weigh` (say,
+    /// a buffer's capacity in bytes). Every idle value counts: those in the chains and the
+    /// victim generation, and (none are kept there) the private slots and stashes. A returned
+    /// value whose weight does not fit in what is left of the budget is dropped and counted as
+    /// evicted; its `Drop` is the eviction hook. A value heavier than the whole budget is never
+    /// kept, so one huge buffer cannot stay pinned by the pool.
+    ///
+    /// `weigh` runs once when a value is returned (after the reset and `retain`) and once when
+    /// it leaves the idle set (taken by a get, or dropped by a `release`), and must give the
+    /// same weight both times: an idle value is not changed, so a function of the value alone
+    /// (its capacity) does. It must not panic; if it does, the pool's count only overstates
+    /// the weight (the budget still holds).
+    ///
+    /// The cost: a pool with a budget keeps no private slot and no stash (every idle value is
+    /// in a chain, weighed), so its gets and puts take a chain pop and push, two calls of
+    /// `weigh` and an atomic compare-and-swap each. A pool without a budget pays nothing: its
+    /// fast path is the same. The budget applies on top of [`max_idle`](Self::max_idle).
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new)
+    ///     .max_idle_bytes(1 << 20, |v: &Vec<u8>| v.capacity())
+    ///     .with_counters();
+    /// pool.put(Vec::with_capacity(4 << 20)); // heavier than the whole budget: dropped
+    /// assert_eq!(pool.stats().unwrap().evicted, 1);
+    /// pool.put(Vec::with_capacity(1000)); // fits
+    /// assert_eq!(pool.get().capacity(), 1000);
+    /// # });
+    /// ```
+    pub fn max_idle_bytes(
+        mut self,
+        budget: usize,
+        weigh: impl Fn(&T) -> usize + Send + Sync + 'static,
+    ) -> Self {
+        self.budget = Some(Budget {
+            max: budget as u64,
+            weigh: Box::new(weigh),
+            used: AtomicU64::new(0),
+        });
+        self.checked = true;
         self
     }
 
@@ -258,6 +323,65 @@ impl<T: Send> Pool<T> {
         Some(Pooled { pool: self, value })
     }
 
+    /// Like [`get`](Self::get), but takes only from the calling thread's own shard: its
+    /// private slot, its stash and its own chain. It never steals from another thread's chain
+    /// and never takes a value of the victim generation (not even the calling thread's own):
+    /// when the own shard has nothing idle, it creates. What the own shard holds is what this
+    /// thread returned, what its own `get`s' batch steals moved there, and what a thread that
+    /// exited left in it (the shard goes with the recycled thread id); so buffers stay with the
+    /// thread (and core, and NUMA node) that used them last, instead of crossing caches. The
+    /// counters see it as a get: a private or shared hit, or a create (never a steal or victim
+    /// hit), so the [`PoolStats`] identity holds as it is.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(|| Vec::<u8>::with_capacity(8)).with_counters();
+    /// pool.put(Vec::with_capacity(100));
+    /// assert_eq!(pool.get_local().capacity(), 100); // this thread's own value
+    /// pool.release(); // now a victim: `get_local` leaves it alone
+    /// assert_eq!(pool.get_local().capacity(), 8);
+    /// let stats = pool.stats().unwrap();
+    /// assert_eq!((stats.creates, stats.victim_hits, stats.steal_hits), (1, 0, 0));
+    /// # });
+    /// ```
+    #[inline]
+    pub fn get_local(&self) -> Pooled<'_, T> {
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            let shard = self.local_shard();
+            match self.take_slow(shard, Reach::Own) {
+                Some(taken) => value.write(taken),
+                None => value.write(self.create_value(shard)),
+            };
+        }
+        Pooled { pool: self, value }
+    }
+
+    /// Like [`try_get`](Self::try_get), but takes only from the calling thread's own shard,
+    /// as [`get_local`](Self::get_local) does: `None` when it has nothing idle, even if other
+    /// threads or the victim generation have.
+    ///
+    /// ```
+    /// # poolqueue::__doc_model(|| {
+    /// let pool = poolqueue::Pool::new(Vec::<u8>::new);
+    /// assert!(pool.try_get_local().is_none());
+    /// pool.put(Vec::with_capacity(10));
+    /// assert_eq!(pool.try_get_local().unwrap().capacity(), 10);
+    /// pool.put(Vec::new());
+    /// pool.release(); // a victim now: only `try_get` takes it
+    /// assert!(pool.try_get_local().is_none());
+    /// assert!(pool.try_get().is_some());
+    /// # });
+    /// ```
+    #[inline]
+    pub fn try_get_local(&self) -> Option<Pooled<'_, T>> {
+        let mut value = MaybeUninit::uninit();
+        if !self.take_private_into(value.as_mut_ptr()) {
+            value.write(self.take_slow(self.local_shard(), Reach::Own)?);
+        }
+        Some(Pooled { pool: self, value })
+    }
+
     /// Like [`get`](Self::get), with a guard that owns an `Arc` of the pool instead of
     /// borrowing it: it can be moved into a spawned thread or stored in a struct without a
     /// lifetime. It costs an `Arc` clone and drop per use.
@@ -312,6 +436,8 @@ impl<T: Send> Pool<T> {
     /// ```
     pub fn release(&self) {
         let mut dead = Vec::new();
+        // How many of `dead` come from the victim chain (its first ones): weighed values.
+        let weighed;
         let now;
         {
             // No user code runs while this lock is held: chain operations run none (the
@@ -322,6 +448,7 @@ impl<T: Send> Pool<T> {
             while let Some(value) = self.victim_stealer.pop_tail() {
                 dead.push(value);
             }
+            weighed = dead.len();
             // Empty now: give back the rings a burst of victims grew.
             victim.trim();
             // Relaxed: a number, not a publication (ordering.md P-generation-bump).
@@ -376,7 +503,12 @@ impl<T: Send> Pool<T> {
             // Relaxed: a statistic (ordering.md P-stat).
             self.counters[Event::Released as usize].fetch_add(dead.len() as u64, Ordering::Relaxed);
         }
-        drop(dead); // outside the lock: a `Drop` may use the pool again
+        // Outside the lock (`weigh` and a `Drop` may use the pool again). Only the victim
+        // chain's values were weighed: a pool with a budget keeps no private slot or stash.
+        for value in &dead[..weighed] {
+            self.unweigh(value);
+        }
+        drop(dead);
     }
 
     /// Ages `local` to generation `now` (for `release`, which holds the victim lock and stands
@@ -514,7 +646,7 @@ impl<T: Send> Pool<T> {
     #[inline(always)]
     fn take_or_create(&self) -> T {
         let shard = self.local_shard();
-        match self.take_slow(shard) {
+        match self.take_slow(shard, Reach::Any) {
             Some(value) => value,
             None => self.create_value(shard),
         }
@@ -523,7 +655,7 @@ impl<T: Send> Pool<T> {
     /// An idle value, if the pool has one.
     #[inline(always)]
     fn take(&self) -> Option<T> {
-        self.take_slow(self.local_shard())
+        self.take_slow(self.local_shard(), Reach::Any)
     }
 
     /// A new value from the pool's `create` (user code: the crate holds nothing here).
@@ -533,12 +665,13 @@ impl<T: Send> Pool<T> {
         (self.create)()
     }
 
+    /// An idle value from where `reach` allows, if there is one.
     #[cold]
-    fn take_slow(&self, shard: Option<&Shard<T>>) -> Option<T> {
+    fn take_slow(&self, shard: Option<&Shard<T>>, reach: Reach) -> Option<T> {
         let mut own_id = 0;
         if let Some(shard) = shard {
             self.age_local(shard);
-            let bounded = self.max_idle != usize::MAX;
+            let bounded = !self.keeps_stash();
             // SAFETY: our own shard; stash moves and chain pops run no user code.
             let (value, from_chain) = unsafe {
                 shard.with_local(|local| {
@@ -561,11 +694,15 @@ impl<T: Send> Pool<T> {
             if let Some((value, event)) = value {
                 if from_chain {
                     self.idle_sub();
+                    self.unweigh(&value);
                 }
                 self.count(Some(shard), event);
                 return Some(value);
             }
             own_id = thread_id::current().unwrap_or(0);
+        }
+        if reach == Reach::Own {
+            return None;
         }
         // Steal: every other shard's tail, starting after our own (spreads the thieves).
         let end = self.shards.end();
@@ -589,6 +726,7 @@ impl<T: Send> Pool<T> {
             if let Some(value) = stolen {
                 // Only the returned value leaves the chains; the moved ones stay counted.
                 self.idle_sub();
+                self.unweigh(&value);
                 self.count(shard, Event::StealHit);
                 return Some(value);
             }
@@ -606,9 +744,51 @@ impl<T: Send> Pool<T> {
         }
         if let Some(value) = self.victim_stealer.pop_tail() {
             self.count(shard, Event::VictimHit);
+            // The victim chain's values came from the shards' chains, weighed.
+            self.unweigh(&value);
             return Some(value);
         }
         None
+    }
+
+    /// Whether returned values may go to the stash: only without a bound on idle values (a
+    /// bounded pool counts every value past the private slot, in the chain).
+    #[inline(always)]
+    fn keeps_stash(&self) -> bool {
+        self.max_idle == usize::MAX && self.budget.is_none()
+    }
+
+    /// Gives `value`'s weight back to the budget, if there is one: it leaves the idle set.
+    #[inline(always)]
+    fn unweigh(&self, value: &T) {
+        if let Some(budget) = &self.budget {
+            let weight = (budget.weigh)(value) as u64;
+            // Relaxed: `used` only bounds a sum; it publishes nothing (ordering.md P-budget).
+            budget.used.fetch_sub(weight, Ordering::Relaxed);
+        }
+    }
+
+    /// Reserves `weight` of the budget for a value about to become idle; `false` if it does
+    /// not fit (then nothing is reserved).
+    fn reserve(budget: &Budget<T>, weight: u64) -> bool {
+        // Relaxed: `used` only bounds a sum; it publishes nothing (ordering.md P-budget).
+        let mut used = budget.used.load(Ordering::Relaxed);
+        loop {
+            let Some(next) = used.checked_add(weight).filter(|&next| next <= budget.max) else {
+                return false;
+            };
+            // A compare-and-swap, so the sum never passes the budget, not even for an instant.
+            // Relaxed: as above (ordering.md P-budget).
+            match budget.used.compare_exchange_weak(
+                used,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
     }
 
     /// Ages the own private slots, and gives back the chain's idle rings, if a `release`
@@ -667,13 +847,19 @@ impl<T: Send> Pool<T> {
         let value_ref = unsafe { &mut *value };
         self.reset.run(value_ref);
         let shard = self.local_shard();
-        if let Some(keep) = &self.retain {
-            if !keep(value_ref) {
+        if self.checked {
+            // `retain` and `weigh` are user code too: `unwind` is still armed.
+            let Some(weight) = self.check(value_ref) else {
                 core::mem::forget(unwind);
                 self.count(shard, Event::Rejected);
                 // SAFETY: the value is ours and dropped once, here.
                 unsafe { ptr::drop_in_place(value) };
                 return;
+            };
+            if self.budget.is_some() {
+                core::mem::forget(unwind);
+                // SAFETY: the value is ours, moved out once, here.
+                return self.give_back_weighed(shard, unsafe { ptr::read(value) }, weight);
             }
         }
         core::mem::forget(unwind);
@@ -686,7 +872,8 @@ impl<T: Send> Pool<T> {
         };
         // Relaxed: a number, not a publication (ordering.md P-generation-read).
         let now = self.generation.load(Ordering::Relaxed);
-        // A bounded pool keeps no stash (every idle value past the private slot is counted).
+        // A bounded pool keeps no stash (every idle value past the private slot is counted);
+        // a pool with a budget does not come here.
         let unbounded = self.max_idle == usize::MAX;
         // SAFETY: our own shard; moving a value into an empty slot runs no user code. The value
         // is moved exactly once: into the private slot or the stash, or out by `read` for the
@@ -710,7 +897,36 @@ impl<T: Send> Pool<T> {
             self.count(Some(shard), Event::Put);
         } else {
             // SAFETY: not moved into the slot, so still ours: moved out once, here.
-            self.give_back_slow(shard, unsafe { ptr::read(value) });
+            self.give_back_slow(shard, unsafe { ptr::read(value) }, 0);
+        }
+    }
+
+    /// Runs `retain` and `weigh` on a returned value: `None` if `retain` rejects it, else its
+    /// weight (0 without a budget).
+    #[cold]
+    fn check(&self, value_ref: &T) -> Option<u64> {
+        if let Some(keep) = &self.retain {
+            if !keep(value_ref) {
+                return None;
+            }
+        }
+        Some(
+            self.budget
+                .as_ref()
+                .map_or(0, |budget| (budget.weigh)(value_ref) as u64),
+        )
+    }
+
+    /// Keeps a value of a pool with a budget, weighing `weight`, or drops it.
+    #[cold]
+    fn give_back_weighed(&self, shard: Option<&Shard<T>>, value: T, weight: u64) {
+        match shard {
+            Some(shard) => self.give_back_slow(shard, value, weight),
+            None => {
+                // This thread's thread-local storage is gone, so it owns no shard to push to.
+                self.count(None, Event::Evicted);
+                drop(value);
+            }
         }
     }
 
@@ -726,27 +942,33 @@ impl<T: Send> Pool<T> {
         unsafe { ptr::drop_in_place(value) }
     }
 
+    /// Keeps `value` (of weight `weight` if the pool has a budget) in the private slot, the
+    /// stash or the own chain, or drops it as evicted.
     #[cold]
-    fn give_back_slow(&self, shard: &Shard<T>, value: T) {
+    fn give_back_slow(&self, shard: &Shard<T>, value: T, weight: u64) {
         self.age_local(shard);
-        // SAFETY: our own shard; no user code.
-        let value = unsafe {
-            shard.with_local(|local| {
-                if local.private.is_empty() {
-                    let value = ManuallyDrop::new(value);
-                    // SAFETY: the slot is empty; `value` is forgotten, so moved once.
-                    local.private.fill_from(&*value);
-                    None
-                } else {
-                    Some(value)
-                }
-            })
+        let value = if self.budget.is_some() {
+            Some(value) // a pool with a budget keeps every idle value in a chain, weighed
+        } else {
+            // SAFETY: our own shard; no user code.
+            unsafe {
+                shard.with_local(|local| {
+                    if local.private.is_empty() {
+                        let value = ManuallyDrop::new(value);
+                        // SAFETY: the slot is empty; `value` is forgotten, so moved once.
+                        local.private.fill_from(&*value);
+                        None
+                    } else {
+                        Some(value)
+                    }
+                })
+            }
         };
         let Some(value) = value else {
             self.count(Some(shard), Event::Put);
             return;
         };
-        let value = if self.max_idle == usize::MAX {
+        let value = if self.keeps_stash() {
             // SAFETY: our own shard; stash moves and a batch push run no user code.
             let kept = unsafe {
                 shard.with_local(|local| {
@@ -778,6 +1000,14 @@ impl<T: Send> Pool<T> {
                 return;
             }
         }
+        if let Some(budget) = &self.budget {
+            if !Self::reserve(budget, weight) {
+                self.idle_sub(); // gives back the place taken above
+                self.count(Some(shard), Event::Evicted);
+                drop(value);
+                return;
+            }
+        }
         // SAFETY: our own shard; `push_head` runs no user code.
         unsafe { shard.with_local(|local| local.owner.push_head(value)) };
         self.count(Some(shard), Event::Put);
@@ -792,6 +1022,15 @@ impl<T> fmt::Debug for Pool<T> {
             .field("counting", &self.counting)
             .finish_non_exhaustive()
     }
+}
+
+/// Where a get may take a value from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Anywhere: the own shard, other shards, the victim generation.
+    Any,
+    /// The calling thread's own shard only (its private slot, stash and chain).
+    Own,
 }
 
 /// Where the fast path of `get` found a value.

@@ -46,7 +46,7 @@ pub(crate) const EVENT_ORDER: [Event; EVENTS] = [
 pub struct PoolStats {
     /// Gets served by the calling thread's private slot (the fast path).
     pub private_hits: u64,
-    /// Gets served by the calling thread's own chain.
+    /// Gets served by the calling thread's stash or own chain.
     pub shared_hits: u64,
     /// Gets served by stealing from another thread's chain.
     pub steal_hits: u64,
@@ -58,8 +58,9 @@ pub struct PoolStats {
     pub puts: u64,
     /// Values returned and dropped because `retain` said no.
     pub rejected: u64,
-    /// Values returned and dropped because of the `max_idle` bound (or, rarely, because the
-    /// returning thread's thread-local storage was already torn down).
+    /// Values returned and dropped because of the `max_idle` bound or the `max_idle_bytes`
+    /// budget (or, rarely, because the returning thread's thread-local storage was already torn
+    /// down).
     pub evicted: u64,
     /// Idle values dropped by `release` (the victim generation).
     pub released: u64,

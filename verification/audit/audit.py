@@ -552,7 +552,7 @@ MIRI = {
     "batch": ["edges::", "ring::tests"],
     "dequeue": ["edges::", "dequeue::tests"],
     "chain": ["edges::", "chain::tests"],
-    "pool": ["pool_api::", "pool_aging::"],
+    "pool": ["pool_api::", "pool_aging::", "pool_accounting::"],
     "event": ["event::tests", "event_edges::"],
     "worker": ["worker::"],
 }

@@ -122,6 +122,102 @@ POOL_BUGS = [
         )],
     ),
     (
+        "pool-own-chain-keeps-idle",
+        "pool: a pop from the own chain does not decrement the idle count (a bounded pool evicts "
+        "returns it has room for)",
+        [(
+            POOL,
+            """                if from_chain {
+                    self.idle_sub();""",
+            """                if from_chain {""",
+        )],
+    ),
+    (
+        "pool-budget-own-chain-keeps-weight",
+        "pool: a pop from the own chain does not give its weight back to the byte budget (the "
+        "budget leaks weight: returns that fit are evicted)",
+        [(
+            POOL,
+            """                    self.idle_sub();
+                    self.unweigh(&value);""",
+            """                    self.idle_sub();""",
+        )],
+    ),
+    (
+        "pool-budget-steal-keeps-weight",
+        "pool: a stolen value does not give its weight back to the byte budget",
+        [(
+            POOL,
+            """                self.idle_sub();
+                self.unweigh(&value);
+                self.count(shard, Event::StealHit);""",
+            """                self.idle_sub();
+                self.count(shard, Event::StealHit);""",
+        )],
+    ),
+    (
+        "pool-budget-victim-keeps-weight",
+        "pool: a value taken from the victim generation does not give its weight back",
+        [(
+            POOL,
+            """            // The victim chain's values came from the shards' chains, weighed.
+            self.unweigh(&value);""",
+            """            // Seeded: the victim's weight stays reserved.""",
+        )],
+    ),
+    (
+        "pool-budget-release-keeps-weight",
+        "pool: the victims a `release` drops do not give their weight back",
+        [(
+            POOL,
+            """        for value in &dead[..weighed] {
+            self.unweigh(value);
+        }""",
+            """        let _ = weighed;""",
+        )],
+    ),
+    (
+        "pool-budget-eviction-keeps-idle",
+        "pool: a value the byte budget refuses keeps the `max_idle` place it took",
+        [(
+            POOL,
+            """                self.idle_sub(); // gives back the place taken above""",
+            """                // Seeded: the place taken above is not given back.""",
+        )],
+    ),
+    (
+        "pool-budget-check-then-add",
+        "pool: the budget is reserved by a load, a check and an add (two returns racing for the "
+        "last room both fit, passing the budget)",
+        [(
+            POOL,
+            """            match budget.used.compare_exchange_weak(
+                used,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }""",
+            """            let _ = next;
+            // Relaxed: seeded (ordering.md P-budget).
+            budget.used.fetch_add(weight, Ordering::Relaxed);
+            return true;""",
+        )],
+    ),
+    (
+        "pool-local-get-steals",
+        "pool: `get_local` goes on past the own shard: it steals and takes victims",
+        [(
+            POOL,
+            """        if reach == Reach::Own {
+            return None;
+        }""",
+            """        let _ = reach;""",
+        )],
+    ),
+    (
         "pool-retain-inverted",
         "pool: `retain` drops the values it should keep and keeps the others",
         [(
@@ -137,26 +233,16 @@ POOL_BUGS = [
             POOL,
             """        self.reset.run(value_ref);
         let shard = self.local_shard();
-        if let Some(keep) = &self.retain {
-            if !keep(value_ref) {
-                core::mem::forget(unwind);
-                self.count(shard, Event::Rejected);
-                // SAFETY: the value is ours and dropped once, here.
-                unsafe { ptr::drop_in_place(value) };
-                return;
-            }
-        }""",
+        if self.checked {""",
             """        let shard = self.local_shard();
-        if let Some(keep) = &self.retain {
-            if !keep(value_ref) {
-                core::mem::forget(unwind);
-                self.count(shard, Event::Rejected);
-                // SAFETY: the value is ours and dropped once, here.
-                unsafe { ptr::drop_in_place(value) };
-                return;
-            }
-        }
-        self.reset.run(value_ref);""",
+        if self.checked {""",
+        ), (
+            POOL,
+            """        core::mem::forget(unwind);
+        let Some(shard) = shard else {""",
+            """        self.reset.run(value_ref);
+        core::mem::forget(unwind);
+        let Some(shard) = shard else {""",
         )],
     ),
     (
@@ -201,6 +287,12 @@ POOL_BUGS = [
                 self.count(shard, Event::Rejected);""",
             """                let _ = unwind;
                 self.count(shard, Event::Rejected);""",
+        ), (
+            POOL,
+            """                core::mem::forget(unwind);
+                // SAFETY: the value is ours, moved out once, here.""",
+            """                let _ = unwind;
+                // SAFETY: the value is ours, moved out once, here.""",
         ), (
             POOL,
             """        core::mem::forget(unwind);

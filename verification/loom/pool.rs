@@ -2,7 +2,8 @@
 //! racing the owner, a `release` racing gets and returns, a thread exit handing its shard to a
 //! later thread; and the stash's paths (under the models a stash holds 4 values, spills and
 //! refills 2): a spill and a refill racing a batch steal and a `release`, and a `release`
-//! ageing an exited thread's stash. Checked: no value has two users, no data race on a shard's owner-only part
+//! ageing an exited thread's stash; a byte budget under racing returns and steals, and a local
+//! get racing another thread's returns and a `release`. Checked: no value has two users, no data race on a shard's owner-only part
 //! (loom's cell checker), every created value dropped exactly once, no leaked ring.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -235,6 +236,118 @@ fn release_ages_an_exited_threads_stash() {
             "{dropped} of 3 died at the second release"
         );
         drop(mine);
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
+}
+
+/// Drains every idle value (this thread steals the rest; a pool with a budget keeps none in a
+/// private slot), checks that at most `budget` were idle (each weighs 1), then that the budget
+/// is whole again: `budget` new values all fit.
+fn drain_and_check_the_budget(
+    pool: &poolqueue::Pool<crate::support::values::Item>,
+    ledger: &Arc<Ledger>,
+    budget: usize,
+) {
+    let mut idle = Vec::new();
+    while let Some(v) = pool.try_get() {
+        idle.push(poolqueue::Pooled::detach(v));
+    }
+    assert!(
+        idle.len() <= budget,
+        "{} idle values weigh more than the budget",
+        idle.len()
+    );
+    let evicted = pool.stats().unwrap().evicted;
+    for _ in 0..budget {
+        pool.put(ledger.make());
+    }
+    assert_eq!(
+        pool.stats().unwrap().evicted,
+        evicted,
+        "the drained pool has its whole budget again"
+    );
+}
+
+/// Two threads return a value each into the last unit of a budget: exactly one is kept (the
+/// reservation is one compare-and-swap), and the count ends exact.
+#[test]
+fn two_returns_race_for_the_last_room() {
+    model(|| {
+        let ledger = Ledger::new();
+        let pool = Arc::new(
+            tracked_pool(&ledger)
+                .max_idle_bytes(1, |_| 1)
+                .with_counters(),
+        );
+        let other = {
+            let pool = pool.clone();
+            let ledger = ledger.clone();
+            thread::spawn(move || pool.put(ledger.make()))
+        };
+        pool.put(ledger.make());
+        other.join().unwrap();
+        let stats = pool.stats().unwrap();
+        assert_eq!((stats.puts, stats.evicted), (1, 1), "{stats:?}");
+        drain_and_check_the_budget(&pool, &ledger, 1);
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
+}
+
+/// A thief steals from a budget pool's chain and returns the value while the owner pops its
+/// chain and returns: the weight given back and reserved on both sides never lets the idle
+/// values pass the budget, and the count ends exact.
+#[test]
+fn budget_holds_while_a_steal_races_the_owner() {
+    model(|| {
+        let ledger = Ledger::new();
+        let pool = Arc::new(
+            tracked_pool(&ledger)
+                .max_idle_bytes(2, |_| 1)
+                .with_counters(),
+        );
+        pool.put(ledger.make());
+        pool.put(ledger.make()); // both in this thread's chain: the budget is full
+        let thief = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let v = pool.get(); // steals one
+                v.touch(thread::yield_now);
+            })
+        };
+        let a = pool.get(); // the own chain's head, or the last one left
+        a.touch(thread::yield_now);
+        drop(a);
+        thief.join().unwrap();
+        drain_and_check_the_budget(&pool, &ledger, 2);
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
+}
+
+/// A local get racing another thread's returns and a `release` takes nothing from the other
+/// thread's shard nor from the victims: no steal or victim hit is ever counted.
+#[test]
+fn local_get_never_steals_nor_takes_a_victim() {
+    model(|| {
+        let ledger = Ledger::new();
+        let pool = Arc::new(tracked_pool(&ledger).max_idle(4).with_counters());
+        drop(pool.try_get_local()); // this thread's id first: the other cannot inherit it
+        let other = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let held: Vec<_> = (0..2).map(|_| pool.get()).collect();
+                drop(held); // one private, one in the chain (stealable)
+                pool.release();
+            })
+        };
+        let mine = pool.get_local();
+        mine.touch(thread::yield_now);
+        drop(mine);
+        other.join().unwrap();
+        let stats = pool.stats().unwrap();
+        assert_eq!((stats.steal_hits, stats.victim_hits), (0, 0), "{stats:?}");
         drop(pool);
         ledger.assert_all_dropped();
     });

@@ -12,6 +12,7 @@
 //! | [`lincheck_threads`] | linearizability of short real-thread bursts (P3) |
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
 //! | [`event_edges`] | `EventCount` edges the seeded-bug audit found unpinned: deregistration, re-checks, close, deadlines |
+//! | [`pool_accounting`] | the bounded pool's accounting per exit path (`max_idle`, `max_idle_bytes`): each path that forgets its decrement fails one test; the local gets; a budget under threads |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
 //! | [`pool_lifecycle`] | proptest: the pool's lifecycle across threads (exits, releases, `max_idle`, `retain`, panicking resets and unwinding guards, the stats identity) against a model of generations |
@@ -38,6 +39,7 @@ mod event_stress;
 mod lincheck_threads;
 mod memory;
 mod model;
+mod pool_accounting;
 mod pool_aging;
 mod pool_api;
 mod pool_lifecycle;

@@ -2,13 +2,17 @@
 //! returns, detaches, puts, guards dropped while their thread panics, thread exits and
 //! releases, run one at a time on a few worker threads (so the run is sequential and the
 //! model exact where the docs are), against a model of generations. Each case picks a
-//! `max_idle` bound or none; the pool has a `retain` rule and a reset hook that panics for some
-//! values. Checked after every step:
+//! `max_idle` bound, a `max_idle_bytes` budget or neither; the pool has a `retain` rule and a
+//! reset hook that panics for some values. Checked after every step:
 //!
 //! - a get hands out an idle value (of either generation) or a new one, never a value held by
-//!   another user, detached or dropped;
+//!   another user, detached or dropped; a local get never a victim, and it never counts a steal
+//!   or a victim hit;
 //! - a return or put drops the value exactly when the rules say so (`retain` rejects it, its
-//!   reset panics, the guard is dropped while panicking) and otherwise only under `max_idle`;
+//!   reset panics, the guard is dropped while panicking) and otherwise only under `max_idle`,
+//!   or, with a budget, exactly when its weight does not fit beside the idle values' (a pool
+//!   with a budget keeps every idle value weighed, so the model knows the sum);
+//! - with a budget, the idle values' summed weight never passes it;
 //! - a thread exit drops nothing;
 //! - a `release` drops exactly the values that were idle at the previous release, wherever
 //!   they sit (private slots, chains, shards of exited threads), and none returned since;
@@ -38,9 +42,24 @@ fn rejected(id: u64) -> bool {
     id % 5 == 3
 }
 
+/// The weight of value `id` under a budget.
+fn weight(id: u64) -> usize {
+    (id % 4) as usize + 1
+}
+
+/// The bound a case runs under.
+#[derive(Clone, Copy, Debug)]
+enum Bound {
+    None,
+    MaxIdle(usize),
+    Budget(usize),
+}
+
 #[derive(Clone, Debug)]
 enum Op {
     Get(usize),
+    /// `get_local`.
+    GetLocal(usize),
     Return(usize, usize),
     /// The guard is dropped while its thread is panicking.
     PanicDrop(usize, usize),
@@ -54,6 +73,7 @@ fn op() -> impl Strategy<Value = Op> {
     let t = 0..THREADS;
     prop_oneof![
         5 => t.clone().prop_map(Op::Get),
+        2 => t.clone().prop_map(Op::GetLocal),
         5 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::Return(t, i)),
         1 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::PanicDrop(t, i)),
         1 => (t.clone(), any::<usize>()).prop_map(|(t, i)| Op::Detach(t, i)),
@@ -66,6 +86,7 @@ fn op() -> impl Strategy<Value = Op> {
 /// What a worker is asked to do, on its own thread (guards stay on the thread that got them).
 enum Cmd {
     Get,
+    GetLocal,
     Return(usize),
     PanicDrop(usize),
     Detach(usize),
@@ -93,8 +114,12 @@ fn spawn<'s, 'p: 's>(scope: &'s std::thread::Scope<'s, '_>, pool: &'p Pool<Item>
         let mut held: Vec<Pooled<'_, Item>> = Vec::new();
         for cmd in inbox {
             let reply = match cmd {
-                Cmd::Get => {
-                    let guard = pool.get();
+                Cmd::Get | Cmd::GetLocal => {
+                    let guard = if matches!(cmd, Cmd::Get) {
+                        pool.get()
+                    } else {
+                        pool.get_local()
+                    };
                     let id = guard.id();
                     held.push(guard);
                     Reply::Id(id)
@@ -178,28 +203,53 @@ impl Model {
     /// Books value `id` going back to the pool from worker instance `me` (a guard's return, a
     /// `put`, or a guard returned as its thread exits) under the return rules: a value the reset
     /// panics on or `retain` rejects is dropped now (`must_drop`); any other is fresh idle, and
-    /// with `max_idle` set it may be dropped as surplus (`may_drop`).
+    /// with `max_idle` set it may be dropped as surplus (`may_drop`); with a budget it is
+    /// dropped exactly when it does not fit (`exact`), else it may be (several returns at
+    /// once, in an order the model does not know).
     fn book_return(
         &mut self,
         id: u64,
         me: usize,
-        max_idle: Option<usize>,
+        bound: Bound,
+        exact: bool,
         must_drop: &mut BTreeSet<u64>,
         may_drop: &mut BTreeSet<u64>,
     ) {
         if reset_panics(id) || rejected(id) {
             must_drop.insert(id);
-        } else {
-            self.fresh.insert(id);
-            self.returner.insert(id, me);
-            if max_idle.is_some() {
+            return;
+        }
+        match bound {
+            Bound::None => {}
+            Bound::MaxIdle(_) => {
+                may_drop.insert(id);
+            }
+            Bound::Budget(budget) if exact => {
+                if self.idle_weight() + weight(id) > budget {
+                    must_drop.insert(id);
+                    return;
+                }
+            }
+            Bound::Budget(_) => {
                 may_drop.insert(id);
             }
         }
+        self.fresh.insert(id);
+        self.returner.insert(id, me);
+    }
+
+    /// The summed weight of the idle values.
+    fn idle_weight(&self) -> usize {
+        self.fresh
+            .iter()
+            .chain(&self.old)
+            .chain(&self.doomed)
+            .map(|&id| weight(id))
+            .sum()
     }
 }
 
-fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
+fn run(bound: Bound, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let ledger = Ledger::new();
     let maker = ledger.clone();
     let mut pool = Pool::with_reset(
@@ -214,8 +264,10 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
     )
     .retain(|item| !rejected(item.id()))
     .with_counters();
-    if let Some(max) = max_idle {
-        pool = pool.max_idle(max);
+    match bound {
+        Bound::None => {}
+        Bound::MaxIdle(max) => pool = pool.max_idle(max),
+        Bound::Budget(budget) => pool = pool.max_idle_bytes(budget, |item| weight(item.id())),
     }
     let pool = pool;
     let mut model = Model::default();
@@ -226,6 +278,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
             let before = ledger.dropped_ids();
             let t = match op {
                 Op::Get(t)
+                | Op::GetLocal(t)
                 | Op::Return(t, _)
                 | Op::PanicDrop(t, _)
                 | Op::Detach(t, _)
@@ -239,7 +292,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             // A worker takes a thread id (and may adopt an exited thread's shard) at its first
             // pool call: a get or a put.
-            if matches!(op, Op::Get(_) | Op::Put(_)) && model.instance[t] == 0 {
+            if matches!(op, Op::Get(_) | Op::GetLocal(_) | Op::Put(_)) && model.instance[t] == 0 {
                 model.spawns += 1;
                 model.instance[t] = model.spawns;
             }
@@ -250,11 +303,26 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
             // Release only: the old values it may leave in live threads' private slots.
             let mut spared_old = BTreeSet::new();
             match op {
-                Op::Get(t) => {
+                Op::Get(t) | Op::GetLocal(t) => {
+                    let local = matches!(op, Op::GetLocal(_));
                     let next = ledger.created();
-                    let Reply::Id(id) = workers[t].as_ref().unwrap().ask(Cmd::Get) else {
+                    let far = |stats: poolqueue::PoolStats| stats.steal_hits + stats.victim_hits;
+                    let far_before = far(pool.stats().unwrap());
+                    let cmd = if local { Cmd::GetLocal } else { Cmd::Get };
+                    let Reply::Id(id) = workers[t].as_ref().unwrap().ask(cmd) else {
                         unreachable!()
                     };
+                    if local {
+                        prop_assert!(
+                            !model.old.contains(&id),
+                            "get_local handed out the victim {id} ({model:?})"
+                        );
+                        prop_assert_eq!(
+                            far(pool.stats().unwrap()),
+                            far_before,
+                            "get_local counted a steal or a victim hit"
+                        );
+                    }
                     prop_assert!(
                         !model.doomed.contains(&id),
                         "get handed out {id}, which outlived two releases ({model:?})"
@@ -278,7 +346,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                         if panicking {
                             must_drop.insert(id);
                         } else {
-                            model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
+                            model.book_return(id, me, bound, true, &mut must_drop, &mut may_drop);
                         }
                     }
                 }
@@ -294,7 +362,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let id = value.id();
                     model.put_calls += 1;
                     workers[t].as_ref().unwrap().ask(Cmd::Put(value));
-                    model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
+                    model.book_return(id, me, bound, true, &mut must_drop, &mut may_drop);
                 }
                 Op::Exit(t) => {
                     if let Some(worker) = workers[t].take() {
@@ -302,7 +370,7 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
                         worker.thread.join().expect("worker exits cleanly");
                         // Its guards went back on the way out, under the return rules.
                         for id in std::mem::take(&mut model.held[t]) {
-                            model.book_return(id, me, max_idle, &mut must_drop, &mut may_drop);
+                            model.book_return(id, me, bound, false, &mut must_drop, &mut may_drop);
                         }
                         if me != 0 {
                             model.exited.insert(me, model.spawns);
@@ -343,6 +411,13 @@ fn run(max_idle: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
             // Old values a release left alive were in live threads' private slots.
             model.doomed.extend(spared_old.difference(&new).copied());
             model.dropped.extend(new);
+            if let Bound::Budget(budget) = bound {
+                prop_assert!(
+                    model.idle_weight() <= budget,
+                    "{op:?}: the idle values weigh {} > {budget} ({model:?})",
+                    model.idle_weight()
+                );
+            }
         }
         for worker in workers.into_iter().flatten() {
             drop(worker.cmds);
@@ -382,11 +457,14 @@ fn pool_lifecycle_across_threads_matches_the_generation_model() {
                 failure_persistence: None,
                 ..ProptestConfig::default()
             };
-            let max_idle = prop_oneof![Just(None), (0usize..4).prop_map(Some)];
+            let bound = prop_oneof![
+                Just(Bound::None),
+                (0usize..4).prop_map(Bound::MaxIdle),
+                (0usize..12).prop_map(Bound::Budget),
+            ];
             let ops = prop::collection::vec(op(), 0..if cfg!(miri) { 16 } else { 60 });
             let mut runner = proptest::test_runner::TestRunner::new(config);
-            if let Err(failure) = runner.run(&(max_idle, ops), |(max_idle, ops)| run(max_idle, ops))
-            {
+            if let Err(failure) = runner.run(&(bound, ops), |(bound, ops)| run(bound, ops)) {
                 panic!("{failure}");
             }
         },

@@ -1,6 +1,8 @@
 //! Shuttle models of `Pool`: gets, returns, steals, detaches, `release` and thread exits under
-//! random and PCT schedules. Checked: a value is never held by two users at once, a reset
-//! always precedes reuse, and every created value is dropped exactly once by the end.
+//! random and PCT schedules; with a byte budget and local gets too. Checked: a value is never
+//! held by two users at once, a reset always precedes reuse, every created value is dropped
+//! exactly once by the end, a budget holds and its count ends exact, a local get never steals
+//! nor takes a victim.
 use std::sync::Arc;
 
 use poolqueue::Pooled;
@@ -118,4 +120,137 @@ fn pool_stash_random_schedules() {
 #[test]
 fn pool_stash_pct_schedules() {
     shuttle::check_pct(stash_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+/// A pool with a byte budget (every value weighs 1) under three threads that get, get locally,
+/// return, put and release at once, then exit. Checked as above, plus: the local gets count no
+/// steal or victim hit, and once the threads are joined at most `BUDGET` values are idle and
+/// the budget is whole again once they are drained.
+fn budget_scenario() {
+    const BUDGET: usize = 3;
+    let ledger = Ledger::new();
+    let pool = Arc::new(
+        tracked_pool(&ledger)
+            .max_idle_bytes(BUDGET, |_| 1)
+            .with_counters(),
+    );
+    drop(pool.try_get()); // this thread's id first
+    let workers: Vec<_> = (0..3_u64)
+        .map(|w| {
+            let pool = pool.clone();
+            let ledger = ledger.clone();
+            thread::spawn(move || {
+                for round in 0..3_u64 {
+                    let n = 1 + (w + round) % 3;
+                    let mut held: Vec<_> = (0..n)
+                        .map(|i| {
+                            if (w + i) % 2 == 0 {
+                                pool.get_local()
+                            } else {
+                                pool.get()
+                            }
+                        })
+                        .collect();
+                    for v in &mut held {
+                        assert_eq!(v.uses, 0, "value {} handed out without a reset", v.id());
+                        v.touch(thread::yield_now);
+                        v.uses = 1;
+                    }
+                    match (w, round) {
+                        (0, 1) => pool.release(),
+                        (1, 0) => drop(Pooled::detach(held.pop().unwrap())),
+                        (2, _) => pool.put(ledger.make()),
+                        _ => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut idle = Vec::new();
+    while let Some(v) = pool.try_get() {
+        idle.push(Pooled::detach(v));
+    }
+    assert!(
+        idle.len() <= BUDGET,
+        "{} idle values, budget {BUDGET}",
+        idle.len()
+    );
+    let evicted = pool.stats().unwrap().evicted;
+    for _ in 0..BUDGET {
+        pool.put(ledger.make());
+    }
+    assert_eq!(
+        pool.stats().unwrap().evicted,
+        evicted,
+        "the drained pool has its whole budget again"
+    );
+    drop(idle);
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+#[test]
+fn pool_budget_random_schedules() {
+    shuttle::check_random(budget_scenario, if cfg!(miri) { 10 } else { 2000 });
+}
+
+#[test]
+fn pool_budget_pct_schedules() {
+    shuttle::check_pct(budget_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+/// Local gets on a thread whose neighbours leave values in their chains and release: never a
+/// steal or a victim hit, whatever the schedule (the neighbours only put, so every get counted
+/// is the local thread's).
+fn local_scenario() {
+    let ledger = Ledger::new();
+    let pool = Arc::new(tracked_pool(&ledger).max_idle(8).with_counters());
+    let local = {
+        let pool = pool.clone();
+        thread::spawn(move || {
+            for _ in 0..4 {
+                let held: Vec<_> = (0..2).map(|_| pool.get_local()).collect();
+                for v in &held {
+                    v.touch(thread::yield_now);
+                }
+                drop(held);
+                drop(pool.try_get_local());
+            }
+        })
+    };
+    let others: Vec<_> = (0..2)
+        .map(|w| {
+            let pool = pool.clone();
+            let ledger = ledger.clone();
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    pool.put(ledger.make()); // one private, then the chain
+                }
+                if w == 0 {
+                    pool.release();
+                }
+            })
+        })
+        .collect();
+    local.join().unwrap();
+    for w in others {
+        w.join().unwrap();
+    }
+    let stats = pool.stats().unwrap();
+    assert_eq!((stats.steal_hits, stats.victim_hits), (0, 0), "{stats:?}");
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+#[test]
+fn pool_local_random_schedules() {
+    shuttle::check_random(local_scenario, if cfg!(miri) { 10 } else { 2000 });
+}
+
+#[test]
+fn pool_local_pct_schedules() {
+    shuttle::check_pct(local_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
 }

@@ -4,14 +4,17 @@
 //!
 //! | bytes | meaning |
 //! | --- | --- |
-//! | `cfg` | bits 0-1: workers `1 + (b & 3) % 3`; bit 2: `max_idle(1 + (b >> 4 & 3))`; bit 3: `retain` rejects every third value; bit 6: bursts, every `get` op takes [`BURST`] values (past the private slot and the 4-value stash of the models, so returns spill and gets refill and steal in batches) |
-//! | per thread (main first): `n`, then `n % 17` op bytes | `b % 8`: 0, 1 `get` (held); 2, 3 return the newest held guard; 4 `put` of a new value; 5 `detach` the newest held value and drop it; 6 `release`; 7 use every held value across a scheduling point |
+//! | `cfg` | bits 0-1: workers `1 + (b & 3) % 3`; bit 2: `max_idle(1 + (b >> 4 & 3))`; bit 3: `retain` rejects every third value; bit 6: bursts, every `get` op takes [`BURST`] values (past the private slot and the 4-value stash of the models, so returns spill and gets refill and steal in batches); bit 7: a byte budget `max_idle_bytes(2 + 2 * (b >> 4 & 3))` (value `id` weighs `id % 3 + 1`), and op byte 1 is a `get_local` |
+//! | per thread (main first): `n`, then `n % 17` op bytes | `b % 8`: 0, 1 `get` (held; with bit 7, 1 is `get_local`); 2, 3 return the newest held guard; 4 `put` of a new value; 5 `detach` the newest held value and drop it; 6 `release`; 7 use every held value across a scheduling point |
 //! | the rest | the schedule |
 //!
 //! Checks: a value is never held by two users at once (its `in_use` flag, set from `get` to the
 //! return and across every use), a value handed out has been reset since its last use (`dirty`
 //! is set by every user and cleared only by the reset hook), no value is dropped while in use,
-//! and after the pool is dropped every value ever created was dropped exactly once.
+//! and after the pool is dropped every value ever created was dropped exactly once. With a
+//! budget, once the threads are joined: the idle values (all drained by the main thread) weigh
+//! at most the budget, and the budget is whole again after the drain (new values are kept
+//! exactly while they fit).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +36,8 @@ pub const BURST: usize = 6;
 pub enum PoolOp {
     /// `get`, keep the guard.
     Get,
+    /// `get_local`, keep the guard.
+    GetLocal,
     /// Drop the newest held guard (the value goes back through the reset hook).
     Return,
     /// `put` a newly made value.
@@ -54,6 +59,8 @@ pub struct PoolProgram {
     pub retain: bool,
     /// Whether every `get` op takes [`BURST`] values.
     pub burst: bool,
+    /// `max_idle_bytes` budget, if any (value `id` weighs `id % 3 + 1`).
+    pub budget: Option<usize>,
     /// Per thread (the main thread first), its operations.
     pub threads: Vec<Vec<PoolOp>>,
     /// The schedule bytes.
@@ -76,6 +83,7 @@ impl PoolProgram {
                 let n = usize::from(next()) % (MAX_OPS + 1);
                 (0..n)
                     .map(|_| match next() % 8 {
+                        1 if cfg & 128 != 0 => PoolOp::GetLocal,
                         0 | 1 => PoolOp::Get,
                         2 | 3 => PoolOp::Return,
                         4 => PoolOp::Put,
@@ -91,6 +99,7 @@ impl PoolProgram {
             max_idle: (cfg & 4 != 0).then(|| 1 + usize::from((cfg >> 4) & 3)),
             retain: cfg & 8 != 0,
             burst: cfg & 64 != 0,
+            budget: (cfg & 128 != 0).then(|| 2 + 2 * usize::from((cfg >> 4) & 3)),
             threads,
             schedule: data[used..].to_vec(),
         }
@@ -170,6 +179,54 @@ impl Drop for Item {
     }
 }
 
+/// The weight of a value under a budget.
+fn weight(v: &Item) -> usize {
+    (v.id() % 3) as usize + 1
+}
+
+/// With every thread joined: drains the idle values (a pool with a budget keeps none in a
+/// private slot, so the calling thread reaches all), checks their weight, then checks that the
+/// budget is whole again: new values are kept exactly while they fit.
+fn check_budget(pool: &Pool<Item>, ledger: &Arc<Ledger>, budget: usize, retain: bool) {
+    let mut drained = Vec::new();
+    while let Some(v) = pool.try_get() {
+        v.acquire();
+        drained.push(v);
+    }
+    let idle: usize = drained.iter().map(|v| weight(v)).sum();
+    assert!(
+        idle <= budget,
+        "the idle values weigh {idle}, the budget is {budget}"
+    );
+    for v in &drained {
+        v.give_up();
+    }
+    // Detached (their return would take room again), then dropped outside the pool.
+    drop(drained.into_iter().map(Pooled::detach).collect::<Vec<_>>());
+    let mut kept = 0;
+    for _ in 0..4 {
+        let v = ledger.make();
+        if retain && v.id() % 3 == 0 {
+            pool.put(v); // `retain` drops it before the budget sees it
+            continue;
+        }
+        let w = weight(&v);
+        let fits = kept + w <= budget;
+        let evicted = pool.stats().expect("counters on with a budget").evicted;
+        pool.put(v);
+        let now = pool.stats().expect("counters on with a budget").evicted;
+        assert_eq!(
+            now == evicted,
+            fits,
+            "after the drain, a value of weight {w} must be kept exactly if it fits beside \
+             {kept} of the budget's {budget}"
+        );
+        if fits {
+            kept += w;
+        }
+    }
+}
+
 /// Decodes `data` and runs it as one shuttle execution, panicking on any violated property.
 pub fn run(data: &[u8]) {
     run_program(PoolProgram::decode(data));
@@ -192,9 +249,13 @@ fn program(pool: &Pool<Item>, ledger: &Arc<Ledger>, ops: &[PoolOp], burst: bool)
     let mut held: Vec<Pooled<'_, Item>> = Vec::new();
     for op in ops {
         match op {
-            PoolOp::Get => {
+            PoolOp::Get | PoolOp::GetLocal => {
                 for _ in 0..if burst { BURST } else { 1 } {
-                    let v = pool.get();
+                    let v = if *op == PoolOp::Get {
+                        pool.get()
+                    } else {
+                        pool.get_local()
+                    };
                     v.acquire();
                     held.push(v);
                 }
@@ -246,6 +307,9 @@ fn execute(p: &PoolProgram) {
     if p.retain {
         pool = pool.retain(|v: &Item| !v.id().is_multiple_of(3));
     }
+    if let Some(budget) = p.budget {
+        pool = pool.max_idle_bytes(budget, weight).with_counters();
+    }
     let pool = Arc::new(pool);
     let workers: Vec<_> = p.threads[1..]
         .iter()
@@ -260,6 +324,9 @@ fn execute(p: &PoolProgram) {
     program(&pool, &ledger, &p.threads[0], p.burst);
     for w in workers {
         w.join().expect("worker panicked");
+    }
+    if let Some(budget) = p.budget {
+        check_budget(&pool, &ledger, budget, p.retain);
     }
     drop(pool);
     let created = ledger.created.load(Ordering::Relaxed);
