@@ -143,6 +143,7 @@ where
         warm(&mut o, &mut t, RING_CAPACITY); // a chain grows to a ring this size
     } else {
         o.push(1).expect("room for one value");
+        o.publish(); // a worker's thief sees only published values
     }
     assert_eq!(t.is_empty(), drained, "{}: wrong emptiness", O::NAME);
     let start = thread_cpu();
