@@ -186,8 +186,15 @@ fn weight(v: &Item) -> usize {
 
 /// With every thread joined: drains the idle values (a pool with a budget keeps none in a
 /// private slot, so the calling thread reaches all), checks their weight, then checks that the
-/// budget is whole again: new values are kept exactly while they fit.
-fn check_budget(pool: &Pool<Item>, ledger: &Arc<Ledger>, budget: usize, retain: bool) {
+/// budget is whole again: new values are kept exactly while they fit, in weight and, when the
+/// pool also has a `max_idle` bound, in number (every idle value of a budget pool is counted).
+fn check_budget(
+    pool: &Pool<Item>,
+    ledger: &Arc<Ledger>,
+    budget: usize,
+    max_idle: Option<usize>,
+    retain: bool,
+) {
     let mut drained = Vec::new();
     while let Some(v) = pool.try_get() {
         v.acquire();
@@ -203,7 +210,7 @@ fn check_budget(pool: &Pool<Item>, ledger: &Arc<Ledger>, budget: usize, retain: 
     }
     // Detached (their return would take room again), then dropped outside the pool.
     drop(drained.into_iter().map(Pooled::detach).collect::<Vec<_>>());
-    let mut kept = 0;
+    let (mut kept, mut kept_values) = (0, 0);
     for _ in 0..4 {
         let v = ledger.make();
         if retain && v.id().is_multiple_of(3) {
@@ -211,7 +218,7 @@ fn check_budget(pool: &Pool<Item>, ledger: &Arc<Ledger>, budget: usize, retain: 
             continue;
         }
         let w = weight(&v);
-        let fits = kept + w <= budget;
+        let fits = kept + w <= budget && max_idle.is_none_or(|max| kept_values < max);
         let evicted = pool.stats().expect("counters on with a budget").evicted;
         pool.put(v);
         let now = pool.stats().expect("counters on with a budget").evicted;
@@ -219,10 +226,11 @@ fn check_budget(pool: &Pool<Item>, ledger: &Arc<Ledger>, budget: usize, retain: 
             now == evicted,
             fits,
             "after the drain, a value of weight {w} must be kept exactly if it fits beside \
-             {kept} of the budget's {budget}"
+             {kept} of the budget's {budget} (and {kept_values} of max_idle {max_idle:?})"
         );
         if fits {
             kept += w;
+            kept_values += 1;
         }
     }
 }
@@ -326,7 +334,7 @@ fn execute(p: &PoolProgram) {
         w.join().expect("worker panicked");
     }
     if let Some(budget) = p.budget {
-        check_budget(&pool, &ledger, budget, p.retain);
+        check_budget(&pool, &ledger, budget, p.max_idle, p.retain);
     }
     drop(pool);
     let created = ledger.created.load(Ordering::Relaxed);
