@@ -27,7 +27,10 @@
 //! A lane is one command (usually `cargo test` with some features or toolchain) plus the
 //! properties it checks as a whole. A lane whose tool is missing (nightly, Miri, cargo-fuzz) is
 //! shown as `skipped: <reason>`; a lane that runs past its share of the budget is killed and shown
-//! as `TIMEOUT`. To add a lane, add an entry to [`lanes`].
+//! as `partial`: what it covered until then (its passed tests, its `POOLQUEUE-STAT` lines) is
+//! reported, marked partial, and does not fail the run (a test that fails before the cut still
+//! does; every test that waits on another thread has a watchdog, so a hang is a failure with a
+//! message, not a cut). To add a lane, add an entry to `verification/checkers.toml`.
 //!
 //! # The `POOLQUEUE-STAT` convention
 //!
@@ -341,7 +344,8 @@ enum Verdict {
     #[default]
     Pass,
     Fail(String),
-    Timeout,
+    /// Cut short by its time share: what ran passed, the rest did not run.
+    Partial,
     Skipped(String),
 }
 
@@ -350,7 +354,7 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Pass => write!(f, "pass"),
             Verdict::Fail(why) => write!(f, "FAIL ({why})"),
-            Verdict::Timeout => write!(f, "TIMEOUT"),
+            Verdict::Partial => write!(f, "partial (cut short by its time share)"),
             Verdict::Skipped(why) => write!(f, "skipped: {why}"),
         }
     }
@@ -534,7 +538,7 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
             false
         }
         None => {
-            out.verdict = Verdict::Timeout;
+            out.verdict = Verdict::Partial;
             false
         }
     }
@@ -777,8 +781,14 @@ pub(crate) fn main(args: Vec<String>) {
                         break;
                     }
                 }
-                if out.verdict == Verdict::Pass && out.failed > 0 {
-                    out.verdict = Verdict::Fail(format!("{} tests failed", out.failed));
+                if matches!(out.verdict, Verdict::Pass | Verdict::Partial)
+                    && (out.failed > 0 || !out.violations.is_empty())
+                {
+                    out.verdict = Verdict::Fail(if out.failed > 0 {
+                        format!("{} tests failed", out.failed)
+                    } else {
+                        "a property failed".into()
+                    });
                 }
                 if let Verdict::Fail(why) = &out.verdict {
                     if !out.failures.is_empty() {
@@ -797,9 +807,7 @@ pub(crate) fn main(args: Vec<String>) {
         outcomes.push((*lane, out));
     }
     print_report(&outcomes, opts.mode, started.elapsed());
-    let failed = outcomes
-        .iter()
-        .any(|(_, o)| matches!(o.verdict, Verdict::Fail(_) | Verdict::Timeout));
+    let failed = outcomes.iter().any(|(_, o)| fails_the_run(&o.verdict));
     std::process::exit(if failed { 1 } else { 0 });
 }
 
@@ -875,6 +883,10 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                         "tests passed={} ThreadSanitizer reports={} under {}",
                         o.passed, o.tsan_reports, lane.what
                     ),
+                    Verdict::Partial => format!(
+                        "tests passed={} before the cut, under {}",
+                        o.passed, lane.what
+                    ),
                     _ => format!("tests passed={} under {}", o.passed, lane.what),
                 };
                 rows.push((lane.name.to_string(), short(&o.verdict), explored));
@@ -882,8 +894,8 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         }
         let overall = if rows.iter().any(|r| r.1 == "FAIL") {
             "FAIL"
-        } else if rows.iter().any(|r| r.1 == "TIMEOUT") {
-            "TIMEOUT"
+        } else if rows.iter().any(|r| r.1 == "partial") {
+            "partial"
         } else if rows.iter().any(|r| r.1 == "pass") {
             "pass"
         } else {
@@ -924,10 +936,11 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 );
             }
         }
-        if matches!(o.verdict, Verdict::Timeout) {
+        if matches!(o.verdict, Verdict::Partial) {
             println!(
-                "note: lane {} ran out of its time share; raise --budget",
-                lane.name
+                "note: lane {} was cut short by its time share after {} passed tests: what it \
+                 covered is reported above as partial, the rest did not run; raise --budget",
+                lane.name, o.passed
             );
         }
         if !o.any_stat && lane.covers.is_empty() && !matches!(o.verdict, Verdict::Skipped(_)) {
@@ -947,11 +960,17 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     }
 }
 
+/// Whether a lane's verdict makes the report exit 1: a failure only; a lane cut short by time
+/// (`partial`) or skipped does not.
+fn fails_the_run(v: &Verdict) -> bool {
+    matches!(v, Verdict::Fail(_))
+}
+
 fn short(v: &Verdict) -> String {
     match v {
         Verdict::Pass => "pass".into(),
         Verdict::Fail(_) => "FAIL".into(),
-        Verdict::Timeout => "TIMEOUT".into(),
+        Verdict::Partial => "partial".into(),
         Verdict::Skipped(_) => "skipped".into(),
     }
 }
@@ -959,6 +978,47 @@ fn short(v: &Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lane cut short by its deadline is `partial`, keeps what it printed before the cut (its
+    /// passed tests and stat lines) and does not fail the run; a failed test before the cut does.
+    #[cfg(unix)]
+    #[test]
+    fn a_lane_cut_short_is_partial_with_what_it_covered() {
+        let log_path =
+            std::env::temp_dir().join(format!("xtask-partial-{}.log", std::process::id()));
+        let mut log = std::fs::File::create(&log_path).expect("log file");
+        let cmd = Cmd {
+            program: "bash".into(),
+            args: vec![
+                "-c".into(),
+                "echo 'POOLQUEUE-STAT checker=x property=P1 runs=7'; \
+                 echo 'test result: ok. 3 passed; 0 failed; 1 ignored'; sleep 30"
+                    .into(),
+            ],
+            env: Vec::new(),
+        };
+        let mut out = Outcome::default();
+        let ok = run(
+            &cmd,
+            Instant::now() + Duration::from_millis(500),
+            &mut log,
+            &mut out,
+        );
+        assert!(!ok && out.verdict == Verdict::Partial, "cut short: partial");
+        assert_eq!(
+            (out.passed, out.ignored),
+            (3, 1),
+            "the tests before the cut"
+        );
+        assert_eq!(
+            out.stats[&("x".to_string(), "P1".to_string())]["runs"],
+            7,
+            "the stat lines before the cut"
+        );
+        assert!(!fails_the_run(&out.verdict), "a partial lane fails nothing");
+        assert!(fails_the_run(&Verdict::Fail("1 tests failed".into())));
+        let _ = std::fs::remove_file(log_path);
+    }
 
     /// A lane that runs past its deadline ends with its whole process group, grandchildren
     /// included, and nothing outside that group: the test process (and a sibling started
@@ -989,7 +1049,7 @@ mod tests {
                 &mut out,
             );
             assert!(
-                !ok && matches!(out.verdict, Verdict::Timeout),
+                !ok && matches!(out.verdict, Verdict::Partial),
                 "the lane timed out"
             );
             thread::sleep(Duration::from_millis(100));
