@@ -23,6 +23,8 @@ use crate::support::watchdog::watchdog;
 
 /// Values each structure receives per round.
 const PER_ROUND: u64 = 40_000;
+/// The worker's values pushed after the thieves ended.
+const TAIL: u64 = 8;
 
 /// Pool values alive (created and not yet dropped), for the drop accounting.
 static LIVE: AtomicU64 = AtomicU64::new(0);
@@ -257,7 +259,9 @@ fn round(pool: &Arc<Pool<Buf>>, n: u64, done: &mut Done) {
         // The owners: this thread pushes into both, popping its heads now and then.
         for i in 0..PER_ROUND {
             chain_owner.push_head_notify(i, event);
-            worker_owner.push_head_notify(PER_ROUND + i, event);
+            if i < PER_ROUND - TAIL {
+                worker_owner.push_head_notify(PER_ROUND + i, event);
+            }
             if i % 7 == 0 {
                 if let Some(v) = chain_owner.pop_head() {
                     take(seen, v);
@@ -272,8 +276,6 @@ fn round(pool: &Arc<Pool<Buf>>, n: u64, done: &mut Done) {
                 worker_owner.flush_notify(event);
             }
         }
-        // Dropping the worker's owner publishes its private values to the stealers.
-        drop(worker_owner);
         // Release: every push happens before a thief's last look (its Acquire load).
         finished.store(true, Ordering::Release);
         event.close();
@@ -292,7 +294,13 @@ fn round(pool: &Arc<Pool<Buf>>, n: u64, done: &mut Done) {
         }
         (got, pool_work)
     });
-    // What the thieves left: a value pushed after a thief's last look.
+    // The worker's last values, pushed with no thief left to ask for them: its private ones
+    // reach the stealers only through the owner's drop.
+    for i in PER_ROUND - TAIL..PER_ROUND {
+        worker_owner.push_head(PER_ROUND + i);
+    }
+    drop(worker_owner);
+    // What the thieves left: a value pushed after a thief's last look, the worker's last ones.
     while let Some(v) = chain_owner.pop_head() {
         take(seen, v);
     }
