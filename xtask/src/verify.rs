@@ -2,7 +2,7 @@
 //! property, what each checker explored and its verdict.
 //!
 //! ```text
-//! cargo xtask verify                                # default budget, a few minutes
+//! cargo xtask verify                                # default budget (1800 s)
 //! cargo xtask verify --long                         # bigger campaigns
 //! cargo xtask verify --lanes shuttle,miri-sb --budget 600
 //! cargo xtask verify --list                         # the lanes and their commands
@@ -298,9 +298,9 @@ fn fill(text: &str, mode: Mode, each: Option<&str>) -> String {
     out
 }
 
-/// Miri flags every Miri lane starts from: the caller's `MIRIFLAGS`, the environment the tests
-/// read, and in long mode several seeds.
-fn miri_flags(mode: Mode) -> String {
+/// Miri flags every Miri lane starts from: the caller's `MIRIFLAGS` and the environment the tests
+/// read. Schedules under several seeds are the `miri-seeds` lane's (`-Zmiri-many-seeds`).
+fn miri_flags(_mode: Mode) -> String {
     let mut flags = std::env::var("MIRIFLAGS").unwrap_or_default();
     for f in [
         "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS",
@@ -308,9 +308,6 @@ fn miri_flags(mode: Mode) -> String {
     ] {
         flags.push(' ');
         flags.push_str(f);
-    }
-    if mode == Mode::Long {
-        flags.push_str(" -Zmiri-many-seeds=0..8");
     }
     flags.trim().to_string()
 }
@@ -336,6 +333,10 @@ struct Outcome {
     fuzz_runs: u64,
     /// ThreadSanitizer: reports (one `SUMMARY:` line each).
     tsan_reports: u64,
+    /// Miri's `-Zmiri-many-seeds`: the seeds tried (one `Trying seed:` line each), and those
+    /// that failed.
+    miri_seeds: Vec<u64>,
+    miri_failing_seeds: Vec<u64>,
     log: PathBuf,
 }
 
@@ -410,6 +411,18 @@ fn parse_line(line: &str, out: &mut Outcome) {
         if v.len() < 3 {
             let what = &line[at + "SUMMARY: ".len()..];
             v.push(what.chars().take(160).collect());
+        }
+    }
+    // Miri, -Zmiri-many-seeds: "Trying seed: 3" per seed, "FAILING SEED: 3" per failure.
+    for (prefix, seeds) in [
+        ("Trying seed: ", &mut out.miri_seeds),
+        ("FAILING SEED: ", &mut out.miri_failing_seeds),
+    ] {
+        if let Some(n) = line
+            .find(prefix)
+            .and_then(|at| line[at + prefix.len()..].trim().parse::<u64>().ok())
+        {
+            seeds.push(n);
         }
     }
     // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
@@ -603,7 +616,7 @@ fn options(args: Vec<String>) -> Options {
             "-h" | "--help" => {
                 println!(
                     "usage: cargo xtask verify [--setup] [--long] [--budget SECS] \
-                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 900 s (--long: 7200 s), \
+                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 1800 s (--long: 7200 s), \
                      shared by the lanes by weight; builds count against it\n--setup: first install \
                      what the lanes need (nightly, its miri and rust-src components, cargo-fuzz)\n\
                      --no-run: only build what the cargo test lanes run"
@@ -617,7 +630,7 @@ fn options(args: Vec<String>) -> Options {
         }
     }
     o.budget = budget.unwrap_or(Duration::from_secs(match o.mode {
-        Mode::Default => 900,
+        Mode::Default => 1800,
         Mode::Long => 7200,
     }));
     o
@@ -879,6 +892,18 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 let explored = match &o.verdict {
                     Verdict::Skipped(why) => format!("skipped: {why}"),
                     _ if lane.name == "fuzz" => format!("libFuzzer runs={}", o.fuzz_runs),
+                    _ if !o.miri_seeds.is_empty() => format!(
+                        "Miri seeds run={} ({}){} tests passed={} (summed over the seeds) under {}",
+                        o.miri_seeds.len(),
+                        seed_ranges(&o.miri_seeds),
+                        if o.miri_failing_seeds.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" failing={}", seed_ranges(&o.miri_failing_seeds))
+                        },
+                        o.passed,
+                        lane.what
+                    ),
                     _ if lane.name == "tsan" => format!(
                         "tests passed={} ThreadSanitizer reports={} under {}",
                         o.passed, o.tsan_reports, lane.what
@@ -960,6 +985,28 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     }
 }
 
+/// Seeds as ranges: `0..8` for 0 to 7, `0..4,6` otherwise.
+fn seed_ranges(seeds: &[u64]) -> String {
+    let mut s = seeds.to_vec();
+    s.sort_unstable();
+    s.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let mut j = i;
+        while j + 1 < s.len() && s[j + 1] == s[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}..{}", s[i], s[j] + 1)
+        } else {
+            s[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 /// Whether a lane's verdict makes the report exit 1: a failure only; a lane cut short by time
 /// (`partial`) or skipped does not.
 fn fails_the_run(v: &Verdict) -> bool {
@@ -1017,6 +1064,18 @@ mod tests {
         );
         assert!(!fails_the_run(&out.verdict), "a partial lane fails nothing");
         assert!(fails_the_run(&Verdict::Fail("1 tests failed".into())));
+        let mut seeds = Outcome::default();
+        for line in [
+            "Trying seed: 1",
+            "Trying seed: 0",
+            "Trying seed: 2",
+            "Trying seed: 5",
+        ] {
+            parse_line(line, &mut seeds);
+        }
+        parse_line("FAILING SEED: 5", &mut seeds);
+        assert_eq!(seed_ranges(&seeds.miri_seeds), "0..3,5");
+        assert_eq!(seeds.miri_failing_seeds, [5]);
         let _ = std::fs::remove_file(log_path);
     }
 
