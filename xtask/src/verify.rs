@@ -2,7 +2,7 @@
 //! property, what each checker explored and its verdict.
 //!
 //! ```text
-//! cargo xtask verify                                # default budget (1800 s)
+//! cargo xtask verify                                # default budget (2400 s)
 //! cargo xtask verify --long                         # bigger campaigns
 //! cargo xtask verify --lanes shuttle,miri-sb --budget 600
 //! cargo xtask verify --list                         # the lanes and their commands
@@ -616,7 +616,7 @@ fn options(args: Vec<String>) -> Options {
             "-h" | "--help" => {
                 println!(
                     "usage: cargo xtask verify [--setup] [--long] [--budget SECS] \
-                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 1800 s (--long: 7200 s), \
+                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 2400 s (--long: 7200 s), \
                      shared by the lanes by weight; builds count against it\n--setup: first install \
                      what the lanes need (nightly, its miri and rust-src components, cargo-fuzz)\n\
                      --no-run: only build what the cargo test lanes run"
@@ -630,7 +630,7 @@ fn options(args: Vec<String>) -> Options {
         }
     }
     o.budget = budget.unwrap_or(Duration::from_secs(match o.mode {
-        Mode::Default => 1800,
+        Mode::Default => 2400,
         Mode::Long => 7200,
     }));
     o
