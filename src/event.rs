@@ -460,64 +460,75 @@ impl fmt::Debug for Waiter<'_> {
 #[cfg(all(test, not(any(feature = "loom", feature = "shuttle"))))]
 mod tests {
     use super::*;
+    use crate::watchdog::watchdog;
     use std::sync::Arc;
     use std::thread;
 
     const fn assert_send_sync<T: Send + Sync>() {}
     const _: () = assert_send_sync::<EventCount>();
 
+    /// Each test's bound: a lost wake-up, a close that wakes nobody or a timed wait that never
+    /// times out fails the test with a message instead of hanging it.
+    const LIMIT: Duration = Duration::from_secs(20);
+
     #[test]
     fn notify_before_ticket_does_not_count() {
-        let event = EventCount::new();
-        event.notify_one();
-        let waiter = event.prepare_wait();
-        assert_eq!(
-            waiter.wait_timeout(Duration::from_millis(5)),
-            WaitResult::TimedOut
-        );
-        // Relaxed: a test's own thread reads its own decrement (ordering.md E-test).
-        assert_eq!(event.waiters.load(Ordering::Relaxed), 0);
+        watchdog(LIMIT, "a timed wait after an earlier notify", || {
+            let event = EventCount::new();
+            event.notify_one();
+            let waiter = event.prepare_wait();
+            assert_eq!(
+                waiter.wait_timeout(Duration::from_millis(5)),
+                WaitResult::TimedOut
+            );
+            // Relaxed: a test's own thread reads its own decrement (ordering.md E-test).
+            assert_eq!(event.waiters.load(Ordering::Relaxed), 0);
+        });
     }
 
     #[test]
     fn sleeper_is_woken_by_a_later_notify() {
-        let event = Arc::new(EventCount::new());
-        let (owner, stealer) = crate::chain::new::<u32>();
-        let sleeper = {
-            let event = event.clone();
-            thread::spawn(move || stealer.pop_tail_wait(&event))
-        };
-        // Wait until the sleeper registered, so the push takes the notify's slow path.
-        // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
-        while event.waiters.load(Ordering::Relaxed) == 0 {
-            thread::yield_now();
-        }
-        owner.push_head_notify(9, &event);
-        assert_eq!(sleeper.join().unwrap(), Some(9));
+        watchdog(LIMIT, "a sleeper woken by a later notify", || {
+            let event = Arc::new(EventCount::new());
+            let (owner, stealer) = crate::chain::new::<u32>();
+            let sleeper = {
+                let event = event.clone();
+                thread::spawn(move || stealer.pop_tail_wait(&event))
+            };
+            // Wait until the sleeper registered, so the push takes the notify's slow path.
+            // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
+            while event.waiters.load(Ordering::Relaxed) == 0 {
+                thread::yield_now();
+            }
+            owner.push_head_notify(9, &event);
+            assert_eq!(sleeper.join().unwrap(), Some(9));
+        });
     }
 
     #[test]
     fn timed_wait_times_out_then_close_wakes() {
-        let event = Arc::new(EventCount::new());
-        let start = Instant::now();
-        assert_eq!(
-            event.wait_until_timeout(Duration::from_millis(20), || None::<()>),
-            None
-        );
-        assert!(start.elapsed() >= Duration::from_millis(20));
-        let sleepers: Vec<_> = (0..3)
-            .map(|_| {
-                let event = event.clone();
-                thread::spawn(move || event.wait_until(|| None::<()>))
-            })
-            .collect();
-        // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
-        while event.waiters.load(Ordering::Relaxed) < 3 {
-            thread::yield_now();
-        }
-        event.close();
-        for s in sleepers {
-            assert_eq!(s.join().unwrap(), None);
-        }
+        watchdog(LIMIT, "a timed wait, then sleepers woken by close", || {
+            let event = Arc::new(EventCount::new());
+            let start = Instant::now();
+            assert_eq!(
+                event.wait_until_timeout(Duration::from_millis(20), || None::<()>),
+                None
+            );
+            assert!(start.elapsed() >= Duration::from_millis(20));
+            let sleepers: Vec<_> = (0..3)
+                .map(|_| {
+                    let event = event.clone();
+                    thread::spawn(move || event.wait_until(|| None::<()>))
+                })
+                .collect();
+            // Relaxed: a test's progress poll; orders nothing (ordering.md E-test).
+            while event.waiters.load(Ordering::Relaxed) < 3 {
+                thread::yield_now();
+            }
+            event.close();
+            for s in sleepers {
+                assert_eq!(s.join().unwrap(), None);
+            }
+        });
     }
 }

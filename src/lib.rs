@@ -82,6 +82,10 @@ pub mod worker;
 
 #[cfg(all(feature = "__test-hooks", feature = "std"))]
 mod test_hooks;
+// The unit tests' bound on a test that could hang (normal builds: it spawns std threads).
+#[cfg(all(test, feature = "std", not(any(feature = "loom", feature = "shuttle"))))]
+#[cfg_attr(not(feature = "event"), allow(dead_code))]
+mod watchdog;
 
 /// Test hooks for the crate's own test binaries and fuzz targets (`src/test_hooks.rs`):
 /// **unstable, not part of the API**, compiled only with the hidden `__test-hooks` feature (which

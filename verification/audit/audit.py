@@ -822,13 +822,21 @@ def run_checker(cmd, timeout, cwd, env):
         except ProcessLookupError:
             pass
         out, _ = p.communicate()
-        return "timeout", time.time() - t0, out or ""
+        # A checker that only hangs has not caught the mutant: its tests bound every wait with
+        # a watchdog that fails with a message, so a hang is a missing bound, not a verdict.
+        return "hung", time.time() - t0, out or ""
     dt = time.time() - t0
     if code == 0:
         return "pass", dt, out
     if "could not compile" in out or "error[E" in out:
         return "build-error", dt, out
     return "fail", dt, out
+
+
+# A failure with a message: the only verdict that counts as a catch. A hang (`hung`, recorded as
+# `timeout` by older runs) is not one.
+CAUGHT = ("fail",)
+HUNG = ("hung", "timeout")
 
 
 def first_reason(out):
@@ -919,7 +927,7 @@ class Runner:
         """A recorded verdict for `key` that still holds: a catch always (see `TEST_TREES`),
         a pass only if the checker's tests are the ones it ran."""
         hit = self.cache.get(key)
-        if hit and (hit["verdict"] in ("fail", "timeout")
+        if hit and (hit["verdict"] in CAUGHT
                     or hit.get("tests") == self.tests[checker["name"]]):
             return hit
         return None
@@ -945,7 +953,7 @@ class Runner:
     def reason_from_logs(self, m, rec):
         """The first failure, re-read from the log of the first checker that caught `m`."""
         for name, verdict in rec["results"].items():
-            if verdict.startswith(("fail", "timeout")):
+            if verdict.startswith(CAUGHT + HUNG):
                 try:
                     return f"{name}: " + first_reason(open(self.log_path(m["id"], name)).read())
                 except FileNotFoundError:
@@ -969,7 +977,7 @@ def stale_passes(runner, rec):
     """The checkers of a row that caught nothing whose passes ran older tests than today's
     (empty for a row that caught its mutant: a catch stays, see `TEST_TREES`)."""
     results = rec["results"]
-    if any(v.startswith(("fail", "timeout")) for v in results.values()):
+    if any(v.startswith(CAUGHT) for v in results.values()):
         return []
     return [n for n, v in results.items() if v.startswith("pass")
             and rec.get("tests", {}).get(n) != runner.tests.get(n)]
@@ -1074,13 +1082,13 @@ def run_audit(args, checkers, runner):
                 break
             row["results"][c["name"]] = f"{verdict} ({dt:.0f} s)"
             row["tests"][c["name"]] = runner.tests[c["name"]]
-            reason = first_reason(out) if verdict in ("fail", "timeout") else ""
-            if key and verdict in ("pass", "fail", "timeout"):
+            reason = first_reason(out) if verdict in CAUGHT + HUNG else ""
+            if key and verdict in ("pass",) + CAUGHT + HUNG:
                 runner.remember(c, key, verdict, dt, reason)
             if reason and not row["reason"]:
                 row["reason"] = f"{c['name']}: {reason}"
-            if verdict != "pass" and not args.all_checkers:
-                break
+            if verdict in CAUGHT + ("build-error",) and not args.all_checkers:
+                break  # a hang is no catch: the next checker runs
         else:
             row["complete"] = (only_stale is not None
                                or not skip.intersection(c["name"] for c in checkers))
@@ -1139,8 +1147,8 @@ def run_search(args, checkers, runner):
             return hit["verdict"], hit["seconds"], hit["reason"], True
         mutant = {"patch": ("ordering", [ordering_edit(by_key[k], v) for k, v in combo.items()])}
         verdict, dt, out = runner.run(loom, mutant, modules, log_id, extra_env)
-        reason = first_reason(out) if verdict in ("fail", "timeout") else ""
-        if verdict in ("pass", "fail", "timeout"):
+        reason = first_reason(out) if verdict in CAUGHT + HUNG else ""
+        if verdict in ("pass",) + CAUGHT + HUNG:
             runner.remember(loom, key, verdict, dt, reason)
         return verdict, dt, reason, False
 
@@ -1161,7 +1169,7 @@ def run_search(args, checkers, runner):
                 accepted[s["key"]] = w
                 kept = w
                 break
-            if verdict not in ("fail", "timeout"):
+            if verdict not in CAUGHT + HUNG:
                 break  # a build error: the candidate is not valid Rust here; keep the code's
         rows.append((s, tried, kept))
 
@@ -1425,7 +1433,7 @@ def main():
 
 def write_table(path, rows, checkers, baseline, elapsed, args):
     names = [c["name"] for c in checkers]
-    caught = survived = invalid = equivalent = not_run = 0
+    caught = survived = invalid = equivalent = not_run = hung = 0
     per_checker = {n: 0 for n in names}
     per_module = {}
     lines = []
@@ -1440,7 +1448,8 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
             not_run += 1
         else:
             res = r["results"]
-            catchers = [n for n in names if res.get(n, "").startswith(("fail", "timeout"))]
+            catchers = [n for n in names if res.get(n, "").startswith(CAUGHT)]
+            hangers = [n for n in names if res.get(n, "").startswith(HUNG)]
             if any(v.startswith(("build-error", "stale")) for v in res.values()):
                 verdict = "invalid (" + next(v for v in res.values()
                                               if v.startswith(("build-error", "stale"))) + ")"
@@ -1451,6 +1460,12 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 pm[0] += 1
                 for n in catchers:
                     per_checker[n] += 1
+            elif hangers:
+                # Not caught: only a hang, which no test turned into a failure with a message.
+                verdict = "**hung** in " + ", ".join(hangers)
+                hung += 1
+                pm[1] += 1
+                survivors.append(m)
             elif m["id"] in SURVIVOR_ARGUMENTS:
                 verdict = "survived: **equivalent** (argued below)"
                 equivalent += 1
@@ -1475,6 +1490,8 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 + (" with `--all-checkers`" if args.all_checkers else
                    ". Checkers run in order (loom first for an ordering and for the eventcount, "
                    "whose bugs hang real threads); the first that catches a mutant ends its row; "
+                   "a checker that only runs out of time reads `hung`, not a catch, and the next "
+                   "checker runs; "
                    "`-` = not run")
                 + ". Do not edit by hand: rerun the tool.\n\n")
         f.write("Every atomic ordering of the audited modules weakened one step or more, and the "
@@ -1493,9 +1510,10 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 state = "no mutant reached it, so its baseline was not run"
             f.write(f"- `{c['name']}`: `{c['cmd']}` (timeout {c['timeout']} s, scope "
                     f"{c['scope']}) -- {state}\n")
-        killable = caught + survived
-        f.write(f"\n**{caught} caught, {survived} survived, {equivalent} equivalent, {invalid} "
-                f"invalid** of {caught + survived + equivalent + invalid} mutants")
+        killable = caught + survived + hung
+        f.write(f"\n**{caught} caught, {survived} survived, {hung} hung, {equivalent} "
+                f"equivalent, {invalid} invalid** of "
+                f"{caught + survived + hung + equivalent + invalid} mutants")
         if killable:
             f.write(f": kill rate **{100 * caught / killable:.1f} %** of the non-equivalent "
                     f"valid mutants")
@@ -1517,9 +1535,13 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
         for m in survivors:
             arg = SURVIVOR_ARGUMENTS.get(m["id"])
             f.write(f"- `{m['id']}` ({m['site']}, {m['variant']}): "
-                    + (arg if arg else "**not argued: a missing test**") + "\n")
-    print(f"wrote {path}: {caught} caught, {survived} survived, {equivalent} equivalent, "
-          f"{invalid} invalid")
+                    + (arg if arg else "**not argued: a missing test**")
+                    + (" (it only hangs a checker: a wait without a watchdog)"
+                       if m["id"] not in SURVIVOR_ARGUMENTS and any(
+                           r["results"].get(n, "").startswith(HUNG) for r in rows
+                           if r["m"] is m for n in names) else "") + "\n")
+    print(f"wrote {path}: {caught} caught, {survived} survived, {hung} hung, {equivalent} "
+          f"equivalent, {invalid} invalid")
 
 
 if __name__ == "__main__":

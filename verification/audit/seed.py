@@ -18,7 +18,7 @@ root = os.path.abspath(os.path.join(here, "..", ".."))
 
 bug, sep, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 assert sep == "--" and cmd, __doc__
-patches = next((p for (i, _d, p) in audit.LOGIC_BUGS + audit.POOL_BUGS + audit.EVENT_BUGS + audit.DEQUEUE_BUGS if i == bug), None)
+patches = next((p for (i, _d, p) in audit.all_logic_bugs() if i == bug), None)
 if patches is None:
     sys.exit(f"no seeded bug {bug}")
 saved = {}

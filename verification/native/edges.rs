@@ -1,6 +1,7 @@
 //! Every public method at its edges: empty, full, capacity errors, handles dropped in any order,
 //! drop counting (each value dropped exactly once), a value whose `Drop` panics, and the
 //! chain's memory bound after a drain.
+use crate::support::watchdog::{watchdog, BOUND};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
 
@@ -119,21 +120,27 @@ fn dropping_every_dequeue_handle_drops_each_value_once() {
 
 #[test]
 fn dropping_every_chain_handle_drops_each_value_once() {
-    // Values in several rings, some rings already unlinked and retired.
-    let log = Ledger::new();
-    let (owner, stealer) = chain::new();
-    for id in 0..200 {
-        owner.push_head(Item::new(id, &log));
-    }
-    for _ in 0..30 {
-        drop(stealer.pop_tail()); // drains the 8- and 16-slot rings: both retired
-    }
-    assert_eq!(owner.ring_capacities(), vec![32, 64, 128]);
-    drop(owner.pop_head());
-    let moved = thread::spawn(move || owner).join().unwrap(); // the owner is Send
-    drop(stealer);
-    drop(moved);
-    log.assert_each_dropped_once(0..200);
+    watchdog(
+        BOUND,
+        "dropping every chain handle drops each value once",
+        || {
+            // Values in several rings, some rings already unlinked and retired.
+            let log = Ledger::new();
+            let (owner, stealer) = chain::new();
+            for id in 0..200 {
+                owner.push_head(Item::new(id, &log));
+            }
+            for _ in 0..30 {
+                drop(stealer.pop_tail()); // drains the 8- and 16-slot rings: both retired
+            }
+            assert_eq!(owner.ring_capacities(), vec![32, 64, 128]);
+            drop(owner.pop_head());
+            let moved = thread::spawn(move || owner).join().unwrap(); // the owner is Send
+            drop(stealer);
+            drop(moved);
+            log.assert_each_dropped_once(0..200);
+        },
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! every ring the test's threads allocated is freed once the pool is dropped and the crate's
 //! collector has run (a ring scope of the test hooks), and the values are counted.
 
+use crate::support::watchdog::{watchdog, BOUND};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -128,29 +129,35 @@ fn deferred_functions_that_reenter_the_pool_never_run_inside_it() {
 /// churn (on the driving thread, never inside a pool call).
 #[test]
 fn deferred_functions_reenter_the_pool_while_another_thread_uses_it() {
-    let scope = RingScope::new();
-    let _entered = scope.enter();
-    let pool = Arc::new(Pool::new(Vec::<u8>::new));
-    let ran = Arc::new(AtomicU64::new(0));
-    let driver = {
-        let (pool, ran, scope) = (pool.clone(), ran.clone(), scope.clone());
-        std::thread::spawn(move || {
+    watchdog(
+        BOUND,
+        "deferred functions reenter the pool while another thread uses it",
+        || {
+            let scope = RingScope::new();
             let _entered = scope.enter();
-            for round in 0..ROUNDS as u64 {
-                let reentrant = pool.clone();
-                defer_on_the_default_collector(4, &ran, move || {
-                    reentrant.put(Vec::with_capacity(2));
-                    drop(reentrant.get());
-                });
-                drain_crossbeams_collector(&ran, 4 * (round + 1));
-                std::thread::yield_now();
-            }
-        })
-    };
-    churn(&pool);
-    driver.join().unwrap();
-    assert!(ran.load(Ordering::SeqCst) >= 4 * ROUNDS as u64);
-    assert_none_ran_inside();
-    drop(pool);
-    assert_rings_freed(&scope);
+            let pool = Arc::new(Pool::new(Vec::<u8>::new));
+            let ran = Arc::new(AtomicU64::new(0));
+            let driver = {
+                let (pool, ran, scope) = (pool.clone(), ran.clone(), scope.clone());
+                std::thread::spawn(move || {
+                    let _entered = scope.enter();
+                    for round in 0..ROUNDS as u64 {
+                        let reentrant = pool.clone();
+                        defer_on_the_default_collector(4, &ran, move || {
+                            reentrant.put(Vec::with_capacity(2));
+                            drop(reentrant.get());
+                        });
+                        drain_crossbeams_collector(&ran, 4 * (round + 1));
+                        std::thread::yield_now();
+                    }
+                })
+            };
+            churn(&pool);
+            driver.join().unwrap();
+            assert!(ran.load(Ordering::SeqCst) >= 4 * ROUNDS as u64);
+            assert_none_ran_inside();
+            drop(pool);
+            assert_rings_freed(&scope);
+        },
+    );
 }

@@ -11,6 +11,7 @@
 //! with `POOLQUEUE_LONG`, forwarded with `-Zmiri-env-forward`). The start gate is a spin, not a
 //! blocking barrier, so the threads' calls overlap.
 
+use crate::support::watchdog::{watchdog, BOUND};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
@@ -289,46 +290,51 @@ fn seed() -> u64 {
 
 #[test]
 fn dequeue_bursts_are_linearizable() {
-    campaign("dequeue", seed(), |rng, totals| {
-        let capacity = 2 << rng.below(3); // 2, 4 or 8
-        let start = u32::MAX - rng.below(2 * capacity as u64) as u32;
-        let drops = Ledger::new();
-        let (owner, stealer) = hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
-        let created = burst(
-            owner,
-            stealer,
-            Spec::Bounded { capacity },
-            rng,
-            &drops,
-            totals,
-        )?;
-        drops.assert_each_dropped_once(0..created);
-        Ok(())
+    watchdog(BOUND, "dequeue bursts are linearizable", || {
+        campaign("dequeue", seed(), |rng, totals| {
+            let capacity = 2 << rng.below(3); // 2, 4 or 8
+            let start = u32::MAX - rng.below(2 * capacity as u64) as u32;
+            let drops = Ledger::new();
+            let (owner, stealer) =
+                hooks::dequeue_with_start_index::<Item>(capacity, start).unwrap();
+            let created = burst(
+                owner,
+                stealer,
+                Spec::Bounded { capacity },
+                rng,
+                &drops,
+                totals,
+            )?;
+            drops.assert_each_dropped_once(0..created);
+            Ok(())
+        });
     });
 }
 
 #[test]
 fn chain_bursts_are_linearizable() {
-    campaign("chain", seed(), |rng, totals| {
-        let start = u32::MAX - rng.below(16) as u32;
-        let drops = Ledger::new();
-        // Every ring of the chain is allocated on this thread (the owner runs here).
-        let rings = hooks::RingScope::new();
-        let entered = rings.enter();
-        let (owner, stealer) = hooks::chain_with_start_index::<Item>(start);
-        let created = burst(owner, stealer, Spec::Unbounded, rng, &drops, totals)?;
-        drop(entered);
-        drops.assert_each_dropped_once(0..created);
-        // P5 for ring memory on the real epoch path: once the chain is gone and the collector
-        // has run, none of its rings is left.
-        let live = rings.collect(0);
-        if live != 0 {
-            return Err(format!(
-                "P5: {live} rings still allocated after the chain was dropped"
-            ));
-        }
-        totals.rings_freed += 1;
-        Ok(())
+    watchdog(BOUND, "chain bursts are linearizable", || {
+        campaign("chain", seed(), |rng, totals| {
+            let start = u32::MAX - rng.below(16) as u32;
+            let drops = Ledger::new();
+            // Every ring of the chain is allocated on this thread (the owner runs here).
+            let rings = hooks::RingScope::new();
+            let entered = rings.enter();
+            let (owner, stealer) = hooks::chain_with_start_index::<Item>(start);
+            let created = burst(owner, stealer, Spec::Unbounded, rng, &drops, totals)?;
+            drop(entered);
+            drops.assert_each_dropped_once(0..created);
+            // P5 for ring memory on the real epoch path: once the chain is gone and the collector
+            // has run, none of its rings is left.
+            let live = rings.collect(0);
+            if live != 0 {
+                return Err(format!(
+                    "P5: {live} rings still allocated after the chain was dropped"
+                ));
+            }
+            totals.rings_freed += 1;
+            Ok(())
+        });
     });
 }
 
@@ -336,34 +342,39 @@ fn chain_bursts_are_linearizable() {
 /// the assertion here (the bursts above count drops with their own values).
 #[test]
 fn dequeue_boxes_left_inside_are_freed() {
-    let (owner, stealer) = hooks::dequeue_with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
-    for i in 0..4 {
-        owner.push_head(Box::new(i)).unwrap();
-    }
-    assert_eq!(stealer.pop_tail().as_deref(), Some(&0));
-    drop((owner, stealer));
+    watchdog(BOUND, "dequeue boxes left inside are freed", || {
+        let (owner, stealer) =
+            hooks::dequeue_with_start_index::<Box<u64>>(4, u32::MAX - 1).unwrap();
+        for i in 0..4 {
+            owner.push_head(Box::new(i)).unwrap();
+        }
+        assert_eq!(stealer.pop_tail().as_deref(), Some(&0));
+        drop((owner, stealer));
+    });
 }
 
 /// As above for a chain of several rings; the rings themselves must be freed too.
 #[test]
 fn chain_boxes_left_inside_are_freed() {
-    let rings = hooks::RingScope::new();
-    let entered = rings.enter();
-    let (owner, stealer) = hooks::chain_with_start_index::<Box<u64>>(u32::MAX - 2);
-    for i in 0..30 {
-        owner.push_head(Box::new(i));
-    }
-    assert_eq!(owner.ring_capacities(), vec![8, 16, 32]);
-    for i in 0..10 {
-        assert_eq!(stealer.pop_tail().as_deref(), Some(&i));
-    }
-    assert_eq!(owner.pop_head().as_deref(), Some(&29));
-    assert_eq!(
-        owner.ring_capacities(),
-        vec![16, 32],
-        "the drained first ring was unlinked"
-    );
-    drop(entered);
-    drop((owner, stealer));
-    assert_eq!(rings.collect(0), 0, "a ring was never freed");
+    watchdog(BOUND, "chain boxes left inside are freed", || {
+        let rings = hooks::RingScope::new();
+        let entered = rings.enter();
+        let (owner, stealer) = hooks::chain_with_start_index::<Box<u64>>(u32::MAX - 2);
+        for i in 0..30 {
+            owner.push_head(Box::new(i));
+        }
+        assert_eq!(owner.ring_capacities(), vec![8, 16, 32]);
+        for i in 0..10 {
+            assert_eq!(stealer.pop_tail().as_deref(), Some(&i));
+        }
+        assert_eq!(owner.pop_head().as_deref(), Some(&29));
+        assert_eq!(
+            owner.ring_capacities(),
+            vec![16, 32],
+            "the drained first ring was unlinked"
+        );
+        drop(entered);
+        drop((owner, stealer));
+        assert_eq!(rings.collect(0), 0, "a ring was never freed");
+    });
 }

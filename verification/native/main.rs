@@ -44,6 +44,7 @@ mod pool_aging;
 mod pool_api;
 mod pool_lifecycle;
 mod pool_model;
+mod soak;
 mod stress;
 mod support_checks;
 mod worker;

@@ -23,7 +23,7 @@ use crate::support::watchdog::watchdog;
 
 /// The resident set size of this process, in bytes (Linux; 0 elsewhere), after the allocator
 /// returned what it could: what is left is memory still allocated, not the allocator's cache.
-fn rss() -> usize {
+pub(crate) fn rss() -> usize {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only releases free memory of glibc's heap.
     unsafe {
@@ -35,7 +35,7 @@ fn rss() -> usize {
         .map_or(0, |pages| pages * 4096)
 }
 
-const MIB: usize = 1 << 20;
+pub(crate) const MIB: usize = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Defect 1: another crate's deferred function ran inside a shard's owner-only state.

@@ -5,6 +5,7 @@
 //! to give back shows as an eviction. Also: the local gets take only from the calling thread's
 //! shard, and a budget holds under threads.
 
+use crate::support::watchdog::{watchdog, BOUND};
 use std::thread;
 
 use poolqueue::Pool;
@@ -54,23 +55,25 @@ fn max_idle_own_chain_pop_gives_room_back() {
 /// `pool-steal-keeps-idle`.
 #[test]
 fn max_idle_steal_gives_room_back() {
-    let pool = Pool::new(Vec::<u8>::new).max_idle(8).with_counters();
-    claim_own_shard(&pool);
-    thread::scope(|s| {
-        s.spawn(|| drop((0..9).map(|_| pool.get()).collect::<Vec<_>>()));
+    watchdog(BOUND, "max idle steal gives room back", || {
+        let pool = Pool::new(Vec::<u8>::new).max_idle(8).with_counters();
+        claim_own_shard(&pool);
+        thread::scope(|s| {
+            s.spawn(|| drop((0..9).map(|_| pool.get()).collect::<Vec<_>>()));
+        });
+        // The helper's chain holds 8; its private value is out of reach. Take all 8 (by steals and
+        // pops of what the batch steals moved here), plus one new.
+        let held: Vec<_> = (0..9).map(|_| pool.get()).collect();
+        let stats = pool.stats().unwrap();
+        assert!(stats.steal_hits >= 1, "{stats:?}");
+        assert_eq!(stats.steal_hits + stats.shared_hits, 8, "{stats:?}");
+        drop(held); // the private slot and 8 chain places: exactly the bound
+        let stats = pool.stats().unwrap();
+        assert_eq!(
+            stats.evicted, 0,
+            "every stolen value gave its place back: {stats:?}"
+        );
     });
-    // The helper's chain holds 8; its private value is out of reach. Take all 8 (by steals and
-    // pops of what the batch steals moved here), plus one new.
-    let held: Vec<_> = (0..9).map(|_| pool.get()).collect();
-    let stats = pool.stats().unwrap();
-    assert!(stats.steal_hits >= 1, "{stats:?}");
-    assert_eq!(stats.steal_hits + stats.shared_hits, 8, "{stats:?}");
-    drop(held); // the private slot and 8 chain places: exactly the bound
-    let stats = pool.stats().unwrap();
-    assert_eq!(
-        stats.evicted, 0,
-        "every stolen value gave its place back: {stats:?}"
-    );
 }
 
 /// `release` moves the chains to the victim generation, which `max_idle` does not bound: the
@@ -158,22 +161,24 @@ fn budget_own_chain_pop_gives_weight_back() {
 /// into the own chain, still weighed, until they are popped).
 #[test]
 fn budget_steal_gives_weight_back() {
-    let pool = budget_pool(100);
-    claim_own_shard(&pool);
-    thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..4 {
-                pool.put(W(25));
-            }
+    watchdog(BOUND, "budget steal gives weight back", || {
+        let pool = budget_pool(100);
+        claim_own_shard(&pool);
+        thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..4 {
+                    pool.put(W(25));
+                }
+            });
         });
+        let held: Vec<_> = (0..4).map(|_| pool.try_get().unwrap()).collect();
+        let stats = pool.stats().unwrap();
+        assert!(stats.steal_hits >= 1, "{stats:?}");
+        assert_eq!(stats.steal_hits + stats.shared_hits, 4, "{stats:?}");
+        drop(held);
+        let stats = pool.stats().unwrap();
+        assert_eq!(stats.evicted, 0, "the steals gave 100 back: {stats:?}");
     });
-    let held: Vec<_> = (0..4).map(|_| pool.try_get().unwrap()).collect();
-    let stats = pool.stats().unwrap();
-    assert!(stats.steal_hits >= 1, "{stats:?}");
-    assert_eq!(stats.steal_hits + stats.shared_hits, 4, "{stats:?}");
-    drop(held);
-    let stats = pool.stats().unwrap();
-    assert_eq!(stats.evicted, 0, "the steals gave 100 back: {stats:?}");
 }
 
 /// The victim generation counts against the budget, and a victim taken gives its weight back.
@@ -262,47 +267,49 @@ fn budget_detach_holds_no_weight() {
 /// summed then), and the count ends exact: once drained, a value of the whole budget fits.
 #[test]
 fn budget_holds_under_threads() {
-    const BUDGET: usize = 1000;
-    let pool = budget_pool(BUDGET);
-    for round in 0..if cfg!(miri) { 2 } else { 20_u64 } {
-        thread::scope(|s| {
-            for t in 0..3_u64 {
-                let pool = &pool;
-                s.spawn(move || {
-                    let mut x = round * 31 + t * 7 + 1;
-                    let mut held = Vec::new();
-                    for _ in 0..if cfg!(miri) { 40 } else { 2000 } {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        match x % 8 {
-                            0..=2 => held.push(pool.get()),
-                            3..=5 => drop(held.pop()),
-                            6 => pool.put(W((x >> 8) as usize % 400)),
-                            _ if x % 64 == 7 => pool.release(),
-                            _ => drop(pool.try_get_local()),
+    watchdog(BOUND, "budget holds under threads", || {
+        const BUDGET: usize = 1000;
+        let pool = budget_pool(BUDGET);
+        for round in 0..if cfg!(miri) { 2 } else { 20_u64 } {
+            thread::scope(|s| {
+                for t in 0..3_u64 {
+                    let pool = &pool;
+                    s.spawn(move || {
+                        let mut x = round * 31 + t * 7 + 1;
+                        let mut held = Vec::new();
+                        for _ in 0..if cfg!(miri) { 40 } else { 2000 } {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            match x % 8 {
+                                0..=2 => held.push(pool.get()),
+                                3..=5 => drop(held.pop()),
+                                6 => pool.put(W((x >> 8) as usize % 400)),
+                                _ if x % 64 == 7 => pool.release(),
+                                _ => drop(pool.try_get_local()),
+                            }
                         }
-                    }
-                });
+                    });
+                }
+            });
+            let mut idle = 0;
+            let mut drained = Vec::new();
+            while let Some(value) = pool.try_get() {
+                idle += value.0;
+                drained.push(poolqueue::Pooled::detach(value));
             }
-        });
-        let mut idle = 0;
-        let mut drained = Vec::new();
-        while let Some(value) = pool.try_get() {
-            idle += value.0;
-            drained.push(poolqueue::Pooled::detach(value));
+            assert!(
+                idle <= BUDGET,
+                "round {round}: {idle} idle weight over the budget"
+            );
+            pool.put(W(BUDGET));
+            assert!(
+                pool.try_get().is_some_and(|w| w.0 == BUDGET),
+                "round {round}: the drained pool has its whole budget again"
+            );
+            let _ = pool.try_get().map(poolqueue::Pooled::detach);
         }
-        assert!(
-            idle <= BUDGET,
-            "round {round}: {idle} idle weight over the budget"
-        );
-        pool.put(W(BUDGET));
-        assert!(
-            pool.try_get().is_some_and(|w| w.0 == BUDGET),
-            "round {round}: the drained pool has its whole budget again"
-        );
-        let _ = pool.try_get().map(poolqueue::Pooled::detach);
-    }
+    });
 }
 
 // ---- get_local ---------------------------------------------------------------------------
@@ -311,18 +318,20 @@ fn budget_holds_under_threads() {
 /// thread's chain is left alone (a `try_get` would steal from it).
 #[test]
 fn local_get_never_steals() {
-    let pool = Pool::new(Vec::<u8>::new).max_idle(64).with_counters();
-    claim_own_shard(&pool);
-    thread::scope(|s| {
-        s.spawn(|| drop((0..9).map(|_| pool.get()).collect::<Vec<_>>()));
+    watchdog(BOUND, "local get never steals", || {
+        let pool = Pool::new(Vec::<u8>::new).max_idle(64).with_counters();
+        claim_own_shard(&pool);
+        thread::scope(|s| {
+            s.spawn(|| drop((0..9).map(|_| pool.get()).collect::<Vec<_>>()));
+        });
+        assert!(pool.try_get_local().is_none());
+        let mine = pool.get_local(); // created
+        let stats = pool.stats().unwrap();
+        assert_eq!((stats.steal_hits, stats.creates), (0, 10), "{stats:?}");
+        assert!(pool.try_get().is_some(), "there was something to steal");
+        assert_eq!(pool.stats().unwrap().steal_hits, 1);
+        drop(mine);
     });
-    assert!(pool.try_get_local().is_none());
-    let mine = pool.get_local(); // created
-    let stats = pool.stats().unwrap();
-    assert_eq!((stats.steal_hits, stats.creates), (0, 10), "{stats:?}");
-    assert!(pool.try_get().is_some(), "there was something to steal");
-    assert_eq!(pool.stats().unwrap().steal_hits, 1);
-    drop(mine);
 }
 
 /// The local gets never take a victim, not even the calling thread's own.

@@ -1,6 +1,7 @@
 //! `Pool` in normal builds: the runtime halves of "Go's pool pitfalls" (the compile-time halves
 //! are `compile_fail` doc tests in `src/pool/mod.rs`), exactly-once drops across threads,
 //! releases, thread exits and panics, and zero allocations per operation in steady state.
+use crate::support::watchdog::{watchdog, BOUND};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,30 +84,32 @@ fn bug3_bug4_a_value_returns_once() {
 /// Bug 5: per-use state is cleared, and a value has one user at a time, across threads.
 #[test]
 fn bug5_state_is_isolated_between_users() {
-    #[derive(Default)]
-    struct Encoder {
-        schema: HashMap<u64, u64>,
-        in_use: AtomicBool,
-    }
-    impl Reset for Encoder {
-        fn reset(&mut self) {
-            self.schema.clear();
+    watchdog(BOUND, "bug5 state is isolated between users", || {
+        #[derive(Default)]
+        struct Encoder {
+            schema: HashMap<u64, u64>,
+            in_use: AtomicBool,
         }
-    }
-    let pool = Pool::new(Encoder::default);
-    thread::scope(|s| {
-        for t in 0..4_u64 {
-            let pool = &pool;
-            s.spawn(move || {
-                for i in 0..scaled(2_000) {
-                    let mut e = pool.get();
-                    assert!(!e.in_use.swap(true, Ordering::SeqCst), "shared encoder");
-                    assert!(e.schema.is_empty(), "keys of a previous call leaked");
-                    e.schema.insert(t, i);
-                    e.in_use.store(false, Ordering::SeqCst);
-                }
-            });
+        impl Reset for Encoder {
+            fn reset(&mut self) {
+                self.schema.clear();
+            }
         }
+        let pool = Pool::new(Encoder::default);
+        thread::scope(|s| {
+            for t in 0..4_u64 {
+                let pool = &pool;
+                s.spawn(move || {
+                    for i in 0..scaled(2_000) {
+                        let mut e = pool.get();
+                        assert!(!e.in_use.swap(true, Ordering::SeqCst), "shared encoder");
+                        assert!(e.schema.is_empty(), "keys of a previous call leaked");
+                        e.schema.insert(t, i);
+                        e.in_use.store(false, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
     });
 }
 
@@ -179,53 +182,55 @@ const STASH: usize = 32;
 /// other threads after the next `release` (as victims), since their thread exited.
 #[test]
 fn bug10_values_move_between_threads() {
-    let ledger = Ledger::new();
-    let pool = Arc::new(tracked_pool(&ledger));
-    // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
-    let mine = pool.get();
-    // Joined through its handle, so its thread id is given back before `release` below.
-    thread::spawn({
-        let pool = pool.clone();
-        move || {
-            let held: Vec<_> = (0..1 + STASH + 9).map(|_| pool.get()).collect();
-            // One private; the stash fills, then spills its oldest half to the chain.
-            drop(held);
-        }
-    })
-    .join()
-    .unwrap();
-    let created = ledger.created();
-    let spilled = STASH / 2;
-    let stolen: Vec<_> = (0..spilled).map(|_| pool.get()).collect();
-    assert_eq!(
-        ledger.created(),
-        created,
-        "every spilled value was stolen, none created"
-    );
-    let stats = pool.stats().unwrap();
-    // A batch steal moves half of the victim's values into this thread's chain: the first get
-    // is a steal, later ones may be hits of its own.
-    assert!(stats.steal_hits >= 1, "{stats:?}");
-    assert_eq!(
-        stats.steal_hits + stats.shared_hits,
-        spilled as u64,
-        "{stats:?}"
-    );
-    drop(stolen); // this thread: 1 private, the rest in its stash
-                  // The exited thread's stash (STASH + 9 - spilled values) becomes victims at a release,
-                  // which any thread takes: more than this thread's own `spilled` victims are found.
-    pool.release();
-    let left = STASH + 9 - spilled;
-    let victims: Vec<_> = (0..left).map(|_| pool.get()).collect();
-    assert_eq!(
-        ledger.created(),
-        created,
-        "the exited thread's stash was found after a release"
-    );
-    drop(mine);
-    drop(victims);
-    drop(pool);
-    ledger.assert_all_dropped();
+    watchdog(BOUND, "bug10 values move between threads", || {
+        let ledger = Ledger::new();
+        let pool = Arc::new(tracked_pool(&ledger));
+        // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
+        let mine = pool.get();
+        // Joined through its handle, so its thread id is given back before `release` below.
+        thread::spawn({
+            let pool = pool.clone();
+            move || {
+                let held: Vec<_> = (0..1 + STASH + 9).map(|_| pool.get()).collect();
+                // One private; the stash fills, then spills its oldest half to the chain.
+                drop(held);
+            }
+        })
+        .join()
+        .unwrap();
+        let created = ledger.created();
+        let spilled = STASH / 2;
+        let stolen: Vec<_> = (0..spilled).map(|_| pool.get()).collect();
+        assert_eq!(
+            ledger.created(),
+            created,
+            "every spilled value was stolen, none created"
+        );
+        let stats = pool.stats().unwrap();
+        // A batch steal moves half of the victim's values into this thread's chain: the first get
+        // is a steal, later ones may be hits of its own.
+        assert!(stats.steal_hits >= 1, "{stats:?}");
+        assert_eq!(
+            stats.steal_hits + stats.shared_hits,
+            spilled as u64,
+            "{stats:?}"
+        );
+        drop(stolen); // this thread: 1 private, the rest in its stash
+                      // The exited thread's stash (STASH + 9 - spilled values) becomes victims at a release,
+                      // which any thread takes: more than this thread's own `spilled` victims are found.
+        pool.release();
+        let left = STASH + 9 - spilled;
+        let victims: Vec<_> = (0..left).map(|_| pool.get()).collect();
+        assert_eq!(
+            ledger.created(),
+            created,
+            "the exited thread's stash was found after a release"
+        );
+        drop(mine);
+        drop(victims);
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,104 +238,122 @@ fn bug10_values_move_between_threads() {
 
 #[test]
 fn victim_generation_survives_exactly_one_release() {
-    let ledger = Ledger::new();
-    let pool = Arc::new(tracked_pool(&ledger));
-    // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
-    let mine = pool.get();
-    // A joined `JoinHandle`, not a scoped thread: `join` returns only after the thread's
-    // thread-local destructors ran (which register its exit with the pool), while a scope may
-    // return as soon as the closure has, and the first `release` would race the exit.
-    let theirs = pool.clone();
-    thread::spawn(move || {
-        let held: Vec<_> = (0..20).map(|_| theirs.get()).collect();
-        drop(held); // one in that thread's private slot, 19 in its chain
-    })
-    .join()
-    .unwrap();
-    pool.release(); // the 19 chain values become victims
-    assert_eq!(ledger.dropped(), 0);
-    let back: Vec<_> = (0..19).map(|_| pool.get()).collect();
-    assert_eq!(ledger.created(), 21, "victims served before creating");
-    assert_eq!(pool.stats().unwrap().victim_hits, 19);
-    drop(back); // primary again, in this thread's shard (private slot and chain)
-    drop(mine);
-    // The exited thread's private value, idle since before the first release, dies at the
-    // second: `release` ages the shards of exited threads too.
-    pool.release(); // the victim generation is empty; these 20 become it
-    assert_eq!(
-        ledger.dropped(),
-        1,
-        "only the exited thread's value, at its second release"
+    watchdog(
+        BOUND,
+        "victim generation survives exactly one release",
+        || {
+            let ledger = Ledger::new();
+            let pool = Arc::new(tracked_pool(&ledger));
+            // Take a thread id (and shard) first, so this thread cannot inherit the other's shard.
+            let mine = pool.get();
+            // A joined `JoinHandle`, not a scoped thread: `join` returns only after the thread's
+            // thread-local destructors ran (which register its exit with the pool), while a scope may
+            // return as soon as the closure has, and the first `release` would race the exit.
+            let theirs = pool.clone();
+            thread::spawn(move || {
+                let held: Vec<_> = (0..20).map(|_| theirs.get()).collect();
+                drop(held); // one in that thread's private slot, 19 in its chain
+            })
+            .join()
+            .unwrap();
+            pool.release(); // the 19 chain values become victims
+            assert_eq!(ledger.dropped(), 0);
+            let back: Vec<_> = (0..19).map(|_| pool.get()).collect();
+            assert_eq!(ledger.created(), 21, "victims served before creating");
+            assert_eq!(pool.stats().unwrap().victim_hits, 19);
+            drop(back); // primary again, in this thread's shard (private slot and chain)
+            drop(mine);
+            // The exited thread's private value, idle since before the first release, dies at the
+            // second: `release` ages the shards of exited threads too.
+            pool.release(); // the victim generation is empty; these 20 become it
+            assert_eq!(
+                ledger.dropped(),
+                1,
+                "only the exited thread's value, at its second release"
+            );
+            pool.release();
+            assert_eq!(ledger.dropped(), 21, "dropped at their second release");
+            assert_eq!(pool.stats().unwrap().released, 21);
+            drop(pool);
+            ledger.assert_all_dropped();
+        },
     );
-    pool.release();
-    assert_eq!(ledger.dropped(), 21, "dropped at their second release");
-    assert_eq!(pool.stats().unwrap().released, 21);
-    drop(pool);
-    ledger.assert_all_dropped();
 }
 
 #[test]
 fn exited_threads_shards_are_inherited_or_stolen() {
-    let ledger = Ledger::new();
-    let pool = tracked_pool(&ledger);
-    for round in 0..scaled(200) {
-        thread::scope(|s| {
-            for _ in 0..3 {
-                s.spawn(|| {
-                    let held: Vec<_> = (0..5).map(|_| pool.get()).collect();
-                    for t in &held {
-                        t.enter();
-                        t.leave();
+    watchdog(
+        BOUND,
+        "exited threads shards are inherited or stolen",
+        || {
+            let ledger = Ledger::new();
+            let pool = tracked_pool(&ledger);
+            for round in 0..scaled(200) {
+                thread::scope(|s| {
+                    for _ in 0..3 {
+                        s.spawn(|| {
+                            let held: Vec<_> = (0..5).map(|_| pool.get()).collect();
+                            for t in &held {
+                                t.enter();
+                                t.leave();
+                            }
+                        });
                     }
                 });
+                // Threads exit; new threads take the recycled ids (and shards) in the next round.
+                assert!(
+                    ledger.created() <= 15 + round * 3,
+                    "exited threads' values were reused"
+                );
             }
-        });
-        // Threads exit; new threads take the recycled ids (and shards) in the next round.
-        assert!(
-            ledger.created() <= 15 + round * 3,
-            "exited threads' values were reused"
-        );
-    }
-    assert_eq!(ledger.dropped(), 0);
-    drop(pool);
-    ledger.assert_all_dropped();
+            assert_eq!(ledger.dropped(), 0);
+            drop(pool);
+            ledger.assert_all_dropped();
+        },
+    );
 }
 
 #[test]
 fn concurrent_gets_puts_and_releases_drop_everything_once() {
-    let ledger = Ledger::new();
-    let pool = tracked_pool(&ledger).max_idle(16);
-    thread::scope(|s| {
-        for t in 0..4 {
-            let pool = &pool;
-            s.spawn(move || {
-                for i in 0..scaled(3_000) {
-                    let n = 1 + (i * 7 + t) % 5;
-                    let mut held: Vec<_> = (0..n).map(|_| pool.get()).collect();
-                    for v in &mut held {
-                        v.enter();
-                        v.uses += 1;
-                        assert_eq!(v.uses, 1, "a reset was skipped");
-                        v.leave();
-                    }
-                    if i % 97 == 0 {
-                        let kept = Pooled::detach(held.pop().unwrap());
-                        drop(kept);
-                    }
-                    if t == 0 && i % 250 == 0 {
-                        pool.release();
-                    }
+    watchdog(
+        BOUND,
+        "concurrent gets puts and releases drop everything once",
+        || {
+            let ledger = Ledger::new();
+            let pool = tracked_pool(&ledger).max_idle(16);
+            thread::scope(|s| {
+                for t in 0..4 {
+                    let pool = &pool;
+                    s.spawn(move || {
+                        for i in 0..scaled(3_000) {
+                            let n = 1 + (i * 7 + t) % 5;
+                            let mut held: Vec<_> = (0..n).map(|_| pool.get()).collect();
+                            for v in &mut held {
+                                v.enter();
+                                v.uses += 1;
+                                assert_eq!(v.uses, 1, "a reset was skipped");
+                                v.leave();
+                            }
+                            if i % 97 == 0 {
+                                let kept = Pooled::detach(held.pop().unwrap());
+                                drop(kept);
+                            }
+                            if t == 0 && i % 250 == 0 {
+                                pool.release();
+                            }
+                        }
+                    });
                 }
             });
-        }
-    });
-    let stats = pool.stats().unwrap();
-    assert_eq!(
-        stats.gets(),
-        stats.puts + stats.rejected + stats.evicted + stats.detached
+            let stats = pool.stats().unwrap();
+            assert_eq!(
+                stats.gets(),
+                stats.puts + stats.rejected + stats.evicted + stats.detached
+            );
+            drop(pool);
+            ledger.assert_all_dropped();
+        },
     );
-    drop(pool);
-    ledger.assert_all_dropped();
 }
 
 #[test]
@@ -357,37 +380,43 @@ fn panicking_reset_drops_the_value_once() {
 
 #[test]
 fn panicking_drop_during_pool_drop_leaks_nothing_else() {
-    struct Bomb {
-        _inner: Item,
-        explode: bool,
-    }
-    impl Drop for Bomb {
-        fn drop(&mut self) {
-            if self.explode {
-                panic!("boom");
+    watchdog(
+        BOUND,
+        "panicking drop during pool drop leaks nothing else",
+        || {
+            struct Bomb {
+                _inner: Item,
+                explode: bool,
             }
-        }
-    }
-    let ledger = Ledger::new();
-    let maker = ledger.clone();
-    let pool = Pool::with_reset(
-        move || Bomb {
-            _inner: maker.make(),
-            explode: false,
-        },
-        |_| {},
-    );
-    thread::scope(|s| {
-        s.spawn(|| {
-            let held: Vec<_> = (0..12).map(|_| pool.get()).collect();
+            impl Drop for Bomb {
+                fn drop(&mut self) {
+                    if self.explode {
+                        panic!("boom");
+                    }
+                }
+            }
+            let ledger = Ledger::new();
+            let maker = ledger.clone();
+            let pool = Pool::with_reset(
+                move || Bomb {
+                    _inner: maker.make(),
+                    explode: false,
+                },
+                |_| {},
+            );
+            thread::scope(|s| {
+                s.spawn(|| {
+                    let held: Vec<_> = (0..12).map(|_| pool.get()).collect();
+                    drop(held);
+                });
+            });
+            let mut held: Vec<_> = (0..30).map(|_| pool.get()).collect();
+            held[20].explode = true; // one: a second panic while unwinding would abort
             drop(held);
-        });
-    });
-    let mut held: Vec<_> = (0..30).map(|_| pool.get()).collect();
-    held[20].explode = true; // one: a second panic while unwinding would abort
-    drop(held);
-    assert!(catch_unwind(AssertUnwindSafe(|| drop(pool))).is_err());
-    assert_eq!(ledger.dropped(), ledger.created(), "a panic leaked values");
+            assert!(catch_unwind(AssertUnwindSafe(|| drop(pool))).is_err());
+            assert_eq!(ledger.dropped(), ledger.created(), "a panic leaked values");
+        },
+    );
 }
 
 #[test]
@@ -409,20 +438,22 @@ fn retain_and_max_idle_drop_what_they_refuse() {
 
 #[test]
 fn owned_guards_cross_threads() {
-    let pool = Arc::new(Pool::new(Vec::<u8>::new).with_counters());
-    let mut guard = pool.get_owned();
-    guard.push(1);
-    let handle = thread::spawn(move || {
-        assert_eq!(*guard, [1]);
-        drop(guard); // returned to (and reset in) this thread's shard
+    watchdog(BOUND, "owned guards cross threads", || {
+        let pool = Arc::new(Pool::new(Vec::<u8>::new).with_counters());
+        let mut guard = pool.get_owned();
+        guard.push(1);
+        let handle = thread::spawn(move || {
+            assert_eq!(*guard, [1]);
+            drop(guard); // returned to (and reset in) this thread's shard
+        });
+        handle.join().unwrap();
+        assert_eq!(pool.get().len(), 0);
+        assert_eq!(
+            pool.stats().unwrap().steal_hits,
+            0,
+            "a private value cannot be stolen"
+        );
     });
-    handle.join().unwrap();
-    assert_eq!(pool.get().len(), 0);
-    assert_eq!(
-        pool.stats().unwrap().steal_hits,
-        0,
-        "a private value cannot be stolen"
-    );
 }
 
 #[test]

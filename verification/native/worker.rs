@@ -5,6 +5,7 @@
 //! first, whose oldest `published` values are in the chain and the rest private; a pending
 //! request; overflow, answer and flush steps that publish the oldest private values. On one
 //! thread every request is visible to the owner's next operation, so the model is exact.
+use crate::support::watchdog::{watchdog, BOUND};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -219,39 +220,51 @@ proptest! {
 
 #[test]
 fn a_steal_into_a_worker_lands_beneath_its_private_values() {
-    let (victim, stealer) = worker::with_private::<u32>(0);
-    let (mine, mine_stealer) = worker::with_private::<u32>(4);
-    mine.push_head(100); // private
-    (0..4).for_each(|i| victim.push_head(i));
-    assert_eq!(stealer.steal_batch(&mine), 2);
-    assert_eq!(
-        mine_stealer.pop_tail(),
-        Some(0),
-        "stolen values are published in `mine`"
+    watchdog(
+        BOUND,
+        "a steal into a worker lands beneath its private values",
+        || {
+            let (victim, stealer) = worker::with_private::<u32>(0);
+            let (mine, mine_stealer) = worker::with_private::<u32>(4);
+            mine.push_head(100); // private
+            (0..4).for_each(|i| victim.push_head(i));
+            assert_eq!(stealer.steal_batch(&mine), 2);
+            assert_eq!(
+                mine_stealer.pop_tail(),
+                Some(0),
+                "stolen values are published in `mine`"
+            );
+            assert_eq!(
+                mine.pop_head(),
+                Some(100),
+                "the private value is still the newest"
+            );
+            assert_eq!(mine.pop_head(), Some(1));
+        },
     );
-    assert_eq!(
-        mine.pop_head(),
-        Some(100),
-        "the private value is still the newest"
-    );
-    assert_eq!(mine.pop_head(), Some(1));
 }
 
 #[test]
 fn owner_drop_publishes_and_the_last_handle_drops_every_value_once() {
-    let log = Ledger::new();
-    let (owner, stealer) = worker::with_private::<Item>(8);
-    (0..20).for_each(|i| owner.push_head(Item::new(i, &log)));
-    assert_eq!(stealer.len(), 12, "three overflows of four");
-    drop(owner);
-    assert_eq!(
-        stealer.len(),
-        20,
-        "the owner's drop published its private values"
+    watchdog(
+        BOUND,
+        "owner drop publishes and the last handle drops every value once",
+        || {
+            let log = Ledger::new();
+            let (owner, stealer) = worker::with_private::<Item>(8);
+            (0..20).for_each(|i| owner.push_head(Item::new(i, &log)));
+            assert_eq!(stealer.len(), 12, "three overflows of four");
+            drop(owner);
+            assert_eq!(
+                stealer.len(),
+                20,
+                "the owner's drop published its private values"
+            );
+            assert_eq!(stealer.pop_tail().map(|v| v.id()), Some(0));
+            drop(stealer);
+            log.assert_each_dropped_once(0..20);
+        },
     );
-    assert_eq!(stealer.pop_tail().map(|v| v.id()), Some(0));
-    drop(stealer);
-    log.assert_each_dropped_once(0..20);
 }
 
 /// One owner pushes `n` values (popping its head now and then, flushing now and then) while
@@ -328,8 +341,10 @@ fn exactly_once(k: usize, thieves: usize, n: usize) {
 
 #[test]
 fn thieves_take_every_value_exactly_once() {
-    let n = if cfg!(miri) { 200 } else { 100_000 };
-    for k in [0, 1, 4, worker::DEFAULT_PRIVATE] {
-        exactly_once(k, if cfg!(miri) { 2 } else { 3 }, n);
-    }
+    watchdog(BOUND, "thieves take every value exactly once", || {
+        let n = if cfg!(miri) { 200 } else { 100_000 };
+        for k in [0, 1, 4, worker::DEFAULT_PRIVATE] {
+            exactly_once(k, if cfg!(miri) { 2 } else { 3 }, n);
+        }
+    });
 }

@@ -2,7 +2,7 @@
 //! property, what each checker explored and its verdict.
 //!
 //! ```text
-//! cargo xtask verify                                # default budget, a few minutes
+//! cargo xtask verify                                # default budget (2400 s)
 //! cargo xtask verify --long                         # bigger campaigns
 //! cargo xtask verify --lanes shuttle,miri-sb --budget 600
 //! cargo xtask verify --list                         # the lanes and their commands
@@ -27,7 +27,10 @@
 //! A lane is one command (usually `cargo test` with some features or toolchain) plus the
 //! properties it checks as a whole. A lane whose tool is missing (nightly, Miri, cargo-fuzz) is
 //! shown as `skipped: <reason>`; a lane that runs past its share of the budget is killed and shown
-//! as `TIMEOUT`. To add a lane, add an entry to [`lanes`].
+//! as `partial`: what it covered until then (its passed tests, its `POOLQUEUE-STAT` lines) is
+//! reported, marked partial, and does not fail the run (a test that fails before the cut still
+//! does; every test that waits on another thread has a watchdog, so a hang is a failure with a
+//! message, not a cut). To add a lane, add an entry to `verification/checkers.toml`.
 //!
 //! # The `POOLQUEUE-STAT` convention
 //!
@@ -295,9 +298,9 @@ fn fill(text: &str, mode: Mode, each: Option<&str>) -> String {
     out
 }
 
-/// Miri flags every Miri lane starts from: the caller's `MIRIFLAGS`, the environment the tests
-/// read, and in long mode several seeds.
-fn miri_flags(mode: Mode) -> String {
+/// Miri flags every Miri lane starts from: the caller's `MIRIFLAGS` and the environment the tests
+/// read. Schedules under several seeds are the `miri-seeds` lane's (`-Zmiri-many-seeds`).
+fn miri_flags(_mode: Mode) -> String {
     let mut flags = std::env::var("MIRIFLAGS").unwrap_or_default();
     for f in [
         "-Zmiri-env-forward=POOLQUEUE_STRESS_BURSTS",
@@ -305,9 +308,6 @@ fn miri_flags(mode: Mode) -> String {
     ] {
         flags.push(' ');
         flags.push_str(f);
-    }
-    if mode == Mode::Long {
-        flags.push_str(" -Zmiri-many-seeds=0..8");
     }
     flags.trim().to_string()
 }
@@ -333,6 +333,10 @@ struct Outcome {
     fuzz_runs: u64,
     /// ThreadSanitizer: reports (one `SUMMARY:` line each).
     tsan_reports: u64,
+    /// Miri's `-Zmiri-many-seeds`: the seeds tried (one `Trying seed:` line each), and those
+    /// that failed.
+    miri_seeds: Vec<u64>,
+    miri_failing_seeds: Vec<u64>,
     log: PathBuf,
 }
 
@@ -341,7 +345,8 @@ enum Verdict {
     #[default]
     Pass,
     Fail(String),
-    Timeout,
+    /// Cut short by its time share: what ran passed, the rest did not run.
+    Partial,
     Skipped(String),
 }
 
@@ -350,7 +355,7 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Pass => write!(f, "pass"),
             Verdict::Fail(why) => write!(f, "FAIL ({why})"),
-            Verdict::Timeout => write!(f, "TIMEOUT"),
+            Verdict::Partial => write!(f, "partial (cut short by its time share)"),
             Verdict::Skipped(why) => write!(f, "skipped: {why}"),
         }
     }
@@ -406,6 +411,18 @@ fn parse_line(line: &str, out: &mut Outcome) {
         if v.len() < 3 {
             let what = &line[at + "SUMMARY: ".len()..];
             v.push(what.chars().take(160).collect());
+        }
+    }
+    // Miri, -Zmiri-many-seeds: "Trying seed: 3" per seed, "FAILING SEED: 3" per failure.
+    for (prefix, seeds) in [
+        ("Trying seed: ", &mut out.miri_seeds),
+        ("FAILING SEED: ", &mut out.miri_failing_seeds),
+    ] {
+        if let Some(n) = line
+            .find(prefix)
+            .and_then(|at| line[at + prefix.len()..].trim().parse::<u64>().ok())
+        {
+            seeds.push(n);
         }
     }
     // libtest: "test result: ok. 3 passed; 0 failed; 1 ignored; ..."
@@ -534,7 +551,7 @@ fn run(cmd: &Cmd, deadline: Instant, log: &mut std::fs::File, out: &mut Outcome)
             false
         }
         None => {
-            out.verdict = Verdict::Timeout;
+            out.verdict = Verdict::Partial;
             false
         }
     }
@@ -599,7 +616,7 @@ fn options(args: Vec<String>) -> Options {
             "-h" | "--help" => {
                 println!(
                     "usage: cargo xtask verify [--setup] [--long] [--budget SECS] \
-                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 900 s (--long: 7200 s), \
+                     [--lanes a,b,...] [--list] [--no-run]\n\ndefault budget 2400 s (--long: 7200 s), \
                      shared by the lanes by weight; builds count against it\n--setup: first install \
                      what the lanes need (nightly, its miri and rust-src components, cargo-fuzz)\n\
                      --no-run: only build what the cargo test lanes run"
@@ -613,7 +630,7 @@ fn options(args: Vec<String>) -> Options {
         }
     }
     o.budget = budget.unwrap_or(Duration::from_secs(match o.mode {
-        Mode::Default => 900,
+        Mode::Default => 2400,
         Mode::Long => 7200,
     }));
     o
@@ -777,8 +794,14 @@ pub(crate) fn main(args: Vec<String>) {
                         break;
                     }
                 }
-                if out.verdict == Verdict::Pass && out.failed > 0 {
-                    out.verdict = Verdict::Fail(format!("{} tests failed", out.failed));
+                if matches!(out.verdict, Verdict::Pass | Verdict::Partial)
+                    && (out.failed > 0 || !out.violations.is_empty())
+                {
+                    out.verdict = Verdict::Fail(if out.failed > 0 {
+                        format!("{} tests failed", out.failed)
+                    } else {
+                        "a property failed".into()
+                    });
                 }
                 if let Verdict::Fail(why) = &out.verdict {
                     if !out.failures.is_empty() {
@@ -797,9 +820,7 @@ pub(crate) fn main(args: Vec<String>) {
         outcomes.push((*lane, out));
     }
     print_report(&outcomes, opts.mode, started.elapsed());
-    let failed = outcomes
-        .iter()
-        .any(|(_, o)| matches!(o.verdict, Verdict::Fail(_) | Verdict::Timeout));
+    let failed = outcomes.iter().any(|(_, o)| fails_the_run(&o.verdict));
     std::process::exit(if failed { 1 } else { 0 });
 }
 
@@ -871,9 +892,25 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 let explored = match &o.verdict {
                     Verdict::Skipped(why) => format!("skipped: {why}"),
                     _ if lane.name == "fuzz" => format!("libFuzzer runs={}", o.fuzz_runs),
+                    _ if !o.miri_seeds.is_empty() => format!(
+                        "Miri seeds run={} ({}){} tests passed={} (summed over the seeds) under {}",
+                        o.miri_seeds.len(),
+                        seed_ranges(&o.miri_seeds),
+                        if o.miri_failing_seeds.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" failing={}", seed_ranges(&o.miri_failing_seeds))
+                        },
+                        o.passed,
+                        lane.what
+                    ),
                     _ if lane.name == "tsan" => format!(
                         "tests passed={} ThreadSanitizer reports={} under {}",
                         o.passed, o.tsan_reports, lane.what
+                    ),
+                    Verdict::Partial => format!(
+                        "tests passed={} before the cut, under {}",
+                        o.passed, lane.what
                     ),
                     _ => format!("tests passed={} under {}", o.passed, lane.what),
                 };
@@ -882,8 +919,8 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
         }
         let overall = if rows.iter().any(|r| r.1 == "FAIL") {
             "FAIL"
-        } else if rows.iter().any(|r| r.1 == "TIMEOUT") {
-            "TIMEOUT"
+        } else if rows.iter().any(|r| r.1 == "partial") {
+            "partial"
         } else if rows.iter().any(|r| r.1 == "pass") {
             "pass"
         } else {
@@ -924,10 +961,11 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
                 );
             }
         }
-        if matches!(o.verdict, Verdict::Timeout) {
+        if matches!(o.verdict, Verdict::Partial) {
             println!(
-                "note: lane {} ran out of its time share; raise --budget",
-                lane.name
+                "note: lane {} was cut short by its time share after {} passed tests: what it \
+                 covered is reported above as partial, the rest did not run; raise --budget",
+                lane.name, o.passed
             );
         }
         if !o.any_stat && lane.covers.is_empty() && !matches!(o.verdict, Verdict::Skipped(_)) {
@@ -947,11 +985,39 @@ fn print_report(outcomes: &[(&Lane, Outcome)], mode: Mode, elapsed: Duration) {
     }
 }
 
+/// Seeds as ranges: `0..8` for 0 to 7, `0..4,6` otherwise.
+fn seed_ranges(seeds: &[u64]) -> String {
+    let mut s = seeds.to_vec();
+    s.sort_unstable();
+    s.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let mut j = i;
+        while j + 1 < s.len() && s[j + 1] == s[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}..{}", s[i], s[j] + 1)
+        } else {
+            s[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// Whether a lane's verdict makes the report exit 1: a failure only; a lane cut short by time
+/// (`partial`) or skipped does not.
+fn fails_the_run(v: &Verdict) -> bool {
+    matches!(v, Verdict::Fail(_))
+}
+
 fn short(v: &Verdict) -> String {
     match v {
         Verdict::Pass => "pass".into(),
         Verdict::Fail(_) => "FAIL".into(),
-        Verdict::Timeout => "TIMEOUT".into(),
+        Verdict::Partial => "partial".into(),
         Verdict::Skipped(_) => "skipped".into(),
     }
 }
@@ -959,6 +1025,59 @@ fn short(v: &Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lane cut short by its deadline is `partial`, keeps what it printed before the cut (its
+    /// passed tests and stat lines) and does not fail the run; a failed test before the cut does.
+    #[cfg(unix)]
+    #[test]
+    fn a_lane_cut_short_is_partial_with_what_it_covered() {
+        let log_path =
+            std::env::temp_dir().join(format!("xtask-partial-{}.log", std::process::id()));
+        let mut log = std::fs::File::create(&log_path).expect("log file");
+        let cmd = Cmd {
+            program: "bash".into(),
+            args: vec![
+                "-c".into(),
+                "echo 'POOLQUEUE-STAT checker=x property=P1 runs=7'; \
+                 echo 'test result: ok. 3 passed; 0 failed; 1 ignored'; sleep 30"
+                    .into(),
+            ],
+            env: Vec::new(),
+        };
+        let mut out = Outcome::default();
+        let ok = run(
+            &cmd,
+            Instant::now() + Duration::from_millis(500),
+            &mut log,
+            &mut out,
+        );
+        assert!(!ok && out.verdict == Verdict::Partial, "cut short: partial");
+        assert_eq!(
+            (out.passed, out.ignored),
+            (3, 1),
+            "the tests before the cut"
+        );
+        assert_eq!(
+            out.stats[&("x".to_string(), "P1".to_string())]["runs"],
+            7,
+            "the stat lines before the cut"
+        );
+        assert!(!fails_the_run(&out.verdict), "a partial lane fails nothing");
+        assert!(fails_the_run(&Verdict::Fail("1 tests failed".into())));
+        let mut seeds = Outcome::default();
+        for line in [
+            "Trying seed: 1",
+            "Trying seed: 0",
+            "Trying seed: 2",
+            "Trying seed: 5",
+        ] {
+            parse_line(line, &mut seeds);
+        }
+        parse_line("FAILING SEED: 5", &mut seeds);
+        assert_eq!(seed_ranges(&seeds.miri_seeds), "0..3,5");
+        assert_eq!(seeds.miri_failing_seeds, [5]);
+        let _ = std::fs::remove_file(log_path);
+    }
 
     /// A lane that runs past its deadline ends with its whole process group, grandchildren
     /// included, and nothing outside that group: the test process (and a sibling started
@@ -989,7 +1108,7 @@ mod tests {
                 &mut out,
             );
             assert!(
-                !ok && matches!(out.verdict, Verdict::Timeout),
+                !ok && matches!(out.verdict, Verdict::Partial),
                 "the lane timed out"
             );
             thread::sleep(Duration::from_millis(100));
