@@ -977,6 +977,28 @@ impl<T, const N: usize> Chunk<T, N> {
         self.end - self.start
     }
 
+    /// The values not yet handed on, as a pointer to the first of `len()`.
+    fn held(&self) -> *const T {
+        self.buf[self.start..].as_ptr().cast()
+    }
+
+    /// The first `n` held values were moved out (by a ring's `push_head_moved`).
+    fn moved_out(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.start += n;
+    }
+
+    /// Where the next value goes: room for `N - end` more, for a ring's `pop_head_moved`.
+    fn spare(&mut self) -> *mut T {
+        self.buf[self.end..].as_mut_ptr().cast()
+    }
+
+    /// `n` values were written into the spare room.
+    fn moved_in(&mut self, n: usize) {
+        debug_assert!(self.end + n <= N);
+        self.end += n;
+    }
+
     /// Fills the chunk from `values` (user code runs here, with no ring state outstanding);
     /// returns whether the iterator may have more.
     fn fill<I: Iterator<Item = T> + ?Sized>(&mut self, values: &mut I) -> bool {
@@ -1012,17 +1034,6 @@ impl<T, const N: usize> Iterator for Chunk<T, N> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.len(), Some(self.len()))
-    }
-}
-
-impl<T, const N: usize> Extend<T> for Chunk<T, N> {
-    /// Only for the rings' batch pops, which never hand over more than the room asked for.
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        for value in iter {
-            assert!(self.end < N, "a ring pop handed over more than asked");
-            self.buf[self.end].write(value);
-            self.end += 1;
-        }
     }
 }
 
@@ -1097,9 +1108,12 @@ impl<T> Owner<T> {
         while chunk.len() > 0 {
             let ring = &self.head().ring;
             let before = ring.len() as u32;
-            // SAFETY: this `Owner` is the only owner of its rings and `!Sync`; the chunk runs
-            // no user code, so no other owner call can overlap or nest.
-            let n = unsafe { ring.push_head_batch(chunk) } as u32;
+            // SAFETY: this `Owner` is the only owner of its rings and `!Sync`; nothing here runs
+            // user code, so no other owner call can overlap or nest. The chunk holds `len()`
+            // initialised values and gives up the ones moved.
+            let n = unsafe { ring.push_head_moved(chunk.held(), chunk.len()) };
+            chunk.moved_out(n);
+            let n = n as u32;
             if n > 0 {
                 // `before + n` bounds the ring's length after the publish (its tail only grows).
                 self.peak.set(self.peak.get().max(before + n));
@@ -1162,9 +1176,10 @@ impl<T> Owner<T> {
     /// the older rings through `prev`; with the chain found empty, applies the shrink policy and
     /// gives back drained rings, as `pop_head` does.
     fn pop_chunk<const N: usize>(&self, want: usize, chunk: &mut Chunk<T, N>) {
-        // SAFETY: the single owner, no concurrent or nested owner call (`chunk` runs no user
-        // code).
-        unsafe { self.head().ring.pop_head_batch(want, chunk) };
+        // SAFETY: the single owner, no concurrent or nested owner call (nothing here runs user
+        // code); `want <= N` and the chunk is empty, so it has room for `want`.
+        let n = unsafe { self.head().ring.pop_head_moved(want, chunk.spare()) };
+        chunk.moved_in(n);
         if chunk.len() == want {
             if self.count_pops(want as u32) {
                 self.countdown_ran_out();
@@ -1179,8 +1194,11 @@ impl<T> Owner<T> {
                 // SAFETY: reached through `prev` while pinned: alive until the guard drops
                 // (C2).
                 let older = unsafe { &*node };
-                // SAFETY: the single owner pops the head of every ring of its chain.
-                unsafe { older.alive().ring.pop_head_batch(want - chunk.len(), chunk) };
+                let spare = chunk.spare();
+                // SAFETY: the single owner pops the head of every ring of its chain; the chunk
+                // has room for `want - len()` more.
+                let n = unsafe { older.alive().ring.pop_head_moved(want - chunk.len(), spare) };
+                chunk.moved_in(n);
                 // Relaxed: as in `pop_older` (ordering.md C-chunk-prev).
                 node = older.alive().prev.load(Ordering::Relaxed);
             }
@@ -1213,10 +1231,12 @@ impl<T> Owner<T> {
     }
 
     /// Makes sure the head ring has `want` slots free from its head (by index, and not held by
-    /// a stealer), linking a larger ring if not. For steals into this chain.
-    fn reserve_room(&self, want: usize) {
-        if want == 0 || self.head().ring.free_from_head(want) >= want {
-            return;
+    /// a stealer), linking a larger ring if not, and returns the head ring's `(head, room)`
+    /// (`room >= want` unless `want` exceeds the largest ring). For steals into this chain.
+    fn reserve_room(&self, want: usize) -> (u32, u32) {
+        let room = self.head().ring.room_from_head(want);
+        if room.1 as usize >= want {
+            return room;
         }
         let full = self.head().ring.capacity();
         self.outgrown.set(self.outgrown.get().saturating_add(full));
@@ -1226,6 +1246,7 @@ impl<T> Owner<T> {
         }
         self.link(capacity);
         self.peak.set(0);
+        self.head().ring.room_from_head(want)
     }
 }
 
@@ -1311,14 +1332,15 @@ impl<T> Stealer<T> {
                 // May link a new head ring in `dest` (possibly this very chain, after
                 // `current`: `next` was read before, so this pass still treats `current` as
                 // it was; the next pass sees the link).
-                dest.reserve_room(want);
+                let room = dest.reserve_room(want);
                 // SAFETY: `dest` is an `Owner`, `!Sync`, so this runs on its owner thread, the
-                // only one that pushes into its head ring; nothing here runs user code.
+                // only one that pushes into its head ring; nothing here runs user code, and
+                // `room` was measured on that ring just now.
                 let (moved, popped) = unsafe {
                     current
                         .alive()
                         .ring
-                        .steal_into(&dest.head().ring, limit, oldest)
+                        .steal_into_room(&dest.head().ring, room, limit, oldest)
                 };
                 current.alive();
                 if moved > 0 || popped.is_some() {

@@ -180,6 +180,34 @@ impl<T> Ring<T> {
         Some(unsafe { self.take_claimed(tail) })
     }
 
+    /// Claims the newest `min(len, max)` values with one compare-and-swap on `head` and returns
+    /// `(low, head)`: the positions `low..head` are now this thread's (R6). `None` when the
+    /// ring is empty or `max` is 0. Owner thread only.
+    #[inline]
+    fn claim_head_batch(&self, max: usize) -> Option<(u32, u32)> {
+        let max = max.min(self.capacity()) as u32;
+        // Relaxed: re-validated by the CAS below (ordering.md B-pop-word).
+        let mut word = self.head_tail.load(Ordering::Relaxed);
+        loop {
+            let (head, tail) = unpack(word);
+            let n = head.wrapping_sub(tail).min(max);
+            if n == 0 {
+                return None;
+            }
+            let low = head.wrapping_sub(n);
+            // Relaxed/Relaxed: as `pop_head`'s CAS (ordering.md B-pop-cas).
+            match self.head_tail.compare_exchange(
+                word,
+                pack(low, tail),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some((low, head)),
+                Err(current) => word = current,
+            }
+        }
+    }
+
     /// Claims the oldest position by moving `tail` past it; the slot then belongs to the
     /// caller, who must hand it back with [`take_claimed`](Self::take_claimed).
     #[inline(always)]
@@ -397,6 +425,69 @@ impl<T> Ring<T> {
         pushed
     }
 
+    /// Moves values out of `values[0..n]` into the slots from `head` on, until the ring is full,
+    /// the next slot is still held by a stealer, or `n` are moved, and publishes them with one
+    /// `fetch_add`; returns how many it moved (the first ones of `values`). The chain's own moves
+    /// use it: with no user code in the loop, no slot needs a reservation (R5) and the counters
+    /// stay in registers.
+    ///
+    /// # Safety
+    /// As for [`push_head_batch`](Self::push_head_batch), with no nested call possible (nothing
+    /// here runs user code); `values[0..n]` are initialised, and the caller treats the first
+    /// `returned` of them as moved out.
+    pub(crate) unsafe fn push_head_moved(&self, values: *const T, n: usize) -> usize {
+        // Relaxed: as `push_head`'s load of the word (ordering.md B-push-word).
+        let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
+        let free = (self.capacity() as u32).wrapping_sub(head.wrapping_sub(tail));
+        let want = free.min(n.min(self.capacity()) as u32);
+        let mut moved = 0;
+        while moved < want {
+            let slot = self.slot(head.wrapping_add(moved));
+            // Acquire: pairs with `take_claimed`'s Release store (ordering.md B-push-occupied).
+            if slot.occupied.load(Ordering::Acquire) {
+                break;
+            }
+            // SAFETY: the caller's `values[moved]` is initialised and read once; the slot is
+            // above `head`, seen released, and only the owner (this thread) writes slots.
+            unsafe {
+                let value = ptr::read(values.add(moved as usize));
+                slot.value.with_mut(|p| (*p).write(value));
+            }
+            // Relaxed: owner-only; the `fetch_add` below orders it (ordering.md B-steal-mark).
+            slot.occupied.store(true, Ordering::Relaxed);
+            moved += 1;
+        }
+        if moved > 0 {
+            // Release: pairs with the stealers' Acquire claim CAS (ordering.md B-finish-publish).
+            self.head_tail.fetch_add(heads(moved), Ordering::Release);
+        }
+        moved as usize
+    }
+
+    /// Pops up to `max` of the newest values with one compare-and-swap and moves them into
+    /// `out[0..returned]`, newest first. The chain's own moves use it (no user code runs).
+    ///
+    /// # Safety
+    /// As for [`push_head_moved`](Self::push_head_moved); `out` has room for `max` values.
+    pub(crate) unsafe fn pop_head_moved(&self, max: usize, out: *mut T) -> usize {
+        let Some((low, head)) = self.claim_head_batch(max) else {
+            return 0;
+        };
+        let n = head.wrapping_sub(low);
+        for i in 0..n {
+            let slot = self.slot(head.wrapping_sub(1).wrapping_sub(i));
+            // SAFETY: the CAS moved `head` below this position, so it is this thread's (R6);
+            // it holds a value this thread wrote, read once here into `out[i]` (`i < max`).
+            unsafe {
+                let value = slot.value.with(|p| ptr::read(p).assume_init());
+                ptr::write(out.add(i as usize), value);
+            }
+            // Relaxed: the owner is the only reader of the flag (ordering.md B-claimed-clear).
+            slot.occupied.store(false, Ordering::Relaxed);
+        }
+        n as usize
+    }
+
     /// Moves `n` values written at `from..from + n` (unpublished) down to `to..to + n`, where
     /// `to` is below `from`: nested owner calls popped the positions `to..from` meanwhile.
     #[cold]
@@ -440,26 +531,8 @@ impl<T> Ring<T> {
     where
         E: Extend<T> + ?Sized,
     {
-        let max = max.min(self.capacity()) as u32;
-        // Relaxed: re-validated by the CAS below (ordering.md B-pop-word).
-        let mut word = self.head_tail.load(Ordering::Relaxed);
-        let (low, head) = loop {
-            let (head, tail) = unpack(word);
-            let n = head.wrapping_sub(tail).min(max);
-            if n == 0 {
-                return 0;
-            }
-            let low = head.wrapping_sub(n);
-            // Relaxed/Relaxed: as `pop_head`'s CAS (ordering.md B-pop-cas).
-            match self.head_tail.compare_exchange(
-                word,
-                pack(low, tail),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break (low, head),
-                Err(current) => word = current,
-            }
+        let Some((low, head)) = self.claim_head_batch(max) else {
+            return 0;
         };
         let mut claimed = Claimed {
             ring: self,
@@ -522,11 +595,11 @@ impl<T> Ring<T> {
         (head, room)
     }
 
-    /// How many slots from `head` on the owner could write now, up to `want` (see `room`).
-    /// Owner thread only. (Used by the chain, which needs `std`.)
+    /// `(head, room)`: how many slots from `head` on the owner could write now, up to `want`
+    /// (see `room`). Owner thread only. (Used by the chain, which needs `std`.)
     #[cfg(feature = "std")]
-    pub(crate) fn free_from_head(&self, want: usize) -> usize {
-        self.room(want.min(self.capacity()) as u32).1 as usize
+    pub(crate) fn room_from_head(&self, want: usize) -> (u32, u32) {
+        self.room(want.min(self.capacity()) as u32)
     }
 
     /// Steals the oldest half (rounded up, [`steal_half`]) of this ring, at most `limit` values
@@ -567,7 +640,26 @@ impl<T> Ring<T> {
         // Measure the room before the claim (R7), for as many as could be claimed.
         let len = self.len();
         let want = (steal_half(len) as u32).min(limit).saturating_sub(extra);
-        let (dest_head, room) = dest.room(want);
+        // SAFETY: the caller's contract; the room is measured here, before the claim.
+        unsafe { self.steal_into_room(dest, dest.room(want), limit as usize, oldest) }
+    }
+
+    /// As [`steal_into`](Self::steal_into), with `dest`'s `(head, room)` already measured by
+    /// its owner (this thread) before the claim (R7): the chain measures it while it makes
+    /// room.
+    ///
+    /// # Safety
+    /// As [`steal_batch_into`](Self::steal_batch_into), and `room` is what `dest.room` returned
+    /// on this thread with no owner call on `dest` since.
+    pub(crate) unsafe fn steal_into_room(
+        &self,
+        dest: &Ring<T>,
+        (dest_head, room): (u32, u32),
+        limit: usize,
+        oldest: Oldest,
+    ) -> (usize, Option<T>) {
+        let limit = limit.min(1 << 31) as u32;
+        let extra = oldest.kept() as u32;
         let Some((tail, k)) = self.claim_tail_batch(limit.min(room + extra)) else {
             return (0, None);
         };

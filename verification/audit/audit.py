@@ -322,9 +322,9 @@ LOGIC_BUGS = [
         "a batch steal ignores the destination's room (moves as many as it wants)",
         [(
             "src/ring.rs",
-            """        let (dest_head, room) = dest.room(want);""",
-            """        let (dest_head, _) = dest.room(want);
-        let room = want;""",
+            """        let Some((tail, k)) = self.claim_tail_batch(limit.min(room + extra)) else {""",
+            """        let _ = room;
+        let Some((tail, k)) = self.claim_tail_batch(limit) else {""",
         )],
     ),
     (
@@ -384,7 +384,7 @@ LOGIC_BUGS = [
     ),
     (
         "batch-pop-store-not-cas",
-        "pop_head_batch claims with a plain store instead of a compare-and-swap",
+        "the owner's batch pop claims with a plain store instead of a compare-and-swap",
         [(
             "src/ring.rs",
             """            match self.head_tail.compare_exchange(
@@ -393,12 +393,12 @@ LOGIC_BUGS = [
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break (low, head),
+                Ok(_) => return Some((low, head)),
                 Err(current) => word = current,
             }""",
             """            let _ = &mut word;
             self.head_tail.store(pack(low, tail), Ordering::Relaxed);
-            break (low, head);""",
+            return Some((low, head));""",
         )],
     ),
     (
@@ -415,8 +415,8 @@ LOGIC_BUGS = [
         "a chain steal never links a ring for the room it needs in the destination",
         [(
             "src/chain.rs",
-            """                dest.reserve_room(want);""",
-            """                let _ = want;""",
+            """                let room = dest.reserve_room(want);""",
+            """                let room = dest.head().ring.room_from_head(want);""",
         )],
     ),
     (

@@ -477,6 +477,27 @@ mod chains {
         });
     }
 
+    /// The owner batch-pushes into a full ring whose oldest slot a thief has just claimed and
+    /// may still be reading: the index room says one slot is free, but the slot is the
+    /// thief's until it hands it back, so the batch must skip it (and outgrow the ring).
+    #[test]
+    fn chain_push_head_batch_vs_a_stealer_still_reading_the_slot() {
+        model(None, || {
+            let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(2, START);
+            owner.push_head(Val::new(1));
+            owner.push_head(Val::new(2)); // the first ring is full
+            let t = thread::spawn(move || stealer.pop_tail().map(|v| v.id()));
+            after_spawn();
+            let pushed = owner.push_head_batch(&mut [3, 4].into_iter().map(Val::new));
+            assert_eq!(pushed, 2, "a chain takes every value");
+            let got = t.join().unwrap();
+            assert_eq!(got, Some(1), "the oldest value");
+            let mut seen: Vec<u32> = got.into_iter().collect();
+            drain(&owner, &mut seen);
+            assert_exactly_once(seen, 1..=4);
+        });
+    }
+
     /// A thief batch-steals from an empty chain while the owner fills its first ring and
     /// outgrows it: a steal that found the ring empty must not unlink it unless it saw the
     /// successor *before* finding it empty (the ring may have been filled in between).
