@@ -18,12 +18,17 @@ Table-driven: a checker is one entry of verification/checkers.toml (name, timeou
 command run in the scratch crate); a logic bug is one entry of a bug list.
 
 Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
-                         [--out FILE] [--list] [--check-patches] [--check-notes]
+                         [--matrix] [--out FILE] [--list] [--check-patches] [--check-notes]
        cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
   --only S1,S2,..      run only mutants whose id contains one of the substrings
   --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
   --checkers C,..      only these checkers (names or groups of the registry)
   --all-checkers       run every checker on every mutant (default: stop at the first catch)
+  --matrix             every checker on every seeded logic bug (the orderings are left out):
+                       `--all-checkers` over the logic bugs; the table's matrix section gives
+                       each checker's standalone kill rate and the bugs caught by one kind of
+                       checker only. Resumable: a row already run through every checker is
+                       reused while its sources and tests are unchanged
   --list               print the mutants and exit
   --check-patches      only check that every seeded bug still applies (each `old` text occurs
                        exactly once in the file it names) and every audited file exists; exit 1
@@ -726,7 +731,7 @@ def read_checkers():
             cmd = entry["audit"] if item is None else entry["audit"].replace("{each}", item)
             checkers.append({"name": name, "timeout": int(entry["audit_timeout"]),
                              "scope": entry["audit_scope"], "cmd": cmd,
-                             "group": name.split(":")[0]})
+                             "kind": entry["audit_kind"], "group": name.split(":")[0]})
     return checkers
 
 
@@ -1009,6 +1014,8 @@ def run_audit(args, checkers, runner):
         selected = [m for m in selected if any(o in m["id"] for o in args.only.split(","))]
     if args.module:
         selected = [m for m in selected if m["module"] in args.module.split(",")]
+    if args.matrix:
+        selected = [m for m in selected if m["kind"] == "logic"]
     skip = set((args.skip or "").split(","))
     # Logic bugs first: most are caught by the cheapest checker; orderings need loom.
     selected = sorted(selected, key=lambda m: m["kind"] == "ordering")
@@ -1045,7 +1052,9 @@ def run_audit(args, checkers, runner):
         if m["patch"] is None:
             continue
         old = store["rows"].get(m["id"])
-        if old and row_matches(runner, m, checkers, old) and not args.rerun and (old["complete"] or not args.all_checkers):
+        ran_all = old and all(c["name"] in old["results"] for c in checkers)
+        if (old and row_matches(runner, m, checkers, old) and not args.rerun
+                and (ran_all if args.all_checkers else old["complete"])):
             print(f"[{i + 1}/{len(selected)}] {m['id']}: recorded {old['results']}", flush=True)
             continue
         row = {"hash": "", "results": {}, "reason": "", "complete": False, "tests": {}}
@@ -1057,6 +1066,14 @@ def run_audit(args, checkers, runner):
             row["results"] = {n: v for n, v in old["results"].items() if n not in only_stale}
             row["tests"] = {n: h for n, h in old.get("tests", {}).items() if n not in only_stale}
             row["complete"] = True
+        # Every checker on this mutant (`--all-checkers`, `--matrix`): keep what a recorded row
+        # for the same sources and checkers already holds and run only the checkers it lacks.
+        have = set()
+        if args.all_checkers and old and not args.rerun and row_matches(runner, m, checkers, old):
+            row["results"] = dict(old["results"])
+            row["tests"] = dict(old.get("tests", {}))
+            row["reason"] = old.get("reason", "")
+            have = set(old["results"])
         modules = [m["module"]]
         filters = filters_for(modules)
         # An ordering can only be seen by a checker with weak memory, and the eventcount's bugs
@@ -1065,6 +1082,8 @@ def run_audit(args, checkers, runner):
         order = sorted(checkers, key=lambda c: loom_first and c["group"] != "loom")
         for c in order:
             if only_stale is not None and c["name"] not in only_stale:
+                continue
+            if c["name"] in have:
                 continue
             if c["scope"] == "logic" and m["kind"] == "ordering":
                 row["results"][c["name"]] = "n/a (SC)"
@@ -1099,7 +1118,9 @@ def run_audit(args, checkers, runner):
         print(f"[{i + 1}/{len(selected)}] {m['id']}: {row['results']} {row['reason']}",
               flush=True)
     runner.restore()
-    # The table covers every mutant: this run's rows and those recorded for the same sources.
+    # The table covers every mutant and every checker: this run's rows and those recorded for
+    # the same sources.
+    checkers = runner.checkers
     rows = []
     for m in everything:
         rec = store["rows"].get(m["id"])
@@ -1116,7 +1137,12 @@ def run_audit(args, checkers, runner):
             continue
         if rec["hash"] == baseline_id(runner, c, module_list)[1]:
             baseline[name] = (rec["verdict"], rec["seconds"])
-    write_table(args.out, rows, checkers, baseline, time.time() - started, args)
+    if args.matrix:
+        out = args.out if args.out_given else os.path.join(ROOT, "proofs-notes",
+                                                           "audit-matrix.md")
+        write_matrix_file(out, rows, checkers, baseline, time.time() - started)
+    else:
+        write_table(args.out, rows, checkers, baseline, time.time() - started, args)
     return 0
 
 
@@ -1377,6 +1403,8 @@ def main():
     ap.add_argument("--only")
     ap.add_argument("--module", help="comma-separated modules: ring,batch,dequeue,chain,pool,event")
     ap.add_argument("--all-checkers", action="store_true")
+    ap.add_argument("--matrix", action="store_true",
+                    help="every checker on every seeded logic bug (implies --all-checkers)")
     ap.add_argument("--checkers", help="comma-separated checker names (default: all)")
     ap.add_argument("--skip", help="comma-separated checkers to leave out of this run while "
                     "keeping their columns (cells `-`)")
@@ -1387,10 +1415,14 @@ def main():
     ap.add_argument("--recheck-bound", type=int, default=4)
     ap.add_argument("--rerun", action="store_true",
                     help="ignore the verdicts recorded in $AUDIT_SCRATCH/results.json")
-    ap.add_argument("--out", default=os.path.join(ROOT, "proofs-notes", "audit.md"))
+    ap.add_argument("--out", help="the table's file (default proofs-notes/audit.md; with "
+                    "--matrix, proofs-notes/audit-matrix.md)")
     ap.add_argument("--search-out", default=os.path.join(ROOT, "proofs-notes",
                                                          "orderings-search.md"))
     args = ap.parse_args()
+    args.out_given = args.out is not None
+    if args.out is None:
+        args.out = os.path.join(ROOT, "proofs-notes", "audit.md")
 
     if args.check_patches:
         problems = check_patches(ROOT)
@@ -1419,16 +1451,102 @@ def main():
             print(f"{m['module']:8} {m['id']:50} {m['variant']:28} {m['site']}")
         return 0
 
-    checkers = read_checkers()
+    if args.matrix:
+        args.all_checkers = True
+    registry = read_checkers()
+    checkers = registry
     if args.checkers:
         wanted = args.checkers.split(",")
         checkers = [c for c in checkers if c["name"] in wanted or c["group"] in wanted]
     scratch = os.environ.get("AUDIT_SCRATCH", "/tmp/poolqueue-audit")
     os.makedirs(scratch, exist_ok=True)
-    runner = Runner(checkers, scratch)
+    # The runner knows every checker (the table keeps every column and each recorded verdict's
+    # tests); this run uses `checkers`.
+    runner = Runner(registry, scratch)
     if args.search_orderings:
         return run_search(args, checkers, runner)
     return run_audit(args, checkers, runner)
+
+
+def seconds_of(cell):
+    """The seconds a recorded verdict took (`fail (12 s)` -> 12), 0 if none."""
+    m = re.search(r"\((\d+) s\)", cell)
+    return int(m.group(1)) if m else 0
+
+
+def write_matrix(f, rows, checkers):
+    """The matrix section: every checker's verdict on every seeded logic bug it ran on, each
+    checker's standalone kill rate, and each bug's depth (caught by a model checker and by a
+    real-thread, fuzz or Miri check)."""
+    names = [c["name"] for c in checkers]
+    kind = {c["name"]: c["kind"] for c in checkers}
+    logic = [r for r in rows if r["m"]["kind"] == "logic"]
+    full = [r for r in logic if all(n in r["results"] for n in names)]
+    f.write("\n## Matrix: every checker on every seeded logic bug\n\n")
+    f.write(f"`cargo xtask audit --matrix` runs every checker on every seeded logic bug (no "
+            f"first catch). **{len(full)} of {len(logic)}** seeded bugs have been through every "
+            f"checker for today's sources")
+    if full:
+        per_row = sum(sum(seconds_of(v) for v in r["results"].values()) for r in full) / len(full)
+        f.write(f"; they took {per_row / 60:.1f} min each on average (every checker, builds "
+                f"reused), so the full matrix takes about {per_row * len(logic) / 3600:.1f} h "
+                f"on the machine that ran them")
+    f.write(". A checker's standalone kill rate counts the bugs it caught alone (a failure "
+            "with a message; a hang is no catch) among the bugs it ran on. Kinds: `model` "
+            "(loom, shuttle), `tests` (the default tests: unit, proptest, stress, "
+            "linearizability bursts, real threads), `fuzz`, `miri`.\n\n")
+    f.write("| checker | kind | ran on | caught | hung | standalone kill rate |\n"
+            "| --- | --- | --- | --- | --- | --- |\n")
+    for n in names:
+        ran = [r["results"][n] for r in logic
+               if r["results"].get(n, "-").startswith(("pass",) + CAUGHT + HUNG)]
+        caught = sum(v.startswith(CAUGHT) for v in ran)
+        hung = sum(v.startswith(HUNG) for v in ran)
+        rate = f"{100 * caught / len(ran):.0f} %" if ran else "-"
+        f.write(f"| {n} | {kind[n]} | {len(ran)} | {caught} | {hung} | {rate} |\n")
+    if not full:
+        return
+    f.write("\n`x` caught, `.` passed, `H` hung, `-` not run. Depth: the kinds of checker that "
+            "catch the bug; **single** when no model checker or no real-thread, fuzz or Miri "
+            "check catches it alone.\n\n")
+    f.write("| bug | module | " + " | ".join(names) + " | kinds | depth |\n")
+    f.write("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
+    single = []
+    for r in full:
+        res = r["results"]
+        marks = ["x" if res[n].startswith(CAUGHT) else "H" if res[n].startswith(HUNG)
+                 else "." if res[n].startswith("pass") else "-" for n in names]
+        kinds = sorted({kind[n] for n in names if res[n].startswith(CAUGHT)})
+        deep = "model" in kinds and len(kinds) >= 2
+        if not deep:
+            single.append(r["m"]["id"])
+        f.write(f"| `{r['m']['id']}` | {r['m']['module']} | " + " | ".join(marks)
+                + f" | {', '.join(kinds) or 'none'} | {'two kinds' if deep else '**single**'} |\n")
+    f.write(f"\n{len(full) - len(single)} of {len(full)} bugs of the matrix are caught by a model "
+            f"checker and by a check of another kind"
+            + (f"; caught by one kind only: {', '.join(f'`{b}`' for b in single)}" if single
+               else "") + ".\n")
+
+
+def write_matrix_file(path, rows, checkers, baseline, elapsed):
+    """`--matrix`'s own file: the matrix section alone, with the checkers' baselines."""
+    with open(path, "w") as f:
+        f.write("# Every checker on every seeded logic bug\n\n")
+        f.write("Generated by `cargo xtask audit --matrix` from the verdicts recorded for today's "
+                "sources (`$AUDIT_SCRATCH/results.json`; the last invocation: "
+                f"`{' '.join(sys.argv[1:])}`, {elapsed / 60:.1f} min). Do not edit by hand: "
+                "rerun the tool. The first-catch audit of every ordering and seeded bug is "
+                "`audit.md`; the seeded bugs are listed there and in "
+                "`verification/audit/seeded_bugs.py`.\n\n")
+        f.write("Checkers (verification/checkers.toml), baseline on the unmodified crate:\n\n")
+        for c in checkers:
+            runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
+            state = ("baseline " + ", ".join(f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s"
+                                             for n, v in runs)) if runs else "not run"
+            f.write(f"- `{c['name']}` ({c['kind']}): `{c['cmd']}` (timeout {c['timeout']} s) "
+                    f"-- {state}\n")
+        write_matrix(f, rows, checkers)
+    print(f"wrote {path}")
 
 
 def write_table(path, rows, checkers, baseline, elapsed, args):
@@ -1529,6 +1647,7 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 + " | verdict | first failure |\n")
         f.write("| --- | --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
         f.write("\n".join(lines) + "\n")
+        write_matrix(f, rows, checkers)
         f.write("\n## Survivors\n\n")
         if not survivors:
             f.write("None.\n")

@@ -160,6 +160,11 @@ fn batch_random() {
     CAMPAIGN.random();
 }
 
+#[test]
+fn batch_uniform_random_walk() {
+    CAMPAIGN.uniform();
+}
+
 /// Re-runs one schedule printed by a failing run (see the module docs).
 #[test]
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]

@@ -148,6 +148,11 @@ fn chain_random() {
     assert_reached(CAMPAIGN.random());
 }
 
+#[test]
+fn chain_uniform_random_walk() {
+    assert_reached(CAMPAIGN.uniform());
+}
+
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn chain_schedules_replay_deterministically() {

@@ -128,6 +128,11 @@ fn dequeue_random() {
     CAMPAIGN.random();
 }
 
+#[test]
+fn dequeue_uniform_random_walk() {
+    CAMPAIGN.uniform();
+}
+
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn dequeue_schedules_replay_deterministically() {

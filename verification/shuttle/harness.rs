@@ -18,6 +18,7 @@ use crate::support::knobs;
 use crate::support::values::{self, Item};
 use shuttle::scheduler::{
     PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
+    UrwRandomScheduler,
 };
 use shuttle::{Config, MaxSteps, Runner};
 
@@ -80,7 +81,8 @@ pub(crate) fn run<S: Scheduler + 'static>(
 
 /// One shuttle campaign: a scenario, the name and properties its summaries report, and its
 /// default number of executions per scheduler (`POOLQUEUE_SHUTTLE_ITERS` overrides it). Each
-/// test of a campaign is one call: `CAMPAIGN.pct(2)`, `.random()`, `.determinism()`, `.replay()`.
+/// test of a campaign is one call: `CAMPAIGN.pct(2)`, `.random()`, `.uniform()`,
+/// `.determinism()`, `.replay()`.
 #[derive(Clone, Copy)]
 pub(crate) struct Campaign {
     pub(crate) name: &'static str,
@@ -108,6 +110,11 @@ impl Campaign {
     /// [`random`].
     pub(crate) fn random(self) -> &'static Stats {
         random(self.name, self.properties, self.iters(), self.scenario)
+    }
+
+    /// [`uniform`].
+    pub(crate) fn uniform(self) -> &'static Stats {
+        uniform(self.name, self.properties, self.iters(), self.scenario)
     }
 
     /// [`determinism`], on a twentieth of the executions (each runs twice).
@@ -153,6 +160,27 @@ pub(crate) fn random(
     };
     let executions = run(scheduler, scenario, stats);
     report(name, "random", properties, executions, stats);
+    stats
+}
+
+/// Runs `scenario` under shuttle's uniform random walk, `iters` executions. The random scheduler
+/// picks among the runnable threads uniformly at each step, so an interleaving in which one
+/// thread finishes early is far likelier than any of the many in which the threads stay mixed to
+/// the end; the walk weighs each thread by the events it has left (estimated from a trial
+/// execution), so that every interleaving is about equally likely.
+pub(crate) fn uniform(
+    name: &str,
+    properties: &str,
+    iters: usize,
+    scenario: fn(&Stats),
+) -> &'static Stats {
+    let stats: &'static Stats = Box::leak(Box::default());
+    let scheduler = match seed() {
+        Some(s) => UrwRandomScheduler::new_from_seed(s, iters),
+        None => UrwRandomScheduler::new(iters),
+    };
+    let executions = run(scheduler, scenario, stats);
+    report(name, "uniform", properties, executions, stats);
     stats
 }
 

@@ -168,6 +168,11 @@ fn worker_random() {
     assert_reached(CAMPAIGN.random());
 }
 
+#[test]
+fn worker_uniform_random_walk() {
+    assert_reached(CAMPAIGN.uniform());
+}
+
 /// The scenario is deterministic given its schedule, so printed schedules replay.
 #[test]
 fn worker_schedules_replay_deterministically() {
