@@ -194,3 +194,8 @@ pub fn worker_with_first_capacity<T>(
 pub fn worker_request_pending<T>(owner: &crate::worker::Owner<T>) -> bool {
     owner.request_pending()
 }
+
+/// How many of `owner`'s values are private (read by the owner's thread).
+pub fn worker_private_len<T>(owner: &crate::worker::Owner<T>) -> usize {
+    owner.private_len()
+}

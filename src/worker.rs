@@ -399,6 +399,12 @@ impl<T> Owner<T> {
     pub(crate) fn request_pending(&self) -> bool {
         self.request.pending()
     }
+
+    /// How many values are private (for the test hooks).
+    #[cfg(feature = "__test-hooks")]
+    pub(crate) fn private_len(&self) -> usize {
+        self.private.len()
+    }
 }
 
 impl<T> Drop for Owner<T> {

@@ -83,7 +83,12 @@ fn scenario(stats: &Stats) {
 
     let mut answered = 0u64;
     for _ in 0..owner_calls {
+        // P6: a request the owner's call sees is answered. Only the owner clears the flag and
+        // shuttle's atomics are sequentially consistent, so a request seen here is seen by the
+        // call. (The linearizability spec cannot demand it: a history does not tell whether a
+        // concurrent request came before the owner's load.)
         let asked = hooks::worker_request_pending(&owner);
+        let held = hooks::worker_private_len(&owner);
         let before = stealer.len();
         match rng.gen_range(0..20) {
             0..=11 => {
@@ -94,9 +99,25 @@ fn scenario(stats: &Stats) {
                 });
                 pushed.push(next_id);
                 next_id += 1;
+                // Holding `held + 1 >= 2` after the push, it publishes at least one.
+                if asked && held >= 1 {
+                    let after = hooks::worker_private_len(&owner);
+                    assert!(
+                        after <= held,
+                        "P6: a push that saw a request kept {after} private values (held {held})"
+                    );
+                }
             }
             12..=17 => {
                 log.call(Op::PopHead, || values::keep(&mut popped, owner.pop_head()));
+                // Holding `held >= 2`, it publishes `held / 2` before it pops.
+                if asked && held >= 2 {
+                    let after = hooks::worker_private_len(&owner);
+                    assert!(
+                        after + 2 <= held,
+                        "P6: a pop that saw a request kept {after} private values (held {held})"
+                    );
+                }
             }
             _ => {
                 log.call(Op::Flush, || {
