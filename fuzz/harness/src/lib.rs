@@ -578,12 +578,37 @@ impl Subject for WorkerSubject {
     fn make(p: &Program) -> (Self::Owner, Self::Stealer) {
         hooks::worker_with_start_index(p.capacity, p.start)
     }
+    // P6: an owner call that sees a request answers it. Only the owner clears the flag and
+    // shuttle's atomics are sequentially consistent, so a request the owner's thread sees just
+    // before the call is seen by the call (the linearizability spec cannot demand this: a
+    // history does not tell whether a concurrent request came before the owner's load).
     fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
+        let (asked, held) = (
+            hooks::worker_request_pending(o),
+            hooks::worker_private_len(o),
+        );
         o.push_head(v);
+        // Holding `held + 1 >= 2` after the push, it publishes at least one.
+        let after = hooks::worker_private_len(o);
+        assert!(
+            !asked || held == 0 || after <= held,
+            "P6: a push that saw a request kept {after} private values (held {held})"
+        );
         Ok(())
     }
     fn pop_head(o: &mut Self::Owner) -> Option<Val> {
-        o.pop_head()
+        let (asked, held) = (
+            hooks::worker_request_pending(o),
+            hooks::worker_private_len(o),
+        );
+        let value = o.pop_head();
+        // Holding `held >= 2`, it publishes `held / 2` before it pops.
+        let after = hooks::worker_private_len(o);
+        assert!(
+            !asked || held < 2 || after + 2 <= held,
+            "P6: a pop that saw a request kept {after} private values (held {held})"
+        );
+        value
     }
     fn pop_tail(s: &Self::Stealer) -> Option<Val> {
         s.pop_tail()
