@@ -1,14 +1,15 @@
 //! Shuttle models of `Pool`: gets, returns, steals, detaches, `release` and thread exits under
 //! random and PCT schedules; with a byte budget and local gets too. Checked: a value is never
 //! held by two users at once, a reset always precedes reuse, every created value is dropped
-//! exactly once by the end, a budget holds and its count ends exact, a local get never steals
-//! nor takes a victim.
+//! exactly once by the end, a budget holds and its count ends exact, a bounded pool's count
+//! (`max_idle`, alone and under a budget) ends exact, a local get never steals nor takes a
+//! victim.
 use std::sync::Arc;
 
-use poolqueue::Pooled;
+use poolqueue::{Pool, Pooled};
 use shuttle::thread;
 
-use crate::support::values::{tracked_pool, Ledger};
+use crate::support::values::{tracked_pool, Item, Ledger};
 
 fn scenario() {
     let ledger = Ledger::new();
@@ -253,4 +254,99 @@ fn pool_local_random_schedules() {
 #[test]
 fn pool_local_pct_schedules() {
     shuttle::check_pct(local_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+/// A bounded pool under three threads that get (from their own shard, else by a steal), return,
+/// detach, put and release at once, then exit. Checked as above, plus: the bound's count ends
+/// exact. Once two releases have dropped every idle value, one thread's returns fill `kept`
+/// places and the next is evicted, so every path that took a value out of a chain (a steal, a
+/// pop of the own chain, a release, a refusal) gave its place back.
+fn bounded_scenario(pool: Pool<Item>, ledger: Arc<Ledger>, kept: usize) {
+    let pool = Arc::new(pool.with_counters());
+    let workers: Vec<_> = (0..3_u64)
+        .map(|w| {
+            let pool = pool.clone();
+            let ledger = ledger.clone();
+            thread::spawn(move || {
+                for round in 0..3_u64 {
+                    let n = 1 + (w + round) % 3;
+                    let mut held: Vec<_> = (0..n).map(|_| pool.get()).collect();
+                    for v in &held {
+                        v.touch(thread::yield_now);
+                    }
+                    match (w, round) {
+                        (0, 1) => pool.release(),
+                        (1, 0) => drop(Pooled::detach(held.pop().unwrap())),
+                        (2, _) => pool.put(ledger.make()),
+                        _ => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    // The first release moves every idle value to the victim generation, the second drops it.
+    pool.release();
+    pool.release();
+    let evicted = pool.stats().unwrap().evicted;
+    for _ in 0..kept {
+        pool.put(ledger.make());
+    }
+    assert_eq!(
+        pool.stats().unwrap().evicted,
+        evicted,
+        "an emptied pool keeps {kept} returns"
+    );
+    pool.put(ledger.make());
+    assert_eq!(
+        pool.stats().unwrap().evicted,
+        evicted + 1,
+        "and evicts the next"
+    );
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+/// `max_idle(3)`: the private slot (not counted) and three places in the chain.
+fn max_idle_scenario() {
+    let ledger = Ledger::new();
+    bounded_scenario(tracked_pool(&ledger).max_idle(3), ledger, 1 + 3);
+}
+
+#[test]
+fn pool_max_idle_random_schedules() {
+    shuttle::check_random(max_idle_scenario, if cfg!(miri) { 10 } else { 2000 });
+}
+
+#[test]
+fn pool_max_idle_pct_schedules() {
+    shuttle::check_pct(max_idle_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+/// `max_idle(3)` under a byte budget of 2 (each value weighs 1): the budget refuses most
+/// returns, and each refusal must give back the `max_idle` place it took first. A pool with a
+/// budget keeps no private value, so the budget alone decides: two places.
+fn max_idle_under_a_budget_scenario() {
+    let ledger = Ledger::new();
+    let pool = tracked_pool(&ledger).max_idle(3).max_idle_bytes(2, |_| 1);
+    bounded_scenario(pool, ledger, 2);
+}
+
+#[test]
+fn pool_max_idle_under_a_budget_random_schedules() {
+    shuttle::check_random(
+        max_idle_under_a_budget_scenario,
+        if cfg!(miri) { 10 } else { 2000 },
+    );
+}
+
+#[test]
+fn pool_max_idle_under_a_budget_pct_schedules() {
+    shuttle::check_pct(
+        max_idle_under_a_budget_scenario,
+        if cfg!(miri) { 10 } else { 2000 },
+        3,
+    );
 }
