@@ -988,6 +988,13 @@ def stale_passes(runner, rec):
             and rec.get("tests", {}).get(n) != runner.tests.get(n)]
 
 
+def current_cells(runner, rec):
+    """The checkers whose verdict in row `rec` still holds: a catch always, a pass or a hang
+    only while the checker's tests are the ones it ran (a matrix row re-runs the others)."""
+    return {n for n, v in rec["results"].items()
+            if v.startswith(CAUGHT) or rec.get("tests", {}).get(n) == runner.tests.get(n)}
+
+
 def row_hash(runner, m, checkers, names=None):
     """What a mutant's verdicts depend on: the sources, the patch and the checkers that ran
     (`names`: those in the recorded row)."""
@@ -1052,7 +1059,7 @@ def run_audit(args, checkers, runner):
         if m["patch"] is None:
             continue
         old = store["rows"].get(m["id"])
-        ran_all = old and all(c["name"] in old["results"] for c in checkers)
+        ran_all = old and all(c["name"] in current_cells(runner, old) for c in checkers)
         if (old and row_matches(runner, m, checkers, old) and not args.rerun
                 and (ran_all if args.all_checkers else old["complete"])):
             print(f"[{i + 1}/{len(selected)}] {m['id']}: recorded {old['results']}", flush=True)
@@ -1070,10 +1077,10 @@ def run_audit(args, checkers, runner):
         # for the same sources and checkers already holds and run only the checkers it lacks.
         have = set()
         if args.all_checkers and old and not args.rerun and row_matches(runner, m, checkers, old):
-            row["results"] = dict(old["results"])
-            row["tests"] = dict(old.get("tests", {}))
+            have = current_cells(runner, old)
+            row["results"] = {n: v for n, v in old["results"].items() if n in have}
+            row["tests"] = {n: h for n, h in old.get("tests", {}).items() if n in have}
             row["reason"] = old.get("reason", "")
-            have = set(old["results"])
         modules = [m["module"]]
         filters = filters_for(modules)
         # An ordering can only be seen by a checker with weak memory, and the eventcount's bugs
