@@ -218,6 +218,36 @@ proptest! {
     }
 }
 
+/// A stealer asleep on a worker whose values are all private is woken by the owner's
+/// `push_head_notify` that answers its request: an answer publishes *and* notifies. (Its loom
+/// twin is `a_sleepers_request_is_answered_and_wakes_it`.)
+#[test]
+fn a_sleeping_stealers_request_is_answered_with_a_wake_up() {
+    // A wake-up takes microseconds; a lost one sleeps forever.
+    watchdog(
+        std::time::Duration::from_secs(30),
+        "a sleeping stealer's request is answered with a wake-up",
+        || {
+            let (owner, stealer) = worker::new::<u32>();
+            let event = Arc::new(poolqueue::EventCount::new());
+            owner.push_head(1);
+            owner.push_head(2);
+            let sleeper = {
+                let event = event.clone();
+                thread::spawn(move || stealer.pop_tail_wait(&event))
+            };
+            // The stealer finds nothing published and asks; give it time to fall asleep (a
+            // notify that comes earlier is not lost either: the eventcount re-checks).
+            while !hooks::worker_request_pending(&owner) {
+                thread::yield_now();
+            }
+            thread::sleep(std::time::Duration::from_millis(20));
+            owner.push_head_notify(3, &event);
+            assert_eq!(sleeper.join().unwrap(), Some(1), "the oldest value");
+        },
+    );
+}
+
 #[test]
 fn a_steal_into_a_worker_lands_beneath_its_private_values() {
     watchdog(
