@@ -428,13 +428,14 @@ impl<T> Ring<T> {
     /// Moves values out of `values[0..n]` into the slots from `head` on, until the ring is full,
     /// the next slot is still held by a stealer, or `n` are moved, and publishes them with one
     /// `fetch_add`; returns how many it moved (the first ones of `values`). The chain's own moves
-    /// use it: with no user code in the loop, no slot needs a reservation (R5) and the counters
-    /// stay in registers.
+    /// use it (so it needs `std`): with no user code in the loop, no slot needs a reservation (R5)
+    /// and the counters stay in registers.
     ///
     /// # Safety
     /// As for [`push_head_batch`](Self::push_head_batch), with no nested call possible (nothing
     /// here runs user code); `values[0..n]` are initialised, and the caller treats the first
     /// `returned` of them as moved out.
+    #[cfg(feature = "std")]
     pub(crate) unsafe fn push_head_moved(&self, values: *const T, n: usize) -> usize {
         // Relaxed: as `push_head`'s load of the word (ordering.md B-push-word).
         let (head, tail) = unpack(self.head_tail.load(Ordering::Relaxed));
@@ -469,6 +470,7 @@ impl<T> Ring<T> {
     ///
     /// # Safety
     /// As for [`push_head_moved`](Self::push_head_moved); `out` has room for `max` values.
+    #[cfg(feature = "std")]
     pub(crate) unsafe fn pop_head_moved(&self, max: usize, out: *mut T) -> usize {
         let Some((low, head)) = self.claim_head_batch(max) else {
             return 0;
