@@ -1558,6 +1558,12 @@ def write_matrix(f, rows, checkers):
                if model_only else "") + ".\n")
 
 
+def baseline_runs(c, baseline):
+    """Checker `c`'s baselines, one per module set (`[ring] pass in 74 s, ...`); "" if none."""
+    return ", ".join(f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s"
+                     for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " ["))
+
+
 def write_matrix_file(path, rows, checkers, baseline, elapsed):
     """`--matrix`'s own file: the matrix section alone, with the checkers' baselines."""
     with open(path, "w") as f:
@@ -1570,9 +1576,8 @@ def write_matrix_file(path, rows, checkers, baseline, elapsed):
                 "`verification/audit/seeded_bugs.py`.\n\n")
         f.write("Checkers (verification/checkers.toml), baseline on the unmodified crate:\n\n")
         for c in checkers:
-            runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
-            state = ("baseline " + ", ".join(f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s"
-                                             for n, v in runs)) if runs else "not run"
+            runs = baseline_runs(c, baseline)
+            state = f"baseline {runs}" if runs else "not run"
             f.write(f"- `{c['name']}` ({c['kind']}): `{c['cmd']}` (timeout {c['timeout']} s) "
                     f"-- {state}\n")
         write_matrix(f, rows, checkers)
@@ -1650,10 +1655,9 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 "so it is not run on ordering mutants.\n\n")
         f.write("Checkers (verification/checkers.toml), baseline on the unmodified crate:\n\n")
         for c in checkers:
-            runs = [(n, v) for n, v in sorted(baseline.items()) if n.startswith(c["name"] + " [")]
+            runs = baseline_runs(c, baseline)
             if runs:
-                state = "baseline (per module set) " + ", ".join(
-                    f"{n[len(c['name']) + 1:]} {v[0]} in {v[1]:.0f} s" for n, v in runs)
+                state = f"baseline (per module set) {runs}"
             else:
                 state = "no mutant reached it, so its baseline was not run"
             f.write(f"- `{c['name']}`: `{c['cmd']}` (timeout {c['timeout']} s, scope "
