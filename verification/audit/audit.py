@@ -720,18 +720,24 @@ def read_checkers():
     """The audit's checkers: the registry's entries with an `audit` command, in its order, one
     per `each` item (named `<audit_name>:<item>`). Each has a name, a timeout (s), a scope (`all`,
     or `logic` for a checker that is sequentially consistent and so cannot see an ordering), a
-    command, and a group (the name before `:`)."""
+    command, a group (the name before `:`) and the source paths it never executes
+    (`audit_unreached`)."""
     checkers = []
     for entry in read_registry():
         if "audit" not in entry:
             continue
         base = entry.get("audit_name", entry["name"])
+        unreached = {}
+        for line in entry.get("audit_unreached", []):
+            item, _, paths = line.rpartition(":") if "each" in entry else ("", "", line)
+            unreached[item.strip() or None] = paths.split()
         for item in entry.get("each", [None]):
             name = base if item is None else f"{base}:{item}"
             cmd = entry["audit"] if item is None else entry["audit"].replace("{each}", item)
             checkers.append({"name": name, "timeout": int(entry["audit_timeout"]),
                              "scope": entry["audit_scope"], "cmd": cmd,
-                             "kind": entry["audit_kind"], "group": name.split(":")[0]})
+                             "kind": entry["audit_kind"], "group": name.split(":")[0],
+                             "unreached": unreached.get(item, [])})
     return checkers
 
 
@@ -995,11 +1001,21 @@ def current_cells(runner, rec):
             if v.startswith(CAUGHT) or rec.get("tests", {}).get(n) == runner.tests.get(n)}
 
 
+def out_of_reach(checker, m):
+    """Whether every file mutant `m` patches is one `checker` never executes (`audit_unreached`
+    in the registry): run there, it could only pass."""
+    if not checker["unreached"] or m["patch"] is None or m["patch"][0] != "text":
+        return False
+    return all(any(rel == p or (p.endswith("/") and rel.startswith(p))
+                   for p in checker["unreached"]) for rel, _, _ in m["patch"][1])
+
+
 def row_hash(runner, m, checkers, names=None):
     """What a mutant's verdicts depend on: the sources, the patch and the checkers that ran
     (`names`: those in the recorded row)."""
     parts = [runner.source_hash, json.dumps(m["patch"]), m["module"]]
-    parts += [c["cmd"] + str(c["timeout"]) for c in checkers if names is None or c["name"] in names]
+    parts += [c["cmd"] + str(c["timeout"]) + " ".join(c["unreached"]) for c in checkers
+              if names is None or c["name"] in names]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -1094,6 +1110,10 @@ def run_audit(args, checkers, runner):
                 continue
             if c["scope"] == "logic" and m["kind"] == "ordering":
                 row["results"][c["name"]] = "n/a (SC)"
+                continue
+            if out_of_reach(c, m):
+                row["results"][c["name"]] = "unreached"
+                row["tests"][c["name"]] = runner.tests[c["name"]]
                 continue
             if c["name"] in skip:
                 continue  # left out of this run (`--skip`): the cell stays `-`
@@ -1526,7 +1546,8 @@ def write_matrix(f, rows, checkers):
     shown = [r for r in logic if r["results"]]
     if not shown:
         return
-    f.write("\n`x` caught, `.` passed, `H` hung, `-` not run. Depth: the kinds of checker that "
+    f.write("\n`x` caught, `.` passed, `H` hung, `/` out of reach (the checker never executes "
+            "the patched files: `audit_unreached` in the registry), `-` not run. Depth: the kinds of checker that "
             "catch the bug alone; **in depth** when a model checker and a real-thread, fuzz or "
             "Miri check each catch it; *(partial)*: not every checker has run on it yet.\n\n")
     f.write("| bug | module | " + " | ".join(names) + " | kinds | depth |\n")
@@ -1536,7 +1557,7 @@ def write_matrix(f, rows, checkers):
         res = r["results"]
         marks = ["x" if res.get(n, "-").startswith(CAUGHT) else "H"
                  if res.get(n, "-").startswith(HUNG) else "." if res.get(n, "-").startswith("pass")
-                 else "-" for n in names]
+                 else "/" if res.get(n) == "unreached" else "-" for n in names]
         kinds = sorted({kind[n] for n in names if res.get(n, "-").startswith(CAUGHT)})
         if "model" in kinds and len(kinds) >= 2:
             depth = "in depth"
@@ -1652,7 +1673,8 @@ def write_table(path, rows, checkers, baseline, elapsed, args):
                 "is not audited. Loom and shuttle run the models of the mutated module "
                 "(`MODELS` in audit.py); `n/a (SC)`: a sequentially consistent checker "
                 "(shuttle, and the fuzz targets, which run on shuttle) cannot see an ordering, "
-                "so it is not run on ordering mutants.\n\n")
+                "so it is not run on ordering mutants; `unreached`: the checker never executes "
+                "the patched files (`audit_unreached` in the registry), so it is not run.\n\n")
         f.write("Checkers (verification/checkers.toml), baseline on the unmodified crate:\n\n")
         for c in checkers:
             runs = baseline_runs(c, baseline)

@@ -55,6 +55,7 @@ use poolqueue::__test_hooks as hooks;
 use poolqueue::{chain, dequeue, worker};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
+pub mod answered;
 pub mod pool;
 pub mod shrink;
 
@@ -578,37 +579,12 @@ impl Subject for WorkerSubject {
     fn make(p: &Program) -> (Self::Owner, Self::Stealer) {
         hooks::worker_with_start_index(p.capacity, p.start)
     }
-    // P6: an owner call that sees a request answers it. Only the owner clears the flag and
-    // shuttle's atomics are sequentially consistent, so a request the owner's thread sees just
-    // before the call is seen by the call (the linearizability spec cannot demand this: a
-    // history does not tell whether a concurrent request came before the owner's load).
     fn push(o: &mut Self::Owner, v: Val) -> Result<(), Val> {
-        let (asked, held) = (
-            hooks::worker_request_pending(o),
-            hooks::worker_private_len(o),
-        );
-        o.push_head(v);
-        // Holding `held + 1 >= 2` after the push, it publishes at least one.
-        let after = hooks::worker_private_len(o);
-        assert!(
-            !asked || held == 0 || after <= held,
-            "P6: a push that saw a request kept {after} private values (held {held})"
-        );
+        answered::push_head(o, v);
         Ok(())
     }
     fn pop_head(o: &mut Self::Owner) -> Option<Val> {
-        let (asked, held) = (
-            hooks::worker_request_pending(o),
-            hooks::worker_private_len(o),
-        );
-        let value = o.pop_head();
-        // Holding `held >= 2`, it publishes `held / 2` before it pops.
-        let after = hooks::worker_private_len(o);
-        assert!(
-            !asked || held < 2 || after + 2 <= held,
-            "P6: a pop that saw a request kept {after} private values (held {held})"
-        );
-        value
+        answered::pop_head(o)
     }
     fn pop_tail(s: &Self::Stealer) -> Option<Val> {
         s.pop_tail()
