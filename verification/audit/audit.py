@@ -769,7 +769,7 @@ def tests_hash(root, group):
 def copy_crate(src, dst):
     if os.path.exists(dst):
         shutil.rmtree(dst)
-    ignore = shutil.ignore_patterns("target", ".git", "artifacts", "proofs-notes", "*.orig")
+    ignore = shutil.ignore_patterns("target", "target-*", ".git", "artifacts", "proofs-notes", "*.orig")
     # `copy`, not `copy2`: fresh modification times, so cargo never mistakes a source for the
     # older one a previous mutant's build saw (a kept mtime would reuse that stale build).
     shutil.copytree(src, dst, ignore=ignore, copy_function=shutil.copy)
