@@ -58,7 +58,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from seeded_bugs import CHAIN_BUGS, DEQUEUE_BUGS, EVENT_BUGS, POOL_BUGS, WORKER_BUGS  # noqa: E402
-from equivalent import SURVIVOR_ARGUMENTS  # noqa: E402
+from equivalent import DEPTH_ARGUMENTS, SURVIVOR_ARGUMENTS  # noqa: E402
 
 ORDERING_FILES = ["src/ring.rs", "src/dequeue.rs", "src/chain.rs", "src/worker.rs",
                   "src/pool/mod.rs", "src/pool/shards.rs", "src/pool/thread_id.rs", "src/event.rs"]
@@ -769,7 +769,8 @@ def tests_hash(root, group):
 def copy_crate(src, dst):
     if os.path.exists(dst):
         shutil.rmtree(dst)
-    ignore = shutil.ignore_patterns("target", "target-*", ".git", "artifacts", "proofs-notes", "*.orig")
+    ignore = shutil.ignore_patterns("target", "target-*", ".git", "artifacts", "proofs-notes",
+                                    "*.orig")
     # `copy`, not `copy2`: fresh modification times, so cargo never mistakes a source for the
     # older one a previous mutant's build saw (a kept mtime would reuse that stale build).
     shutil.copytree(src, dst, ignore=ignore, copy_function=shutil.copy)
@@ -1511,7 +1512,9 @@ def write_matrix(f, rows, checkers):
     real-thread, fuzz or Miri check)."""
     names = [c["name"] for c in checkers]
     kind = {c["name"]: c["kind"] for c in checkers}
-    logic = [r for r in rows if r["m"]["kind"] == "logic"]
+    every = [r for r in rows if r["m"]["kind"] == "logic"]
+    # An equivalent bug (argued in audit.md) no checker can catch: out of the rates.
+    logic = [r for r in every if r["m"]["id"] not in SURVIVOR_ARGUMENTS]
     full = [r for r in logic if all(n in r["results"] for n in names)]
     f.write("\n## Matrix: every checker on every seeded logic bug\n\n")
     f.write(f"`cargo xtask audit --matrix` runs every checker on every seeded logic bug (no "
@@ -1522,7 +1525,9 @@ def write_matrix(f, rows, checkers):
         f.write(f"; they took {per_row / 60:.1f} min each on average (every checker, builds "
                 f"reused), so the full matrix takes about {per_row * len(logic) / 3600:.1f} h "
                 f"on the machine that ran them")
-    f.write(". A checker's standalone kill rate counts the bugs it caught alone (a failure "
+    f.write(f". {len(every) - len(logic)} seeded bugs are equivalent to the crate (argued in "
+            "`audit.md`) and counted in no rate. A checker's standalone kill rate counts the bugs "
+            "it caught alone (a failure "
             "with a message; a hang is no catch) among the bugs it ran on. Kinds: `model` "
             "(loom, shuttle), `tests` (the default tests: unit, proptest, stress, "
             "linearizability bursts, real threads), `fuzz`, `miri`.\n\n")
@@ -1543,40 +1548,57 @@ def write_matrix(f, rows, checkers):
         caught = sum(any(r["results"][n].startswith(CAUGHT) for n in group) for r in rows_k)
         rate = f"{100 * caught / len(rows_k):.0f} %" if rows_k else "-"
         f.write(f"| any {k} checker | {k} | {len(rows_k)} | {caught} | | {rate} |\n")
-    shown = [r for r in logic if r["results"]]
+    shown = [r for r in every if r["results"]]
     if not shown:
         return
     f.write("\n`x` caught, `.` passed, `H` hung, `/` out of reach (the checker never executes "
-            "the patched files: `audit_unreached` in the registry), `-` not run. Depth: the kinds of checker that "
+            "the patched files: `audit_unreached` in the registry), `B` the seeded bug does not "
+            "build, `-` not run. Depth: the kinds of checker that "
             "catch the bug alone; **in depth** when a model checker and a real-thread, fuzz or "
             "Miri check each catch it; *(partial)*: not every checker has run on it yet.\n\n")
     f.write("| bug | module | " + " | ".join(names) + " | kinds | depth |\n")
     f.write("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
-    no_model, model_only = [], []
+    no_model, model_only, argued = [], [], []
     for r in shown:
         res = r["results"]
         marks = ["x" if res.get(n, "-").startswith(CAUGHT) else "H"
                  if res.get(n, "-").startswith(HUNG) else "." if res.get(n, "-").startswith("pass")
-                 else "/" if res.get(n) == "unreached" else "-" for n in names]
+                 else "/" if res.get(n) == "unreached" else "B"
+                 if res.get(n, "-").startswith("build-error") else "-" for n in names]
         kinds = sorted({kind[n] for n in names if res.get(n, "-").startswith(CAUGHT)})
-        if "model" in kinds and len(kinds) >= 2:
+        if "B" in marks and not kinds:
+            depth = "**does not build** (the seeded bug needs rewriting)"
+            no_model.append(r["m"]["id"])
+        elif not kinds and r["m"]["id"] in SURVIVOR_ARGUMENTS:
+            depth = "equivalent (argued in `audit.md`)"
+        elif "model" in kinds and len(kinds) >= 2:
             depth = "in depth"
+        elif kinds and r["m"]["id"] in DEPTH_ARGUMENTS:
+            depth = "argued below"
+            argued.append(r["m"]["id"])
         elif "model" in kinds:
             depth = "**model checkers only**"
             model_only.append(r["m"]["id"])
         else:
             depth = "**no model checker**" if kinds else "**not caught**"
             no_model.append(r["m"]["id"])
-        if r not in full:
+        if not all(n in res for n in names):
             depth += " *(partial)*"
         f.write(f"| `{r['m']['id']}` | {r['m']['module']} | " + " | ".join(marks)
                 + f" | {', '.join(kinds) or 'none'} | {depth} |\n")
-    shallow = len(no_model) + len(model_only)
-    f.write(f"\n{len(shown) - shallow} of the {len(shown)} bugs above are caught in depth"
+    shallow = len(no_model) + len(model_only) + len(argued)
+    shown = [r for r in shown if r in logic]
+    f.write(f"\n{len(shown) - shallow} of the {len(shown)} non-equivalent bugs above are caught "
+            "in depth"
+            + (f"; short of depth, with the argument below why the kind it lacks cannot see "
+               f"it: "
+               f"{', '.join(f'`{b}`' for b in argued)}" if argued else "")
             + (f"; without a model checker: {', '.join(f'`{b}`' for b in no_model)}"
                if no_model else "")
             + (f"; by model checkers only: {', '.join(f'`{b}`' for b in model_only)}"
                if model_only else "") + ".\n")
+    for b in argued:
+        f.write(f"\n- `{b}`: {DEPTH_ARGUMENTS[b]}\n")
 
 
 def baseline_runs(c, baseline):

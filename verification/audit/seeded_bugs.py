@@ -256,7 +256,7 @@ POOL_BUGS = [
     }""",
             """    pub fn put(&self, value: T) {
         match self.local_shard() {
-            Some(shard) => self.give_back_slow(shard, value),
+            Some(shard) => self.give_back_slow(shard, value, 0),
             None => self.give_back(value),
         }
     }""",
