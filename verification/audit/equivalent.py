@@ -82,5 +82,31 @@ SURVIVOR_ARGUMENTS = {
 # kind), and why the kind they lack cannot see them. `cargo xtask audit --matrix` marks them
 # "argued below" and prints these under its table; a bug short of depth without an entry here
 # is reported as lacking depth.
+_NO_CLOCK = (
+    "The models have no clock: under loom and shuttle a timed wait never sleeps (the futex "
+    "shim's deadline passes at once, `src/sync/futex.rs`), and `wait_until_timeout` ends with a "
+    "last look for work either way. "
+)
+
 DEPTH_ARGUMENTS = {
+    "event-timeout-ignored": _NO_CLOCK + (
+        "A wait that times out at once is what every timed wait does in the models, so the bug "
+        "changes nothing they can observe; only a wall clock sees it (the default tests and "
+        "Miri, both of which catch it)."
+    ),
+    "event-timeout-no-recheck": _NO_CLOCK + (
+        "Skipping the re-check after the ticket makes a real thread sleep until its deadline "
+        "with work available, then find it in the last look: the bug changes how long the "
+        "wait lasts, not what it returns, and no model measures time."
+    ),
+    "event-timeout-loses-late-notify": _NO_CLOCK + (
+        "A timed wait racing a notify may report either `Notified` or `TimedOut`; the bug only "
+        "turns a notify that came well before the deadline into a time-out, and \"well before\" "
+        "is a statement about time. The default tests catch it with a notify long before a long "
+        "deadline."
+    ),
+    "event-timed-wait-closed-loops": _NO_CLOCK + (
+        "A closed timed wait that spins until its deadline instead of returning ends at once "
+        "in the models, with the same result: the bug costs time, which no model measures."
+    ),
 }

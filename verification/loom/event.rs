@@ -263,3 +263,35 @@ fn is_closed_sees_what_was_done_before_close() {
         closer.join().unwrap();
     });
 }
+
+/// A `wait_until` that ends by `close` looks for work once more, so a value made ready before
+/// the close is returned, not lost; and every way out of the wait deregisters it (the `Debug`
+/// count is back to zero), so later notifies stay on their fast path.
+#[test]
+fn a_wait_ended_by_close_takes_the_work_done_before_it() {
+    check(
+        "a_wait_ended_by_close_takes_the_work_done_before_it",
+        None,
+        || {
+            let event = Arc::new(EventCount::new());
+            let ready = Arc::new(AtomicBool::new(false));
+            let closer = {
+                let (event, ready) = (event.clone(), ready.clone());
+                thread::spawn(move || {
+                    // Release: the flag is data; `close` publishes it too (Release `fetch_or`).
+                    ready.store(true, Ordering::Release);
+                    event.close();
+                })
+            };
+            // Acquire: pairs with the closer's Release store. (A load, not a `swap`: loom 0.7
+            // let a `swap` ordered after the store by the close read the value before it.)
+            let got = event.wait_until(|| ready.load(Ordering::Acquire).then_some(7));
+            closer.join().unwrap();
+            assert_eq!(got, Some(7), "the work done before the close was lost");
+            assert!(
+                format!("{event:?}").contains("waiters: 0"),
+                "a wait left registered: {event:?}"
+            );
+        },
+    );
+}

@@ -3,14 +3,18 @@
 //! later thread; and the stash's paths (under the models a stash holds 4 values, spills and
 //! refills 2): a spill and a refill racing a batch steal and a `release`, and a `release`
 //! ageing an exited thread's stash; a byte budget under racing returns and steals, and a local
-//! get racing another thread's returns and a `release`. Checked: no value has two users, no data race on a shard's owner-only part
-//! (loom's cell checker), every created value dropped exactly once, no leaked ring.
+//! get racing another thread's returns and a `release`; user code that unwinds (a guard
+//! dropped while its thread panics, a reset hook that panics) while a thief steals. Checked: no
+//! value has two users, no data race on a shard's owner-only part (loom's cell checker), every
+//! created value dropped exactly once (an unwound one at once), no leaked ring.
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use loom::thread;
 
-use crate::support::values::{tracked_pool, Ledger};
+use crate::support::values::{tracked_pool, Item, Ledger};
+use poolqueue::Pool;
 
 /// Runs `f` under loom (preemption bound 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise) and
 /// returns how many executions it explored.
@@ -352,3 +356,71 @@ fn local_get_never_steals_nor_takes_a_victim() {
         ledger.assert_all_dropped();
     });
 }
+
+/// User code that unwinds while a thief steals and returns: a guard dropped while its thread
+/// panics discards its value at once (it may be half-updated), and a reset hook that panics
+/// drops the value it was given; every value is dropped exactly once.
+#[test]
+fn unwinding_user_code_drops_its_value_at_once() {
+    model(|| {
+        let ledger = Ledger::new();
+        let maker = ledger.clone();
+        let pool = Arc::new(Pool::with_reset(
+            move || maker.make(),
+            |item: &mut Item| {
+                assert!(
+                    item.uses != RESET_PANICS,
+                    "the reset hook panics on purpose"
+                );
+                item.uses = 0;
+            },
+        ));
+        let thief = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let v = pool.get(); // steals or creates
+                v.touch(thread::yield_now);
+            })
+        };
+        let on_purpose = |unwound: std::thread::Result<()>| {
+            let payload = unwound.expect_err("the closure panics");
+            let text = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+            let text = payload
+                .downcast_ref::<String>()
+                .map_or(text, String::as_str);
+            if !text.contains("on purpose") {
+                panic::resume_unwind(payload); // a failed check
+            }
+        };
+        let mut half_updated = u64::MAX;
+        on_purpose(panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut v = pool.get();
+            half_updated = v.id();
+            v.uses = 7;
+            panic!("the user panics on purpose");
+        })));
+        assert_eq!(
+            ledger.drops(half_updated),
+            1,
+            "a guard dropped while panicking kept its value"
+        );
+        let mut reset_fails = u64::MAX;
+        on_purpose(panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut v = pool.get();
+            reset_fails = v.id();
+            v.uses = RESET_PANICS;
+        })));
+        assert_eq!(
+            ledger.drops(reset_fails),
+            1,
+            "a value whose reset panicked was not dropped"
+        );
+        thief.join().unwrap();
+        drop(pool);
+        ledger.assert_all_dropped();
+    });
+}
+
+/// The use count on which the reset hook of `unwinding_user_code_drops_its_value_at_once`
+/// panics.
+const RESET_PANICS: u64 = 99;

@@ -3,8 +3,10 @@
 //! held by two users at once, a reset always precedes reuse, every created value is dropped
 //! exactly once by the end, a budget holds and its count ends exact, a bounded pool's count
 //! (`max_idle`, alone and under a budget) ends exact, a local get never steals nor takes a
-//! victim.
-use std::sync::Arc;
+//! victim, a value idle across two releases or rejected by `retain` is not handed out again.
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use poolqueue::{Pool, Pooled};
 use shuttle::thread;
@@ -254,6 +256,154 @@ fn pool_local_random_schedules() {
 #[test]
 fn pool_local_pct_schedules() {
     shuttle::check_pct(local_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+/// Generations: a value idle across two releases is never handed out again (a victim survives
+/// one release, not two). A live thread's next `get` ages its shard first; an exited thread's
+/// value is dropped by the releases themselves. Whatever the neighbours put, get locally and
+/// release meanwhile: they never steal, and every thread holds its shard before the exit (so
+/// none inherits the exited one), so a kept value can come back only from its own shard. The
+/// counters agree: the keeper's get before any release hit its private slot, and every value
+/// dropped before the pool is counted once (released, evicted, rejected or discarded).
+fn generations_scenario() {
+    let ledger = Ledger::new();
+    let pool = Arc::new(tracked_pool(&ledger).with_counters());
+    // Std atomics order the phases; the yields are shuttle's scheduling points.
+    let started = Arc::new(AtomicUsize::new(0));
+    let exited = Arc::new(AtomicU64::new(u64::MAX)); // the exited thread's value, once gone
+    let released = Arc::new(AtomicBool::new(false));
+    fn wait_until(done: impl Fn() -> bool) {
+        while !done() {
+            thread::yield_now();
+        }
+    }
+    let exiting = {
+        let (pool, started) = (pool.clone(), started.clone());
+        thread::spawn(move || {
+            wait_until(|| started.load(Ordering::SeqCst) == 3);
+            pool.get_local().id() // returned to its private slot; then the thread exits
+        })
+    };
+    let keeper = {
+        let (pool, started, released) = (pool.clone(), started.clone(), released.clone());
+        thread::spawn(move || {
+            drop(pool.get_local()); // created, returned to this thread's private slot
+            let id = pool.get_local().id(); // a private hit (no release yet), returned again
+            started.fetch_add(1, Ordering::SeqCst);
+            wait_until(|| released.load(Ordering::SeqCst));
+            let again = pool.get();
+            assert_ne!(
+                again.id(),
+                id,
+                "value {id} handed out again after two releases"
+            );
+        })
+    };
+    let neighbours: Vec<_> = (0..2)
+        .map(|w| {
+            let (pool, ledger) = (pool.clone(), ledger.clone());
+            let (started, exited, released) = (started.clone(), exited.clone(), released.clone());
+            thread::spawn(move || {
+                pool.put(ledger.make());
+                started.fetch_add(1, Ordering::SeqCst);
+                drop(pool.try_get_local());
+                if w == 0 {
+                    wait_until(|| exited.load(Ordering::SeqCst) != u64::MAX);
+                    pool.release();
+                    pool.release();
+                    released.store(true, Ordering::SeqCst);
+                } else {
+                    wait_until(|| exited.load(Ordering::SeqCst) != u64::MAX);
+                    pool.release();
+                    let v = pool.get_local();
+                    v.touch(thread::yield_now);
+                }
+            })
+        })
+        .collect();
+    exited.store(exiting.join().unwrap(), Ordering::SeqCst);
+    keeper.join().unwrap();
+    for w in neighbours {
+        w.join().unwrap();
+    }
+    // Three releases have ended since the exit (a release racing another may leave an exited
+    // shard to it, so only the joined threads' releases are sure to be done).
+    let id = exited.load(Ordering::SeqCst);
+    assert_eq!(
+        ledger.drops(id),
+        1,
+        "an exited thread's value {id} outlived the releases"
+    );
+    let stats = pool.stats().unwrap();
+    assert!(
+        stats.private_hits >= 1,
+        "the keeper's private hit: {stats:?}"
+    );
+    assert_eq!(
+        ledger.dropped(),
+        stats.released + stats.evicted + stats.rejected + stats.discarded,
+        "every value dropped before the pool, counted once: {stats:?}"
+    );
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+/// `retain` filters every return, whatever path keeps the value (the private slot, the stash,
+/// the chain) and whichever thread later takes it (a steal): a value the predicate rejects is
+/// never handed out again.
+fn retain_scenario() {
+    let ledger = Ledger::new();
+    let maker = ledger.clone();
+    let pool = Arc::new(
+        Pool::with_reset(move || maker.make(), |item: &mut Item| item.uses = 0)
+            .retain(|item| item.id() % 2 == 0), // even identities are kept
+    );
+    // A std lock held only around a set insert: no scheduling point inside.
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let workers: Vec<_> = (0..3_u64)
+        .map(|w| {
+            let (pool, seen) = (pool.clone(), seen.clone());
+            thread::spawn(move || {
+                for round in 0..3 {
+                    let held: Vec<_> = (0..1 + (w + round) % 3).map(|_| pool.get()).collect();
+                    for v in &held {
+                        let id = v.id();
+                        let again = !seen.lock().unwrap().insert(id);
+                        assert!(
+                            !again || id % 2 == 0,
+                            "value {id}, rejected by `retain`, handed out again"
+                        );
+                        v.touch(thread::yield_now);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+#[test]
+fn pool_retain_random_schedules() {
+    shuttle::check_random(retain_scenario, if cfg!(miri) { 10 } else { 2000 });
+}
+
+#[test]
+fn pool_retain_pct_schedules() {
+    shuttle::check_pct(retain_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
+}
+
+#[test]
+fn pool_generations_random_schedules() {
+    shuttle::check_random(generations_scenario, if cfg!(miri) { 10 } else { 2000 });
+}
+
+#[test]
+fn pool_generations_pct_schedules() {
+    shuttle::check_pct(generations_scenario, if cfg!(miri) { 10 } else { 2000 }, 3);
 }
 
 /// A bounded pool under three threads that get (from their own shard, else by a steal), return,
