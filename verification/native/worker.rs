@@ -248,6 +248,57 @@ fn a_sleeping_stealers_request_is_answered_with_a_wake_up() {
     );
 }
 
+/// A request raised after an answer survives it: a thief that takes what the owner's answer
+/// published and then finds nothing again has its request pending when the owner's call
+/// returns, because the owner clears a request *before* it publishes. Checked with both sides
+/// stopped: a thief whose last look found nothing while the owner holds private values sees
+/// either published values or a pending request. Hardware rarely stops the owner between its
+/// publication and its return; Miri's random preemption (and the `miri-seeds` lane) does.
+#[test]
+fn a_request_raised_after_an_answer_survives_it() {
+    const ROUNDS: usize = if cfg!(miri) { 30 } else { 300 };
+    watchdog(
+        BOUND,
+        "a request raised after an answer survives it",
+        || {
+            let (owner, stealer) = worker::with_private::<u32>(8);
+            for round in 0..ROUNDS {
+                (0..4).for_each(|i| owner.push_head(i)); // private; nothing published
+                let stopped = Arc::new(AtomicBool::new(false));
+                let thief = {
+                    let (stealer, stopped) = (stealer.clone(), stopped.clone());
+                    thread::spawn(move || {
+                        let mut took = 0;
+                        // Each miss leaves a request; stop at the first miss after a take.
+                        loop {
+                            match stealer.pop_tail() {
+                                Some(_) => took += 1,
+                                None if took > 0 => break,
+                                None => thread::yield_now(),
+                            }
+                        }
+                        stopped.store(true, Ordering::SeqCst);
+                    })
+                };
+                // Each owner call that sees the request answers it.
+                while !stopped.load(Ordering::SeqCst) {
+                    owner.push_head(round as u32);
+                    owner.pop_head();
+                }
+                thief.join().unwrap();
+                let held = hooks::worker_private_len(&owner);
+                assert!(
+                    held == 0 || !stealer.is_empty() || hooks::worker_request_pending(&owner),
+                    "round {round}: the thief's last request was lost: nothing published, no \
+                 request pending, {held} private values"
+                );
+                owner.flush();
+                while owner.pop_head().is_some() {}
+            }
+        },
+    );
+}
+
 #[test]
 fn a_steal_into_a_worker_lands_beneath_its_private_values() {
     watchdog(
