@@ -1,7 +1,9 @@
-//! `EventCount`'s edges (deregistration, re-checks, close, deadlines): behaviours the seeded-bug
-//! audit found unpinned (`proofs-notes/audit.md`). Each test kills at least one seeded bug of `verification/audit/seeded_bugs.py` that every other
-//! check let through; the bug's id is named on the test. A test that could hang runs under a
-//! watchdog that fails it with a message.
+//! `EventCount`'s edges (deregistration, re-checks, close, deadlines, `notify_all`, the
+//! store-buffering pair of waiter and notifier). Each test kills at least one seeded bug of
+//! `verification/audit/seeded_bugs.py` that every other check let through, or that only the
+//! model checkers caught (a second catch, of another kind: `proofs-notes/audit-matrix.md`);
+//! the bug's id is named on the test. A test that could hang runs under a watchdog that fails
+//! it with a message.
 
 use std::sync::mpsc;
 use std::thread;
@@ -191,5 +193,96 @@ fn a_notify_before_the_deadline_is_not_a_timeout() {
     assert!(
         before_deadline > 0,
         "no round notified before its deadline (machine too slow?)"
+    );
+}
+
+/// `notify_all` wakes every sleeper, not only one. Three threads register and sleep; the test
+/// waits until all three are registered and gives them time to reach the futex, then
+/// notifies once. A `notify_all` that wakes one leaves two asleep for good (there is no
+/// work for a re-check to find and no deadline): the watchdog fails the test. Kills
+/// `event-notify-all-wakes-one`.
+#[test]
+fn notify_all_wakes_every_sleeper() {
+    use std::sync::Arc;
+    const SLEEPERS: usize = 3;
+    watchdog(
+        Duration::from_secs(20),
+        "notify_all with three sleepers",
+        || {
+            let event = Arc::new(EventCount::new());
+            let sleepers: Vec<_> = (0..SLEEPERS)
+                .map(|_| {
+                    let event = event.clone();
+                    thread::spawn(move || event.prepare_wait().wait())
+                })
+                .collect();
+            while waiters(&event) != SLEEPERS.to_string() {
+                thread::yield_now();
+            }
+            // Registered is not yet asleep: let them reach the futex. (A sleeper that has not
+            // is woken by the bump alone, so a late one only makes the round weaker.)
+            thread::sleep(Duration::from_millis(50));
+            event.notify_all();
+            for sleeper in sleepers {
+                assert_eq!(sleeper.join().unwrap(), WaitResult::Notified);
+            }
+        },
+    );
+}
+
+/// A waiter and a notifier never miss each other (the store-buffering shape): the notifier
+/// publishes with a plain store and then looks for waiters; the waiter registers and then
+/// looks for the work. One of the two looks must see the other's write. Every round races a
+/// fresh event and a fresh work flag (so each round starts from the initial values, the case
+/// Miri's weak-memory emulation reorders most readily); a lost wake-up leaves the waiter asleep
+/// with the work published, which it reports when its long timeout ends. Kills
+/// `event-no-notifier-fence` and `event-no-waiter-fence` under Miri, whose weak-memory
+/// emulation lets both loads read the old values (Miri's default seed catches each). On x86
+/// the waiter's registration is a locked instruction, a full barrier, so real threads cannot
+/// show the second; they did not show the first in this test's runs either.
+#[test]
+fn a_waiter_and_a_notifier_never_miss_each_other() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let rounds: u32 = if cfg!(miri) { 100 } else { 20_000 };
+    watchdog(
+        Duration::from_secs(120),
+        "a waiter and a notifier racing",
+        move || {
+            let (start, rounds_started) = mpsc::channel::<Arc<(EventCount, AtomicBool)>>();
+            let notifier = thread::spawn(move || {
+                for round in rounds_started {
+                    let (event, work) = &*round;
+                    // Relaxed: what orders it with the waiter's look is the event's fences,
+                    // which is what this test checks.
+                    work.store(true, Ordering::Relaxed);
+                    event.notify_one();
+                }
+            });
+            for r in 0..rounds {
+                let round = Arc::new((EventCount::new(), AtomicBool::new(false)));
+                start.send(round.clone()).unwrap();
+                for _ in 0..r % 32 {
+                    std::hint::spin_loop();
+                }
+                let (event, work) = &*round;
+                loop {
+                    let waiter = event.prepare_wait();
+                    // Relaxed: as the notifier's store.
+                    if work.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if waiter.wait_timeout(Duration::from_secs(10)) == WaitResult::TimedOut {
+                        assert!(
+                            !work.load(Ordering::Relaxed),
+                            "round {r}: the work was published and notified, yet the waiter \
+                             slept until its timeout (a lost wake-up)"
+                        );
+                    }
+                }
+            }
+            drop(start);
+            notifier.join().unwrap();
+        },
     );
 }

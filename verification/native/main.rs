@@ -11,7 +11,7 @@
 //! | [`stress`] | Go's `testPoolDequeue` stress: exactly-once delivery with nine stealers |
 //! | [`lincheck_threads`] | linearizability of short real-thread bursts (P3) |
 //! | [`event_stress`] | `EventCount` sleeps and wake-ups on real threads |
-//! | [`event_edges`] | `EventCount` edges the seeded-bug audit found unpinned: deregistration, re-checks, close, deadlines |
+//! | [`event_edges`] | `EventCount` edges the seeded-bug audit found unpinned: deregistration, re-checks, close, deadlines, `notify_all`, the store-buffering pair of waiter and notifier |
 //! | [`pool_accounting`] | the bounded pool's accounting per exit path (`max_idle`, `max_idle_bytes`): each path that forgets its decrement fails one test; the local gets; a budget under threads |
 //! | [`pool_api`] | `Pool`'s runtime behaviour, exactly-once drops, zero allocations per operation |
 //! | [`pool_model`] | proptest: the pool's value lifecycle against a model of its generations |
