@@ -1558,7 +1558,7 @@ def write_matrix(f, rows, checkers):
             "Miri check each catch it; *(partial)*: not every checker has run on it yet.\n\n")
     f.write("| bug | module | " + " | ".join(names) + " | kinds | depth |\n")
     f.write("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
-    no_model, model_only, argued = [], [], []
+    no_model, model_only, argued, unbuilt = [], [], [], []
     for r in shown:
         res = r["results"]
         marks = ["x" if res.get(n, "-").startswith(CAUGHT) else "H"
@@ -1568,7 +1568,7 @@ def write_matrix(f, rows, checkers):
         kinds = sorted({kind[n] for n in names if res.get(n, "-").startswith(CAUGHT)})
         if "B" in marks and not kinds:
             depth = "**does not build** (the seeded bug needs rewriting)"
-            no_model.append(r["m"]["id"])
+            unbuilt.append(r["m"]["id"])
         elif not kinds and r["m"]["id"] in SURVIVOR_ARGUMENTS:
             depth = "equivalent (argued in `audit.md`)"
         elif "model" in kinds and len(kinds) >= 2:
@@ -1586,9 +1586,9 @@ def write_matrix(f, rows, checkers):
             depth += " *(partial)*"
         f.write(f"| `{r['m']['id']}` | {r['m']['module']} | " + " | ".join(marks)
                 + f" | {', '.join(kinds) or 'none'} | {depth} |\n")
-    shallow = len(no_model) + len(model_only) + len(argued)
-    shown = [r for r in shown if r in logic]
-    f.write(f"\n{len(shown) - shallow} of the {len(shown)} non-equivalent bugs above are caught "
+    shallow = len(no_model) + len(model_only) + len(argued) + len(unbuilt)
+    listed = [r for r in shown if r in logic]
+    f.write(f"\n{len(listed) - shallow} of the {len(listed)} non-equivalent bugs above are caught "
             "in depth"
             + (f"; short of depth, with the argument below why the kind it lacks cannot see "
                f"it: "
@@ -1596,7 +1596,9 @@ def write_matrix(f, rows, checkers):
             + (f"; without a model checker: {', '.join(f'`{b}`' for b in no_model)}"
                if no_model else "")
             + (f"; by model checkers only: {', '.join(f'`{b}`' for b in model_only)}"
-               if model_only else "") + ".\n")
+               if model_only else "")
+            + (f"; not built (the seeded bug needs rewriting): "
+               f"{', '.join(f'`{b}`' for b in unbuilt)}" if unbuilt else "") + ".\n")
     for b in argued:
         f.write(f"\n- `{b}`: {DEPTH_ARGUMENTS[b]}\n")
 
