@@ -181,7 +181,8 @@ fn churn(producers: usize, consumers: usize) {
 }
 
 /// Timed waits under the same churn: every value still arrives exactly once, whether a wait
-/// ends by a notify or by its timeout.
+/// ends by a notify or by its timeout, and every consumer returns once the event is closed (a
+/// consumer that does not fails the test after `STALL`: `event-timed-wait-closed-loops`).
 #[test]
 fn timed_waiters_deliver_every_value_once() {
     let event = Arc::new(EventCount::new());
@@ -212,9 +213,17 @@ fn timed_waiters_deliver_every_value_once() {
         seen[rx.recv_timeout(STALL).expect("value stranded")] += 1;
     }
     event.close();
+    // Every consumer drops its sender when it returns: the channel disconnects once all have.
+    match rx.recv_timeout(STALL) {
+        Ok(v) => panic!("value {v} arrived twice"),
+        Err(RecvTimeoutError::Disconnected) => {}
+        Err(RecvTimeoutError::Timeout) => panic!(
+            "a consumer still waits {STALL:?} after close: a timed wait on a closed event did \
+             not return"
+        ),
+    }
     for c in consumers {
         c.join().unwrap();
     }
-    assert!(rx.try_iter().next().is_none(), "a value arrived twice");
     assert!(seen.iter().all(|&n| n == 1));
 }
