@@ -834,9 +834,14 @@ def run_checker(cmd, timeout, cwd, env):
         except ProcessLookupError:
             pass
         out, _ = p.communicate()
+        out = out or ""
         # A checker that only hangs has not caught the mutant: its tests bound every wait with
-        # a watchdog that fails with a message, so a hang is a missing bound, not a verdict.
-        return "hung", time.time() - t0, out or ""
+        # a watchdog that fails with a message, so a hang is a missing bound, not a verdict. One
+        # that reported a failing test before another test hung (memory corrupted by the bug
+        # can send a single-threaded test into a loop) has caught it: the failure is named.
+        if re.search(r"^test \S+ \.\.\. FAILED", out, re.M):
+            return "fail", time.time() - t0, out + "\n(then hung: killed at the time-out)\n"
+        return "hung", time.time() - t0, out
     dt = time.time() - t0
     if code == 0:
         return "pass", dt, out
