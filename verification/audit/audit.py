@@ -1494,7 +1494,14 @@ def main():
     checkers = registry
     if args.checkers:
         wanted = args.checkers.split(",")
-        checkers = [c for c in checkers if c["name"] in wanted or c["group"] in wanted]
+        if args.matrix:
+            # A matrix row holds every checker's cell: the others are left out of this run
+            # (`--skip`), not out of the row (its recorded cells are kept).
+            left_out = [c["name"] for c in checkers
+                        if c["name"] not in wanted and c["group"] not in wanted]
+            args.skip = ",".join(filter(None, [args.skip] + left_out))
+        else:
+            checkers = [c for c in checkers if c["name"] in wanted or c["group"] in wanted]
     scratch = os.environ.get("AUDIT_SCRATCH", "/tmp/poolqueue-audit")
     os.makedirs(scratch, exist_ok=True)
     # The runner knows every checker (the table keeps every column and each recorded verdict's

@@ -282,6 +282,45 @@ fn push_head_batch_vs_pop_tail_across_the_wrap() {
     });
 }
 
+/// The owner's batch push runs user code (its iterator), which here pops from the same ring,
+/// lowering the head below the slot where the batch began, while a thief pops: the batch moves
+/// its values down to the head before it publishes them, so no empty slot is published, the
+/// thief sees the values in order, and every slot is handed back.
+#[test]
+fn push_head_batch_with_a_nested_pop_vs_pop_tail() {
+    model(None, || {
+        let (owner, stealer) = hooks::dequeue_with_start_index::<Val>(4, START).unwrap();
+        push_all(&owner, [0, 1]);
+        let t = thread::spawn(move || {
+            let got: Vec<u32> = (0..3)
+                .filter_map(|_| stealer.pop_tail().map(|v| v.id()))
+                .collect();
+            got
+        });
+        after_spawn();
+        let mut nested = Vec::new();
+        let mut step = 0;
+        let pushed = owner.push_head_batch(&mut std::iter::from_fn(|| {
+            step += 1;
+            if step == 1 {
+                owner.pop_head_batch(1, &mut nested); // a nested pop: the head moves down
+            }
+            (step <= 2).then(|| Val::new(9 + step))
+        }));
+        assert_eq!(pushed, 2, "the ring had room for both values");
+        let got = t.join().unwrap();
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "the thief takes the values oldest first: {got:?}"
+        );
+        let mut seen: Vec<u32> = nested.iter().map(Val::id).collect();
+        seen.extend(got);
+        drain(&owner, &mut seen);
+        assert_exactly_once(seen, [0, 1, 10, 11]);
+        assert_refills(&owner);
+    });
+}
+
 /// Workload d' in miniature: the owner pushes while a thief `steal_batch_and_pop`s into its
 /// own ring and then pops from it.
 #[test]
@@ -546,6 +585,76 @@ mod chains {
             seen.extend(b.join().unwrap());
             drain(&owner, &mut seen);
             assert_exactly_once(seen, 0..3);
+        });
+    }
+
+    /// A thief batch-steals into its own chain, whose only ring is full, while the source's
+    /// owner pops: the steal links a larger ring in the destination for the room it needs, so
+    /// it moves the oldest half of what it saw (2 of 3 or 4 values), not fewer for want of
+    /// room.
+    #[test]
+    fn chain_steal_batch_into_a_full_destination_links_room() {
+        model(None, || {
+            let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(4, START);
+            for id in 0..4 {
+                owner.push_head(Val::new(id));
+            }
+            let t = thread::spawn(move || {
+                let (mine, my_stealer) = hooks::chain_with_first_capacity::<Val>(2, u32::MAX - 1);
+                mine.push_head(Val::new(100));
+                mine.push_head(Val::new(101)); // the destination's ring is full
+                let moved = stealer.steal_batch(&mine);
+                assert_eq!(moved, 2, "the oldest half of 3 or 4 values");
+                let got: Vec<u32> =
+                    std::iter::from_fn(|| my_stealer.pop_tail().map(|v| v.id())).collect();
+                assert_eq!(got[..2], [100, 101], "the destination's own values first");
+                assert_run(&got[2..]);
+                got
+            });
+            after_spawn();
+            let mut out = Vec::new();
+            owner.pop_head_batch(1, &mut out);
+            let mut seen: Vec<u32> = out.iter().map(Val::id).collect();
+            seen.extend(t.join().unwrap());
+            drain(&owner, &mut seen);
+            assert_exactly_once(seen, (0..4).chain(100..102));
+        });
+    }
+
+    /// A value too large to share a chunk (one value per chunk, so a batch of three is three
+    /// chunks).
+    #[derive(Debug)]
+    struct Large {
+        val: Val,
+        _bytes: [u8; 300],
+    }
+
+    /// The owner batch-pushes three large values, one chunk each, into a chain whose 2-slot
+    /// first ring holds one value, while a thief pops: every chunk is published (the third
+    /// outgrows the ring), and every value comes out once.
+    #[test]
+    fn chain_push_head_batch_of_one_value_chunks_vs_a_stealer() {
+        model(None, || {
+            let large = |id| Large {
+                val: Val::new(id),
+                _bytes: [0; 300],
+            };
+            let (owner, stealer) = hooks::chain_with_first_capacity::<Large>(2, START);
+            owner.push_head(large(0));
+            let t = thread::spawn(move || {
+                let got: Vec<u32> = (0..2)
+                    .filter_map(|_| stealer.pop_tail().map(|l| l.val.id()))
+                    .collect();
+                got
+            });
+            after_spawn();
+            let pushed = owner.push_head_batch(&mut (1..4).map(large));
+            assert_eq!(pushed, 3, "a chain takes every value");
+            let mut seen = t.join().unwrap();
+            let mut out = Vec::new();
+            owner.pop_head_batch(usize::MAX, &mut out);
+            seen.extend(out.iter().map(|l| l.val.id()));
+            assert_exactly_once(seen, 0..4);
         });
     }
 }

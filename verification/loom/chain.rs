@@ -1,5 +1,6 @@
 //! Loom models of the chain of rings: growth while a stealer works, and retirement of a drained
-//! ring while another stealer and the owner's `pop_head` (walking `prev`) may still hold it.
+//! ring while another stealer and the owner's `pop_head` (walking `prev`) may still hold it,
+//! and the shrink policy at a window's end (which rings it links and gives back).
 //! Retired rings go to the adversarial reclaimer of the `sync` shim, which frees them at the
 //! earliest moment the epoch contract allows; touching a freed ring fails the model. Every
 //! model checks that each value pushed comes out exactly once.
@@ -328,5 +329,88 @@ fn a_countdown_shrink_while_a_stealer_is_in_the_old_head_ring() {
         drain(&mut owner, &mut seen);
         assert_eq!(owner.ring_capacities(), vec![8], "the head ring shrank");
         assert_exactly_once(seen, 0..3);
+    });
+}
+
+/// A 16-slot chain (indices across the wrap) after 15 of its window's 16 pops, one value held
+/// at a time: the next pop from the head ring ends the window.
+fn window_one_pop_from_its_end() -> (chain::Owner<Val>, chain::Stealer<Val>) {
+    let (owner, stealer) = hooks::chain_with_first_capacity::<Val>(16, START);
+    for id in 100..115 {
+        owner.push_head(Val::new(id));
+        assert_eq!(owner.pop_head().map(|v| v.id()), Some(id));
+    }
+    (owner, stealer)
+}
+
+/// The window ends on the owner's pop that drains its 16-slot head ring, while a stealer takes
+/// the ring's other value: the shrink links an 8-slot head ring, and when the stealer finished
+/// before that pop, the shrink itself unlinks the drained ring: an owner that goes on working in
+/// the new ring (no stealer comes back) must not keep the old one. Whichever order, every value
+/// comes out once and the chain ends on the fresh ring.
+#[test]
+fn a_countdown_shrink_gives_back_the_ring_it_drained() {
+    model(None, || {
+        let (mut owner, stealer) = window_one_pop_from_its_end();
+        owner.push_head(Val::new(0));
+        owner.push_head(Val::new(1));
+        let stolen = loom::sync::Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let thief = {
+            let (stealer, stolen) = (stealer.clone(), stolen.clone());
+            thread::spawn(move || {
+                let got = stealer.pop_tail().map(|v| v.id());
+                // Release: pairs with the owner's Acquire load below (the ring was drained
+                // before that load, so before the owner's pop).
+                stolen.store(true, loom::sync::atomic::Ordering::Release);
+                got
+            })
+        };
+        after_spawn();
+        let stolen_first = stolen.load(loom::sync::atomic::Ordering::Acquire);
+        // The 16th pop: the window held 2 values, a quarter of 16 at most.
+        let mut seen = pop_head_ids(&mut owner, 1);
+        if stolen_first {
+            assert_eq!(
+                owner.ring_capacities(),
+                vec![8],
+                "the pop that drained the ring ended the window: the shrink unlinks that ring"
+            );
+        }
+        for id in 2..4 {
+            owner.push_head(Val::new(id));
+            seen.extend(owner.pop_head().map(|v| v.id()));
+        }
+        seen.extend(thief.join().unwrap());
+        seen.extend(stealer.pop_tail().map(|v| v.id()));
+        assert_eq!(owner.ring_capacities(), vec![8], "the head ring shrank");
+        assert_exactly_once(seen, 0..4);
+    });
+}
+
+/// A window whose peak (5 values) is more than a quarter of its 16-slot head ring ends while
+/// a stealer pops: the ring is kept (no shrink, no new ring), since a ring sized for twice
+/// its peak would be shrunk and regrown window after window.
+#[test]
+fn a_window_above_a_quarter_keeps_its_ring() {
+    model(None, || {
+        let (mut owner, stealer) = window_one_pop_from_its_end();
+        for id in 0..5 {
+            owner.push_head(Val::new(id));
+        }
+        let thief = {
+            let stealer = stealer.clone();
+            thread::spawn(move || pop_tail_ids(&stealer, 1))
+        };
+        after_spawn();
+        // The 16th pop ends the window.
+        let mut seen = pop_head_ids(&mut owner, 1);
+        assert_eq!(
+            owner.ring_capacities(),
+            vec![16],
+            "a window that held 5 of 16 slots keeps its ring"
+        );
+        seen.extend(thief.join().unwrap());
+        drain(&mut owner, &mut seen);
+        assert_exactly_once(seen, 0..5);
     });
 }
