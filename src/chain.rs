@@ -319,6 +319,8 @@ pub(crate) fn with_first_capacity<T>(capacity: usize, start: u32) -> (Owner<T>, 
             window_bound: Cell::new(0),
             countdown: Cell::new(window_pops(capacity)),
             start,
+            #[cfg(any(test, feature = "__test-hooks"))]
+            rings_allocated: Cell::new(1),
         },
         stealer,
     )
@@ -360,6 +362,10 @@ pub struct Owner<T> {
     countdown: Cell<u32>,
     /// Where new rings start their indices (0 outside tests).
     start: u32,
+    /// The rings this owner allocated, the first included (tests of the shrink policy: a
+    /// steady state allocates none, even one of the same size as the ring it replaces).
+    #[cfg(any(test, feature = "__test-hooks"))]
+    rings_allocated: Cell<usize>,
 }
 
 // SAFETY: the owner may move to another thread (its raw `head` pointer is to a node kept alive
@@ -431,6 +437,8 @@ impl<T> Owner<T> {
         self.countdown
             .set(self.countdown.get().min(window_pops(capacity)));
         let node = Node::boxed(capacity, self.start, self.head.get());
+        #[cfg(any(test, feature = "__test-hooks"))]
+        self.rings_allocated.set(self.rings_allocated.get() + 1);
         // Release: pairs with the Acquire loads of `next` by stealers (ordering.md C-link-next).
         self.head().next.store(node, Ordering::Release);
         self.head.set(node);
@@ -662,6 +670,14 @@ impl<T> Owner<T> {
     pub fn ring_capacities(&self) -> Vec<usize> {
         self.shared.ring_capacities()
     }
+
+    /// The rings this owner has allocated, the first included (for tests of the shrink
+    /// policy).
+    #[doc(hidden)]
+    #[cfg(any(test, feature = "__test-hooks"))]
+    pub fn rings_allocated(&self) -> usize {
+        self.rings_allocated.get()
+    }
 }
 
 #[cfg(feature = "event")]
@@ -770,6 +786,14 @@ impl<T> Stealer<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.shared.is_empty()
+    }
+
+    /// The capacities of the linked rings, oldest first, as [`Owner::ring_capacities`] (for
+    /// tests that cannot reach the owner, such as those of a pool's shards).
+    #[doc(hidden)]
+    #[cfg(any(test, feature = "__test-hooks"))]
+    pub fn ring_capacities(&self) -> Vec<usize> {
+        self.shared.ring_capacities()
     }
 }
 

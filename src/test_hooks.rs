@@ -163,6 +163,13 @@ pub fn epoch_collect_round() {
     crate::sync::collect_round()
 }
 
+/// The ring capacities of each of `pool`'s chains, oldest ring first: every shard's, in shard
+/// order, then the victim generation's (under the model checkers too).
+#[cfg(feature = "pool")]
+pub fn pool_ring_capacities<T>(pool: &crate::Pool<T>) -> Vec<Vec<usize>> {
+    pool.ring_capacities()
+}
+
 /// The chain owner's trim, which the pool runs after a `release`: when every ring is empty,
 /// links a small fresh head ring and unlinks the drained ones.
 pub fn chain_trim<T>(owner: &chain::Owner<T>) {

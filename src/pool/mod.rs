@@ -1014,6 +1014,21 @@ impl<T: Send> Pool<T> {
     }
 }
 
+impl<T> Pool<T> {
+    /// The capacities of the rings of every shard's chain, in shard order, then of the victim
+    /// chain (for tests of the memory a released pool keeps).
+    #[cfg(feature = "__test-hooks")]
+    pub(crate) fn ring_capacities(&self) -> Vec<Vec<usize>> {
+        let mut chains: Vec<Vec<usize>> = self
+            .shards
+            .iter()
+            .map(|shard| shard.stealer.ring_capacities())
+            .collect();
+        chains.push(self.victim_stealer.ring_capacities());
+        chains
+    }
+}
+
 impl<T> fmt::Debug for Pool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")

@@ -11,6 +11,9 @@
 //! stealer retired a ring while the owner was still running, and the tests fail if either never
 //! happens (the interesting paths must be reached).
 //!
+//! Beside the campaign: a pool's round of traffic (batch spills and refills), repeated after a
+//! stealer took values in the first, allocates no ring once the shrink policy has settled.
+//!
 //! Replay a failing schedule with `POOLQUEUE_SHUTTLE_REPLAY='<schedule>' cargo test --features
 //! shuttle --test shuttle chain::replay -- --ignored --nocapture`.
 
@@ -164,4 +167,60 @@ fn chain_schedules_replay_deterministically() {
 #[ignore = "needs POOLQUEUE_SHUTTLE_REPLAY"]
 fn replay() {
     CAMPAIGN.replay();
+}
+
+/// One round of a pool's traffic on its own chain: five batch pushes of 16 values (a full
+/// stash's spills), then batch pops of 16 (its refills) until the chain is empty. Returns how
+/// many values the owner popped.
+fn spill_and_refill_round(owner: &chain::Owner<u64>) -> usize {
+    for spill in 0..5 {
+        owner.push_head_batch(&mut (16 * spill..16 * spill + 16));
+    }
+    let mut popped = 0;
+    loop {
+        let n = owner.pop_head_batch(16, &mut Vec::new());
+        if n == 0 {
+            return popped;
+        }
+        popped += n;
+    }
+}
+
+/// The shrink policy in a steady state: the same round, repeated, with a stealer taking values
+/// during the first, allocates no ring after the third round, not even one of the size of the
+/// ring it would replace. (The first round grows the chain and the second sizes its head ring;
+/// rings the stealer unlinked in the first delay that by a round. Each window is measured from
+/// its own start: a window restarted at every empty find, with a peak of the head ring only,
+/// settles a round or two later.)
+fn steady_rounds_scenario() {
+    let (owner, stealer) = hooks::chain_with_start_index::<u64>(u32::MAX - 3);
+    let thief = thread::spawn(move || (0..3).filter_map(|_| stealer.pop_tail()).count());
+    let popped = spill_and_refill_round(&owner);
+    let stolen = thief.join().unwrap();
+    assert_eq!(
+        popped + stolen,
+        80,
+        "every value of the first round came out once"
+    );
+    spill_and_refill_round(&owner);
+    spill_and_refill_round(&owner);
+    let settled = owner.rings_allocated();
+    for round in 3..9 {
+        assert_eq!(spill_and_refill_round(&owner), 80);
+        assert_eq!(
+            owner.rings_allocated(),
+            settled,
+            "round {round} allocated a ring ({settled} rings after the third)"
+        );
+    }
+}
+
+#[test]
+fn chain_steady_rounds_allocate_no_ring_random() {
+    shuttle::check_random(steady_rounds_scenario, if cfg!(miri) { 10 } else { 500 });
+}
+
+#[test]
+fn chain_steady_rounds_allocate_no_ring_pct() {
+    shuttle::check_pct(steady_rounds_scenario, if cfg!(miri) { 10 } else { 500 }, 3);
 }

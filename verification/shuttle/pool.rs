@@ -3,7 +3,8 @@
 //! held by two users at once, a reset always precedes reuse, every created value is dropped
 //! exactly once by the end, a budget holds and its count ends exact, a bounded pool's count
 //! (`max_idle`, alone and under a budget) ends exact, a local get never steals nor takes a
-//! victim, a value idle across two releases or rejected by `retain` is not handed out again.
+//! victim, a value idle across two releases or rejected by `retain` is not handed out again, and
+//! after two releases every chain is back to one small ring.
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -499,4 +500,47 @@ fn pool_max_idle_under_a_budget_pct_schedules() {
         if cfg!(miri) { 10 } else { 2000 },
         3,
     );
+}
+
+/// A released pool gives its rings back: the main thread returns a burst that outgrows its
+/// chain's first ring while another thread gets (stealing from that chain) and releases. After
+/// two more releases every chain, each shard's and the victim generation's, is back to one ring
+/// of at most the first ring's size.
+fn trim_scenario() {
+    let ledger = Ledger::new();
+    let pool = Arc::new(tracked_pool(&ledger));
+    drop(pool.get()); // the main thread's shard first
+    let other = {
+        let pool = pool.clone();
+        thread::spawn(move || {
+            drop(pool.get());
+            pool.release();
+        })
+    };
+    let held: Vec<_> = (0..40).map(|_| pool.get()).collect();
+    drop(held);
+    other.join().unwrap();
+    pool.release();
+    pool.release();
+    for (i, rings) in poolqueue::__test_hooks::pool_ring_capacities(&pool)
+        .iter()
+        .enumerate()
+    {
+        assert!(
+            rings.len() == 1 && rings[0] <= poolqueue::chain::FIRST_RING_CAPACITY,
+            "chain {i} keeps rings of {rings:?} slots after two releases"
+        );
+    }
+    drop(pool);
+    ledger.assert_all_dropped();
+}
+
+#[test]
+fn pool_trim_random_schedules() {
+    shuttle::check_random(trim_scenario, if cfg!(miri) { 10 } else { 1000 });
+}
+
+#[test]
+fn pool_trim_pct_schedules() {
+    shuttle::check_pct(trim_scenario, if cfg!(miri) { 10 } else { 1000 }, 3);
 }
