@@ -235,6 +235,76 @@ pub(crate) mod ring_count {
     }
 }
 
+/// Two points where a test can stop a thread of the chain, to hold it between two steps that no
+/// real schedule separates for long. With the hidden `__test-hooks` feature, in normal builds, a
+/// thread that registered a hook (`__test_hooks::pause_at`) runs it at each point it reaches;
+/// other threads only read a thread-local flag. In every other build, reaching a point does
+/// nothing.
+pub(crate) mod pause {
+    /// Where a thread of the chain stops (`__test_hooks::ChainPoint`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
+    pub enum Point {
+        /// A stealer won the compare-and-swap that unlinks a drained ring, between clearing
+        /// its successor's `prev` and retiring the ring (C2).
+        Unlinking,
+        /// The owner, backing up from the head ring, read a non-null `prev` and has not yet
+        /// dereferenced it.
+        OlderRing,
+    }
+
+    #[cfg(not(all(
+        feature = "__test-hooks",
+        not(any(feature = "loom", feature = "shuttle"))
+    )))]
+    #[inline(always)]
+    pub(crate) fn reached(_point: Point) {}
+
+    #[cfg(all(
+        feature = "__test-hooks",
+        not(any(feature = "loom", feature = "shuttle"))
+    ))]
+    pub(crate) use hooked::*;
+
+    #[cfg(all(
+        feature = "__test-hooks",
+        not(any(feature = "loom", feature = "shuttle"))
+    ))]
+    mod hooked {
+        use super::Point;
+        use std::cell::{Cell, RefCell};
+
+        /// A hook: runs on the thread that registered it, at each point it reaches.
+        pub(crate) type Hook = Box<dyn FnMut(Point)>;
+
+        std::thread_local! {
+            /// Whether the calling thread has a hook: a thread that never registered one reads
+            /// only this flag, which has no destructor, so it gains no thread-local destructor
+            /// from a point it reaches (the pool's tests observe the timing of thread exits).
+            pub(crate) static HOOKED: Cell<bool> = const { Cell::new(false) };
+            /// The calling thread's hook.
+            pub(crate) static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+        }
+
+        /// Runs the calling thread's hook, if it has one, at `point`.
+        #[inline]
+        pub(crate) fn reached(point: Point) {
+            if !HOOKED.try_with(Cell::get).unwrap_or(false) {
+                return;
+            }
+            // Taken out while it runs, so that it may call into the chain again.
+            let hook = HOOK.try_with(|h| h.borrow_mut().take()).ok().flatten();
+            if let Some(mut hook) = hook {
+                hook(point);
+                // Back in place, unless the hook registered another meanwhile.
+                let _ = HOOK.try_with(|h| {
+                    h.borrow_mut().get_or_insert(hook);
+                });
+            }
+        }
+    }
+}
+
 /// What the owner and the stealers share.
 struct Shared<T> {
     /// The oldest linked ring; stealers start here. Never null.
@@ -500,6 +570,7 @@ impl<T> Owner<T> {
         // Relaxed: the owner's own rings; the pin guards the free (ordering.md C-older-prev).
         let mut node = self.head().prev.load(Ordering::Relaxed);
         while !node.is_null() {
+            pause::reached(pause::Point::OlderRing);
             // SAFETY: reached through `prev` while pinned: alive until the guard drops
             // (C2).
             let older = unsafe { &*node };
@@ -860,6 +931,7 @@ impl<T> Shared<T> {
                 .alive()
                 .prev
                 .store(ptr::null_mut(), Ordering::Relaxed);
+            pause::reached(pause::Point::Unlinking);
             // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
             // is now unreachable from `tail` and from `prev`; it holds no values (C5).
             unsafe { guard.retire(node) };

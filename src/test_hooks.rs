@@ -7,6 +7,8 @@
 //! (`verification/lincheck/`, `verification/support/`).
 
 use crate::{chain, dequeue, CapacityError};
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+use std::marker::PhantomData;
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 use crate::chain::ring_count;
@@ -149,18 +151,55 @@ impl RingScope {
     }
 }
 
+/// Where a [`pause_at`] hook runs: between two steps of a chain operation.
+pub use crate::chain::pause::Point as ChainPoint;
+
+/// Runs `hook` on the calling thread at each [`ChainPoint`] it reaches, until the returned guard
+/// drops (normal builds only). The hook may block, to hold this thread between the two steps
+/// while others run; one hook per thread, the newest wins.
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+pub fn pause_at(hook: impl FnMut(ChainPoint) + 'static) -> PauseHook {
+    use crate::chain::pause::{HOOK, HOOKED};
+    let previous = HOOK.with(|h| h.borrow_mut().replace(Box::new(hook)));
+    HOOKED.with(|flag| flag.set(true));
+    drop(previous);
+    PauseHook(PhantomData)
+}
+
+/// Removes the calling thread's [`pause_at`] hook when dropped (on the thread that set it: the
+/// guard is neither `Send` nor `Sync`).
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+#[derive(Debug)]
+#[must_use = "the hook is removed when this guard drops"]
+pub struct PauseHook(PhantomData<*const ()>);
+
+#[cfg(not(any(feature = "loom", feature = "shuttle")))]
+impl Drop for PauseHook {
+    fn drop(&mut self) {
+        use crate::chain::pause::{HOOK, HOOKED};
+        let _ = HOOKED.try_with(|flag| flag.set(false));
+        // The hook itself (test code) is dropped after the slot's borrow ends.
+        let hook = HOOK.try_with(|h| h.borrow_mut().take()).ok().flatten();
+        drop(hook);
+    }
+}
+
+/// One collection round on the crate's epoch collector from the calling thread: pins, seals
+/// this thread's bag, tries to advance the epoch and frees what has expired (normal builds and
+/// the loom-epoch lane).
+#[cfg(any(
+    not(any(feature = "loom", feature = "shuttle")),
+    all(feature = "loom", crossbeam_loom)
+))]
+pub fn epoch_collect_round() {
+    crate::sync::collect_round()
+}
+
 /// The loom-epoch lane (`cargo loom-epoch`, `--cfg crossbeam_loom`): the chain rings the crate's
 /// crossbeam collector has freed so far in the current loom execution.
 #[cfg(all(feature = "loom", crossbeam_loom))]
 pub fn epoch_freed_rings() -> usize {
     crate::sync::freed_rings()
-}
-
-/// The loom-epoch lane: one collection round on the crate's collector from the calling thread
-/// (pin, seal this thread's bag, try to advance the epoch, free what has expired).
-#[cfg(all(feature = "loom", crossbeam_loom))]
-pub fn epoch_collect_round() {
-    crate::sync::collect_round()
 }
 
 /// The ring capacities of each of `pool`'s chains, oldest ring first: every shard's, in shard

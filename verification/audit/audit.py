@@ -253,10 +253,12 @@ LOGIC_BUGS = [
                 .alive()
                 .prev
                 .store(ptr::null_mut(), Ordering::Relaxed);
+            pause::reached(pause::Point::Unlinking);
             // SAFETY: `node` came from `Box::into_raw`, only this CAS winner retires it, and it
             // is now unreachable from `tail` and from `prev`; it holds no values (C5).
             unsafe { guard.retire(node) };""",
             """            unsafe { guard.retire(node) };
+            pause::reached(pause::Point::Unlinking);
             successor
                 .alive()
                 .prev

@@ -88,7 +88,23 @@ _NO_CLOCK = (
     "last look for work either way. "
 )
 
+_SEQUENTIAL_INPUT_CHECK = (
+    "The constructor's check of its capacity is a function of one argument, decided before a "
+    "ring exists or a second thread can touch it: there is no interleaving for a model checker "
+    "to explore, so a model test of it would call the constructor once, as the default tests "
+    "and Miri already do, and count the same evidence twice. "
+)
+
 DEPTH_ARGUMENTS = {
+    "dequeue-capacity-one": _SEQUENTIAL_INPUT_CHECK + (
+        "The default tests (`edges::capacity_errors_are_typed_and_clear`, the constructor's "
+        "unit tests) and Miri each catch it alone."
+    ),
+    "dequeue-capacity-not-power-of-two": _SEQUENTIAL_INPUT_CHECK + (
+        "What the check guards, the index arithmetic across the 2^32 wrap, is exercised by "
+        "every model at a power-of-two capacity; the default tests and Miri each catch the "
+        "accepted capacity alone."
+    ),
     "event-timeout-ignored": _NO_CLOCK + (
         "A wait that times out at once is what every timed wait does in the models, so the bug "
         "changes nothing they can observe; only a wall clock sees it (the default tests and "

@@ -292,10 +292,9 @@ fn push_head_batch_with_a_nested_pop_vs_pop_tail() {
         let (owner, stealer) = hooks::dequeue_with_start_index::<Val>(4, START).unwrap();
         push_all(&owner, [0, 1]);
         let t = thread::spawn(move || {
-            let got: Vec<u32> = (0..3)
+            (0..3)
                 .filter_map(|_| stealer.pop_tail().map(|v| v.id()))
-                .collect();
-            got
+                .collect::<Vec<u32>>()
         });
         after_spawn();
         let mut nested = Vec::new();
@@ -642,10 +641,9 @@ mod chains {
             let (owner, stealer) = hooks::chain_with_first_capacity::<Large>(2, START);
             owner.push_head(large(0));
             let t = thread::spawn(move || {
-                let got: Vec<u32> = (0..2)
+                (0..2)
                     .filter_map(|_| stealer.pop_tail().map(|l| l.val.id()))
-                    .collect();
-                got
+                    .collect::<Vec<u32>>()
             });
             after_spawn();
             let pushed = owner.push_head_batch(&mut (1..4).map(large));

@@ -8,6 +8,8 @@
 use crate::util::{
     after_spawn, assert_exactly_once, chain_thief, model, two_stealers_and_the_owner, Val,
 };
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
 use loom::thread;
 use poolqueue::__test_hooks as hooks;
 use poolqueue::chain;
@@ -354,19 +356,19 @@ fn a_countdown_shrink_gives_back_the_ring_it_drained() {
         let (mut owner, stealer) = window_one_pop_from_its_end();
         owner.push_head(Val::new(0));
         owner.push_head(Val::new(1));
-        let stolen = loom::sync::Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let stolen = Arc::new(AtomicBool::new(false));
         let thief = {
             let (stealer, stolen) = (stealer.clone(), stolen.clone());
             thread::spawn(move || {
                 let got = stealer.pop_tail().map(|v| v.id());
                 // Release: pairs with the owner's Acquire load below (the ring was drained
                 // before that load, so before the owner's pop).
-                stolen.store(true, loom::sync::atomic::Ordering::Release);
+                stolen.store(true, Ordering::Release);
                 got
             })
         };
         after_spawn();
-        let stolen_first = stolen.load(loom::sync::atomic::Ordering::Acquire);
+        let stolen_first = stolen.load(Ordering::Acquire);
         // The 16th pop: the window held 2 values, a quarter of 16 at most.
         let mut seen = pop_head_ids(&mut owner, 1);
         if stolen_first {

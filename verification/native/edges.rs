@@ -1,6 +1,6 @@
 //! Every public method at its edges: empty, full, capacity errors, handles dropped in any order,
-//! drop counting (each value dropped exactly once), a value whose `Drop` panics, and the
-//! chain's memory bound after a drain.
+//! drop counting (each value dropped exactly once), a value whose `Drop` panics, the chain's
+//! memory bound after a drain, and a ring unlinked while the owner backs up into it.
 use crate::support::watchdog::{watchdog, BOUND};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
@@ -188,7 +188,8 @@ fn a_drained_chain_keeps_only_its_newest_ring() {
     }
     let grown = owner.ring_capacities();
     assert_eq!(grown, vec![8, 16, 32, 64, 128, 256, 512]); // 1016 slots >= 1000
-                                                           // Drained by stealers: every older ring is unlinked on the way.
+
+    // Drained by stealers: every older ring is unlinked on the way.
     while stealer.pop_tail().is_some() {}
     assert_eq!(owner.ring_capacities(), vec![512]);
 
@@ -231,4 +232,69 @@ fn dequeue_debug_output_names_the_handle() {
 fn chain_debug_output_names_the_handle() {
     let (owner, stealer) = chain::new::<u8>();
     assert!(format!("{owner:?} {stealer:?}").contains("chain::Stealer"));
+}
+
+/// A stealer unlinks a drained ring while the owner backs up into it, the stealer held by a
+/// pause hook between the two steps of its unlink (clearing the successor's `prev`, retiring the
+/// ring). If the owner can still reach the ring through `prev` (C2), the epoch may free it under
+/// the owner's feet: once the owner has read the pointer, the stealer finishes and unpins and
+/// the owner drives the epoch as far as it goes. The ring must outlive the owner's read.
+#[test]
+fn the_owner_never_backs_up_into_a_ring_a_stealer_unlinked() {
+    use hooks::ChainPoint;
+    use std::sync::mpsc;
+    watchdog(BOUND, "a stealer's unlink held against the owner", || {
+        let scope = hooks::RingScope::new();
+        let entered = scope.enter();
+        let (owner, stealer) = hooks::chain_with_first_capacity::<u32>(2, NEAR_WRAP);
+        (0..3).for_each(|i| owner.push_head(i)); // rings of 2 and 4 slots
+        drop(entered);
+        assert_eq!(owner.pop_head(), Some(2)); // the head ring is empty, the older one full
+
+        let (paused_tx, paused) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel::<()>();
+        let (done_tx, done) = mpsc::channel();
+        let thief = thread::spawn(move || {
+            let _hook = hooks::pause_at(move |point| {
+                if point == ChainPoint::Unlinking {
+                    let _ = paused_tx.send(());
+                    let _ = go_rx.recv();
+                }
+            });
+            // The third pop finds the older ring drained for good and unlinks it.
+            let taken: Vec<Option<u32>> = (0..3).map(|_| stealer.pop_tail()).collect();
+            let _ = done_tx.send(());
+            taken
+        });
+        if paused.recv().is_err() {
+            panic!(
+                "the stealer never unlinked the drained ring: {:?}",
+                thief.join()
+            );
+        }
+        // Every thread but the paused stealer is unpinned: the epoch moves as far as it can.
+        (0..4).for_each(|_| hooks::epoch_collect_round());
+
+        let owner_go = go.clone();
+        let owner_scope = scope.clone();
+        let hook = hooks::pause_at(move |point| {
+            if point == ChainPoint::OlderRing {
+                // The owner, pinned, holds a pointer it read through `prev`: let the stealer
+                // finish and unpin, then collect all the epoch allows.
+                let _ = owner_go.send(());
+                let _ = done.recv();
+                let live = owner_scope.collect(1);
+                assert_eq!(
+                    live, 2,
+                    "a ring was freed while the owner held a pointer to it from `prev`"
+                );
+            }
+        });
+        assert_eq!(owner.pop_head(), None);
+        drop(hook);
+        let _ = go.send(());
+        assert_eq!(thief.join().unwrap(), [Some(0), Some(1), None]);
+        drop(owner);
+        assert_eq!(scope.collect(0), 0, "every ring of the chain is freed");
+    });
 }
