@@ -18,7 +18,7 @@ Table-driven: a checker is one entry of verification/checkers.toml (name, timeou
 command run in the scratch crate); a logic bug is one entry of a bug list.
 
 Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--all-checkers]
-                         [--matrix] [--out FILE] [--list] [--check-patches] [--check-notes]
+                         [--matrix] [--merge DIR] [--out FILE] [--list] [--check-patches] [--check-notes]
        cargo xtask audit --search-orderings [--module M,..] [--recheck-bound N]
   --only S1,S2,..      run only mutants whose id contains one of the substrings
   --module M,..        only these modules (ring, batch, dequeue, chain, pool, event)
@@ -29,6 +29,11 @@ Usage: cargo xtask audit [--only SUBSTR] [--module M,..] [--checkers C,..] [--al
                        each checker's standalone kill rate and the bugs caught by one kind of
                        checker only. Resumable: a row already run through every checker is
                        reused while its sources and tests are unchanged
+  --merge DIR          add the matrix cells another scratch directory recorded for the same
+                       sources and tests (a second audit process on other checkers, e.g.
+                       `--checkers shuttle,fuzz` beside `--checkers default,miri,loom` on a
+                       2-core machine) to this one's results and exit; `--matrix` then writes
+                       the table
   --list               print the mutants and exit
   --check-patches      only check that every seeded bug still applies (each `old` text occurs
                        exactly once in the file it names) and every audited file exists; exit 1
@@ -886,7 +891,7 @@ class Runner:
     reused from mutant to mutant; verdicts of ordering combinations are cached on disk (the
     audit's single-site loom runs seed the weakest-orderings search)."""
 
-    def __init__(self, checkers, scratch):
+    def __init__(self, checkers, scratch, copy=True):
         self.checkers = checkers
         self.scratch = scratch
         self.logs = os.path.join(scratch, "logs")
@@ -901,7 +906,7 @@ class Runner:
         self.crates = {}
         for c in checkers:
             crate = os.path.join(scratch, f"crate-{c['group']}")
-            if c["group"] not in self.crates:
+            if c["group"] not in self.crates and copy:
                 copy_crate(ROOT, crate)
                 self.crates[c["group"]] = crate
         self.cache_path = os.path.join(scratch, "verdicts.json")
@@ -1447,6 +1452,9 @@ def main():
     ap.add_argument("--checkers", help="comma-separated checker names (default: all)")
     ap.add_argument("--skip", help="comma-separated checkers to leave out of this run while "
                     "keeping their columns (cells `-`)")
+    ap.add_argument("--merge", metavar="DIR",
+                    help="add the matrix cells recorded in DIR/results.json (another scratch "
+                    "directory, same sources) to this scratch's results, then exit")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--check-patches", action="store_true")
     ap.add_argument("--check-notes", action="store_true")
@@ -1508,10 +1516,53 @@ def main():
     os.makedirs(scratch, exist_ok=True)
     # The runner knows every checker (the table keeps every column and each recorded verdict's
     # tests); this run uses `checkers`.
+    if args.merge:
+        return merge_results(args, registry, Runner(registry, scratch, copy=False))
     runner = Runner(registry, scratch)
     if args.search_orderings:
         return run_search(args, checkers, runner)
     return run_audit(args, checkers, runner)
+
+
+def merge_results(args, registry, runner):
+    """`--merge DIR`: adds the matrix cells that another scratch directory (a second audit
+    process, run beside this one on other checkers) recorded for these very sources, patches
+    and tests to this scratch's results; a cell this scratch already holds is kept. Run it
+    while no audit uses this scratch; then `--matrix` writes the table."""
+    theirs = json.load(open(os.path.join(args.merge, "results.json")))
+    store = runner.results()
+    by_id = {m["id"]: m for m in mutants(ROOT) if m["patch"] is not None}
+    merged = 0
+    for mid, rec in theirs.get("rows", {}).items():
+        m = by_id.get(mid)
+        if m is None or not row_matches(runner, m, registry, rec):
+            continue
+        cells = current_cells(runner, rec)
+        old = store["rows"].get(mid)
+        if old and row_matches(runner, m, registry, old):
+            row = {"results": dict(old["results"]), "tests": dict(old.get("tests", {})),
+                   "reason": old.get("reason", "")}
+        else:
+            row = {"results": {}, "tests": {}, "reason": ""}
+        added = [n for n in rec["results"] if n in cells and n not in row["results"]]
+        for n in added:
+            row["results"][n] = rec["results"][n]
+            if n in rec.get("tests", {}):
+                row["tests"][n] = rec["tests"][n]
+        row["reason"] = row["reason"] or rec.get("reason", "")
+        row["complete"] = all(c["name"] in row["results"] for c in registry)
+        row["hash"] = row_hash(runner, m, registry, row["results"])
+        store["rows"][mid] = row
+        merged += bool(added)
+    for name, rec in theirs.get("baseline", {}).items():
+        c = next((c for c in registry if c["name"] == rec.get("checker")), None)
+        modules = [mod for mod in name[name.find("[") + 1:-1].split("+") if mod != "all"]
+        if (c is not None and all(mod in MODELS for mod in modules)
+                and rec["hash"] == baseline_id(runner, c, modules)[1]):
+            store["baseline"][name] = rec
+    runner.save_results(store)
+    print(f"merged cells of {merged} rows from {args.merge}")
+    return 0
 
 
 def seconds_of(cell):

@@ -240,7 +240,7 @@ fn chain_debug_output_names_the_handle() {
 /// the owner's feet: once the owner has read the pointer, the stealer finishes and unpins and
 /// the owner drives the epoch as far as it goes. The ring must outlive the owner's read.
 #[test]
-fn the_owner_never_backs_up_into_a_ring_a_stealer_unlinked() {
+fn chain_owner_never_backs_up_into_a_ring_a_stealer_unlinked() {
     use hooks::ChainPoint;
     use std::sync::mpsc;
     watchdog(BOUND, "a stealer's unlink held against the owner", || {
