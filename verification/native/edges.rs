@@ -234,6 +234,19 @@ fn chain_debug_output_names_the_handle() {
     assert!(format!("{owner:?} {stealer:?}").contains("chain::Stealer"));
 }
 
+/// A chain of two rings counted in their own scope: the older ring (2 slots) holds 0 and 1, the
+/// head ring (4 slots) is empty, so the owner's next `pop_head` backs up through `prev`.
+fn two_rings_with_an_empty_head() -> (hooks::RingScope, chain::Owner<u32>, chain::Stealer<u32>) {
+    let scope = hooks::RingScope::new();
+    let entered = scope.enter();
+    let (owner, stealer) = hooks::chain_with_first_capacity::<u32>(2, NEAR_WRAP);
+    (0..3).for_each(|i| owner.push_head(i));
+    drop(entered);
+    assert_eq!(owner.pop_head(), Some(2));
+    assert_eq!(owner.ring_capacities(), [2, 4]);
+    (scope, owner, stealer)
+}
+
 /// A stealer unlinks a drained ring while the owner backs up into it, the stealer held by a
 /// pause hook between the two steps of its unlink (clearing the successor's `prev`, retiring the
 /// ring). If the owner can still reach the ring through `prev` (C2), the epoch may free it under
@@ -244,13 +257,7 @@ fn chain_owner_never_backs_up_into_a_ring_a_stealer_unlinked() {
     use hooks::ChainPoint;
     use std::sync::mpsc;
     watchdog(BOUND, "a stealer's unlink held against the owner", || {
-        let scope = hooks::RingScope::new();
-        let entered = scope.enter();
-        let (owner, stealer) = hooks::chain_with_first_capacity::<u32>(2, NEAR_WRAP);
-        (0..3).for_each(|i| owner.push_head(i)); // rings of 2 and 4 slots
-        drop(entered);
-        assert_eq!(owner.pop_head(), Some(2)); // the head ring is empty, the older one full
-
+        let (scope, owner, stealer) = two_rings_with_an_empty_head();
         let (paused_tx, paused) = mpsc::channel();
         let (go, go_rx) = mpsc::channel::<()>();
         let (done_tx, done) = mpsc::channel();
@@ -294,6 +301,58 @@ fn chain_owner_never_backs_up_into_a_ring_a_stealer_unlinked() {
         drop(hook);
         let _ = go.send(());
         assert_eq!(thief.join().unwrap(), [Some(0), Some(1), None]);
+        drop(owner);
+        assert_eq!(scope.collect(0), 0, "every ring of the chain is freed");
+    });
+}
+
+/// The owner, pinned, holds the older ring it reached through `prev` (held there by a pause
+/// hook) while a stealer drains that ring, unlinks it and retires it, and the epoch is driven as
+/// far as it goes: a ring retired while a thread that can still reach it is pinned is not freed
+/// until that thread unpins (the grace period, C2).
+#[test]
+fn chain_ring_the_owner_holds_outlives_its_retirement() {
+    use hooks::ChainPoint;
+    use std::sync::mpsc;
+    watchdog(BOUND, "a retirement while the owner holds the ring", || {
+        let (scope, owner, stealer) = two_rings_with_an_empty_head();
+        let (go, go_rx) = mpsc::channel::<()>();
+        let (done_tx, done) = mpsc::channel();
+        let thief = thread::spawn(move || {
+            let _ = go_rx.recv();
+            // Two values, then the drained ring is unlinked and retired.
+            let taken: Vec<Option<u32>> = (0..3).map(|_| stealer.pop_tail()).collect();
+            let _ = done_tx.send(());
+            taken
+        });
+        let owner_scope = scope.clone();
+        let mut held = false;
+        let hook = hooks::pause_at(move |point| {
+            if point == ChainPoint::OlderRing && !held {
+                held = true;
+                let _ = go.send(());
+                let _ = done.recv();
+                let live = owner_scope.collect(1);
+                assert_eq!(
+                    live, 2,
+                    "a retired ring was freed while the owner, pinned, held a pointer to it"
+                );
+            }
+        });
+        // The owner reads `prev` and stops there; the values are the stealer's by then.
+        assert_eq!(owner.pop_head(), None);
+        drop(hook);
+        assert_eq!(thief.join().unwrap(), [Some(0), Some(1), None]);
+        assert_eq!(
+            owner.ring_capacities().len(),
+            1,
+            "the drained ring is unlinked"
+        );
+        assert_eq!(
+            scope.collect(1),
+            1,
+            "the retired ring is freed once the owner unpins"
+        );
         drop(owner);
         assert_eq!(scope.collect(0), 0, "every ring of the chain is freed");
     });
