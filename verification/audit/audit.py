@@ -1589,7 +1589,8 @@ def write_matrix(f, rows, checkers):
         per_row = sum(sum(seconds_of(v) for v in r["results"].values()) for r in full) / len(full)
         f.write(f"; they took {per_row / 60:.1f} min each on average (every checker, builds "
                 f"reused), so the full matrix takes about {per_row * len(logic) / 3600:.1f} h "
-                f"on the machine that ran them")
+                f"of checker time on the machine that ran them (the sum over the checkers: two "
+                f"audit processes on disjoint `--checkers`, joined by `--merge`, share it out)")
     f.write(f". {len(every) - len(logic)} seeded bugs are equivalent to the crate (argued in "
             "`audit.md`) and counted in no rate. A checker's standalone kill rate counts the bugs "
             "it caught alone (a failure "
@@ -1620,10 +1621,12 @@ def write_matrix(f, rows, checkers):
             "the patched files: `audit_unreached` in the registry), `B` the seeded bug does not "
             "build, `-` not run. Depth: the kinds of checker that "
             "catch the bug alone; **in depth** when a model checker and a real-thread, fuzz or "
-            "Miri check each catch it; *(partial)*: not every checker has run on it yet.\n\n")
+            "Miri check each catch it (with checkers still to run: *(partial)*; a catch holds "
+            "whatever they find); *not yet through every checker*: short of depth so far, with "
+            "checkers still to run.\n\n")
     f.write("| bug | module | " + " | ".join(names) + " | kinds | depth |\n")
     f.write("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |\n")
-    no_model, model_only, argued, unbuilt = [], [], [], []
+    no_model, model_only, argued, unbuilt, pending = [], [], [], [], []
     for r in shown:
         res = r["results"]
         marks = ["x" if res.get(n, "-").startswith(CAUGHT) else "H"
@@ -1641,20 +1644,26 @@ def write_matrix(f, rows, checkers):
         elif kinds and r["m"]["id"] in DEPTH_ARGUMENTS:
             depth = "argued below"
             argued.append(r["m"]["id"])
+        elif not all(n in res for n in names):
+            # Short of depth so far, with checkers still to run: no verdict on its depth yet.
+            depth = "not yet through every checker"
+            pending.append(r["m"]["id"])
         elif "model" in kinds:
             depth = "**model checkers only**"
             model_only.append(r["m"]["id"])
         else:
             depth = "**no model checker**" if kinds else "**not caught**"
             no_model.append(r["m"]["id"])
-        if not all(n in res for n in names):
+        if not all(n in res for n in names) and depth != "not yet through every checker":
             depth += " *(partial)*"
         f.write(f"| `{r['m']['id']}` | {r['m']['module']} | " + " | ".join(marks)
                 + f" | {', '.join(kinds) or 'none'} | {depth} |\n")
-    shallow = len(no_model) + len(model_only) + len(argued) + len(unbuilt)
+    shallow = len(no_model) + len(model_only) + len(argued) + len(unbuilt) + len(pending)
     listed = [r for r in shown if r in logic]
     f.write(f"\n{len(listed) - shallow} of the {len(listed)} non-equivalent bugs above are caught "
             "in depth"
+            + (f"; not yet through every checker and short of depth so far ({len(pending)}): "
+               f"{', '.join(f'`{b}`' for b in pending)}" if pending else "")
             + (f"; short of depth, with the argument below why the kind it lacks cannot see "
                f"it: "
                f"{', '.join(f'`{b}`' for b in argued)}" if argued else "")
